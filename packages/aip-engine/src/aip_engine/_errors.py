@@ -1,0 +1,66 @@
+"""The engine's exception classes; every error the engine raises derives from `EngineError`."""
+
+from __future__ import annotations
+
+__all__ = [
+    "ActionError",
+    "BackendError",
+    "ConfigError",
+    "EngineError",
+    "ShapeError",
+    "UnknownNameError",
+    "unknown_name_error",
+]
+
+
+class EngineError(Exception):
+    """Base class of every error raised by `aip_engine`."""
+
+
+class ConfigError(EngineError, ValueError):
+    """A configuration value is out of its allowed range; the message names field, value and range."""
+
+
+class UnknownNameError(EngineError, KeyError):
+    """An unknown task, role, bot, layout or config key; the message lists the valid names.
+
+    `KeyError.__str__` would quote the message; this class prints it as written.
+    """
+
+    def __str__(self) -> str:
+        if len(self.args) == 1 and isinstance(self.args[0], str):
+            return self.args[0]
+        return super().__str__()
+
+
+class ShapeError(EngineError, ValueError):
+    """An array has the wrong shape, dtype or memory layout; the message says expected and got."""
+
+
+class ActionError(EngineError, ValueError):
+    """An action is not finite (NaN or infinity); the message names the world index and the field."""
+
+
+class BackendError(EngineError, RuntimeError):
+    """The requested backend is not built into this installation or has no usable device."""
+
+
+def unknown_name_error(kind: str, name: object, valid: tuple[str, ...] | list[str]) -> UnknownNameError:
+    """Build an `UnknownNameError` that lists the valid names and suggests the closest one.
+
+    Args:
+        kind: What was looked up, e.g. ``"task"`` or ``"config key"``.
+        name: The name that was not found.
+        valid: The names that exist.
+
+    Returns:
+        The error, ready to raise.
+    """
+    import difflib
+
+    text = f"unknown {kind} {name!r}"
+    close = difflib.get_close_matches(str(name), list(valid), n=1) if isinstance(name, str) else []
+    if close:
+        text += f"; did you mean {close[0]!r}?"
+    text += f" Valid {kind}s: {', '.join(valid)}."
+    return UnknownNameError(text)

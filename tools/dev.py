@@ -1,0 +1,476 @@
+#!/usr/bin/env python3
+"""The developer entry point: set up the project's virtual environment, run the main job, run the tests.
+
+Usage (from anywhere; needs only Python 3.11+, a C++ compiler and CMake)::
+
+    python3 tools/dev.py run [ARGS...]   # set up if needed, then run the main job (ARGS go to it)
+    python3 tools/dev.py test [PYTEST ARGS...]  # set up if needed, then every test: pytest, then C++ sanitizers
+    python3 tools/dev.py setup [--force] # only the setup
+    python3 tools/dev.py lint            # ruff, then mypy --strict per package
+    python3 tools/dev.py docs            # the Sphinx site, warnings are errors
+    python3 tools/dev.py bench [NAME] [ARGS...]  # tools/bench/NAME.py (default: engine)
+
+The virtual environment is ``.venv`` at the repository root (``AIP_VENV`` names another place). Setup
+is skipped when a stamp in the environment says it is up to date with the packages' pyproject files and
+``constraints-dev.txt``; the engine is rebuilt when its C++ sources change. Only the standard library is
+used here, so this file runs before anything is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CONSTRAINTS = ROOT / "constraints-dev.txt"
+
+# The main job of `python3 tools/dev.py run`: commands run with the environment's Python, one after the
+# other; the extra arguments of `run` go to the first. Change this one line when the main job changes.
+MAIN_JOB: tuple[tuple[str, ...], ...] = (("-m", "aip_engine"),)
+
+# Distribution folder, import name and the extras to install, in dependency order.
+PACKAGES: tuple[tuple[str, str, str], ...] = (
+    ("aip-engine", "aip_engine", "test,gymnasium"),
+    ("aip-game", "aip_game", "test"),
+    ("aip-ml", "aip_ml", "test"),
+    ("aip-cli", "aip_cli", "test"),
+)
+# Tools the build needs in the environment itself, since the editable installs use no build isolation.
+BUILD_TOOLS = ("scikit-build-core", "pybind11", "poetry-core", "numpy", "pytest")
+LINT_TOOLS = ("ruff", "mypy")
+DOCS_TOOLS = ("sphinx", "myst-parser", "furo")
+# Bump when the setup recipe below changes, so that existing environments are brought up to date.
+SETUP_RECIPE = "3"
+MIN_CMAKE = (3, 21)  # ctest --output-junit
+
+
+class DevError(Exception):
+    """A step failed; the message says which and what to do."""
+
+
+# --- output ---------------------------------------------------------------------------------------
+
+
+def say(message: str) -> None:
+    """Print a progress line at once (CI logs are read while the job runs)."""
+    print(f"==> {message}", flush=True)
+
+
+def warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
+def seconds(start: float) -> str:
+    return f"{time.monotonic() - start:.0f} s"
+
+
+# --- the environment --------------------------------------------------------------------------------
+
+
+def venv_dir() -> Path:
+    return Path(os.environ.get("AIP_VENV", ROOT / ".venv")).resolve()
+
+
+def venv_bin() -> Path:
+    return venv_dir() / ("Scripts" if os.name == "nt" else "bin")
+
+
+def venv_python() -> Path:
+    return venv_bin() / ("python.exe" if os.name == "nt" else "python")
+
+
+def child_env() -> dict[str, str]:
+    """The environment of every command: the venv first on PATH, no prompts, headless pygame."""
+    env = dict(os.environ)
+    env["PATH"] = str(venv_bin()) + os.pathsep + env.get("PATH", "")
+    env["VIRTUAL_ENV"] = str(venv_dir())
+    env.pop("PYTHONHOME", None)
+    env.setdefault("PIP_NO_INPUT", "1")
+    env.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+    env.setdefault("SDL_VIDEODRIVER", "dummy")
+    env.setdefault("SDL_AUDIODRIVER", "dummy")
+    env.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    env.setdefault("MPLBACKEND", "Agg")
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def run(cmd: Sequence[str | Path], *, check: bool = True, cwd: Path = ROOT) -> int:
+    """Run a command in the foreground, its output streaming through; return its exit code."""
+    args = [str(c) for c in cmd]
+    sys.stdout.flush()
+    code = subprocess.call(args, cwd=cwd, env=child_env())
+    if check and code != 0:
+        raise DevError(f"`{' '.join(args)}` failed with exit code {code}")
+    return code
+
+
+def pip_install(*args: str, what: str) -> None:
+    start = time.monotonic()
+    say(f"Installing {what}")
+    run([venv_python(), "-m", "pip", "install", "--quiet", "-c", str(CONSTRAINTS), *args])
+    say(f"Installed {what} ({seconds(start)})")
+
+
+def has_module(module: str) -> bool:
+    code = f"import importlib.util, sys; sys.exit(0 if importlib.util.find_spec({module!r}) else 1)"
+    return subprocess.call([str(venv_python()), "-c", code], env=child_env()) == 0
+
+
+def ensure_tools(tools: Sequence[str], modules: Sequence[str]) -> None:
+    """Install `tools` into the environment unless all of `modules` import already."""
+    if all(has_module(m) for m in modules):
+        return
+    pip_install(*tools, what=", ".join(tools))
+
+
+def tree_hash(paths: Sequence[Path]) -> str:
+    """A hash of the names and contents of the files under `paths` (missing paths count as absent)."""
+    digest = hashlib.sha256(SETUP_RECIPE.encode())
+    for base in paths:
+        files = sorted(p for p in base.rglob("*") if p.is_file()) if base.is_dir() else [base]
+        for path in files:
+            if not path.is_file() or "__pycache__" in path.parts:
+                continue
+            digest.update(str(path.relative_to(ROOT)).encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def stamp_is(name: str, value: str) -> bool:
+    path = venv_dir() / f".aip-{name}.stamp"
+    return path.is_file() and path.read_text().strip() == value
+
+
+def write_stamp(name: str, value: str) -> None:
+    path = venv_dir() / f".aip-{name}.stamp"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(value + "\n")
+    tmp.replace(path)
+
+
+def present_packages() -> list[tuple[str, str, str]]:
+    present = []
+    for folder, module, extras in PACKAGES:
+        if (ROOT / "packages" / folder / "pyproject.toml").is_file():
+            present.append((folder, module, extras))
+        else:
+            warn(f"packages/{folder}/pyproject.toml does not exist yet: {folder} is not installed")
+    return present
+
+
+def cmake_ok() -> bool:
+    exe = shutil.which("cmake")
+    if exe is None:
+        return False
+    try:
+        out = subprocess.run([exe, "--version"], capture_output=True, text=True, check=True).stdout
+        version = tuple(int(x) for x in out.split()[2].split(".")[:2])
+    except (OSError, subprocess.CalledProcessError, IndexError, ValueError):
+        return False
+    return version >= MIN_CMAKE
+
+
+def check_prerequisites() -> None:
+    if sys.version_info < (3, 11):  # noqa: UP036 - this file runs under whatever python3 the user has
+        raise DevError(
+            f"Python 3.11 or newer is needed, this is {sys.version.split()[0]}: run this file with python3.11+"
+        )
+    compilers = ("c++", "g++", "clang++", "cl")
+    if not any(shutil.which(c) for c in compilers) and not os.environ.get("CXX"):
+        raise DevError(
+            "no C++ compiler found (looked for c++, g++, clang++, cl and $CXX): install one "
+            "(Debian/Ubuntu: `apt-get install build-essential`; macOS: `xcode-select --install`)"
+        )
+
+
+def setup(force: bool = False) -> None:
+    """Create and fill the virtual environment unless it is already up to date."""
+    check_prerequisites()
+    start = time.monotonic()
+    python = venv_python()
+    if not python.exists():
+        say(f"Creating the virtual environment {venv_dir()}")
+        import venv
+
+        venv.EnvBuilder(with_pip=True, clear=False, upgrade_deps=False).create(venv_dir())
+        force = True
+    packages = present_packages()
+    recipe = tree_hash([CONSTRAINTS, *(ROOT / "packages" / f / "pyproject.toml" for f, _, _ in packages)])
+    engine_sources = [
+        ROOT / "packages" / "aip-engine" / name
+        for name in ("pyproject.toml", "CMakeLists.txt", "cpp", "bindings", "cuda")
+    ]
+    engine = tree_hash(engine_sources)
+    if not force and stamp_is("setup", recipe):
+        if any(f == "aip-engine" for f, _, _ in packages) and not stamp_is("engine", engine):
+            say("The engine's C++ sources changed: rebuilding aip-engine")
+            install_package("aip-engine", "", deps=False)
+            write_stamp("engine", engine)
+        say("The environment is up to date")
+        return
+    say(f"Setting up {venv_dir()} (packages: {', '.join(f for f, _, _ in packages) or 'none yet'})")
+    pip_install("--upgrade", "pip", what="the latest pip")
+    pip_install("torch", what="torch (pinned by constraints-dev.txt)")
+    tools = list(BUILD_TOOLS)
+    if not cmake_ok():
+        tools.append("cmake")
+    if shutil.which("ninja") is None:
+        tools.append("ninja")
+    pip_install(*tools, what="the build tools")
+    for folder, _, extras in packages:
+        install_package(folder, extras, deps=True)
+    write_stamp("engine", engine)
+    write_stamp("setup", recipe)
+    say(f"Setup done ({seconds(start)})")
+
+
+def install_package(folder: str, extras: str, *, deps: bool) -> None:
+    target = f"./packages/{folder}" + (f"[{extras}]" if extras else "")
+    args = ["--no-build-isolation", "-e", target]
+    if not deps:
+        args.insert(0, "--no-deps")
+    what = f"{folder} (editable{', extras ' + extras if extras else ''})"
+    if folder == "aip-engine":
+        what += ": compiling the C++ engine, a few minutes on 2 cores"
+    pip_install(*args, what=what)
+
+
+# --- commands -------------------------------------------------------------------------------------
+
+
+def cmd_run(extra: Sequence[str]) -> int:
+    setup()
+    for index, command in enumerate(MAIN_JOB):
+        args = [*command, *(extra if index == 0 else [])]
+        say(f"Running: python {' '.join(args)}")
+        code = run([venv_python(), *args], check=False)
+        if code != 0:
+            raise DevError(f"the main job's command `python {' '.join(args)}` exited with code {code}")
+    return 0
+
+
+@dataclass
+class Counts:
+    """Test counts of one stage of `test`."""
+
+    name: str
+    passed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    ok: bool = True
+    notes: list[str] = field(default_factory=list)
+    elapsed: float = 0.0
+
+    def line(self) -> str:
+        status = "ok" if self.ok else "FAILED"
+        extra = f"; {'; '.join(self.notes)}" if self.notes else ""
+        return (
+            f"{self.name}: {self.passed} passed, {self.failed} failed, {self.skipped} skipped "
+            f"[{status}, {self.elapsed:.0f} s{extra}]"
+        )
+
+
+def junit_counts(path: Path, counts: Counts) -> None:
+    """Add the counts of a JUnit XML report (pytest's or ctest's) to `counts`."""
+    if not path.is_file():
+        counts.notes.append(f"no report at {path.relative_to(ROOT)}")
+        return
+    root = ET.parse(path).getroot()
+    suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
+    for suite in suites:
+        total = int(suite.get("tests", 0))
+        failed = int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+        skipped = int(suite.get("skipped", 0) or suite.get("disabled", 0))
+        counts.passed += total - failed - skipped
+        counts.failed += failed
+        counts.skipped += skipped
+
+
+def pytest_stage(extra: Sequence[str]) -> Counts:
+    counts = Counts("pytest")
+    start = time.monotonic()
+    folders = [p for p in sorted((ROOT / "packages").glob("*/tests")) if p.is_dir()]
+    if (ROOT / "tests").is_dir():
+        folders.append(ROOT / "tests")
+    report = ROOT / "build" / "test-reports" / "pytest.xml"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.unlink(missing_ok=True)
+    say(f"Running pytest over {', '.join(str(f.relative_to(ROOT)) for f in folders)} (slow tests included)")
+    cmd: list[str | Path] = [venv_python(), "-m", "pytest", *(str(f.relative_to(ROOT)) for f in folders)]
+    cmd += [f"--junitxml={report}", "--durations=10", *extra]
+    code = run(cmd, check=False)
+    counts.elapsed = time.monotonic() - start
+    junit_counts(report, counts)
+    if code == 5:
+        counts.ok = False
+        counts.notes.append("pytest collected no tests: check the test folders and any -k/-m filter")
+    elif code != 0:
+        counts.ok = False
+        counts.notes.append(f"pytest exit code {code}")
+        if counts.failed == 0:
+            counts.failed = 1  # a crash or an interruption that left no failure in the report
+    return counts
+
+
+def sanitizer_stage() -> Counts:
+    counts = Counts("ctest (sanitizers)")
+    start = time.monotonic()
+    if not (ROOT / "CMakeLists.txt").is_file():
+        counts.ok = False
+        counts.failed = 1
+        counts.notes.append("no CMakeLists.txt at the repository root: the sanitizer tests cannot be built")
+        return counts
+    build = ROOT / "build" / "sanitize"
+    say("Building the C++ sanitizer tests (Debug; cmake -S . -B build/sanitize)")
+    configure = ["cmake", "-S", ".", "-B", str(build), "-DCMAKE_BUILD_TYPE=Debug"]
+    if shutil.which("ninja", path=child_env()["PATH"]) and not (build / "CMakeCache.txt").exists():
+        configure += ["-G", "Ninja"]
+    configure += [f"-DPython_EXECUTABLE={venv_python()}"]
+    jobs = os.environ.get("CMAKE_BUILD_PARALLEL_LEVEL", "2")
+    try:
+        run(configure)
+        run(["cmake", "--build", str(build), "--parallel", jobs])
+    except DevError as error:
+        counts.ok = False
+        counts.failed = 1
+        counts.notes.append(str(error))
+        counts.elapsed = time.monotonic() - start
+        return counts
+    report = build / "ctest-junit.xml"
+    report.unlink(missing_ok=True)
+    say("Running ctest")
+    env_defaults = {
+        "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=1:strict_string_checks=1",
+        "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1",
+    }
+    for key, value in env_defaults.items():
+        os.environ.setdefault(key, value)
+    code = run(
+        ["ctest", "--test-dir", str(build), "--output-on-failure", "--output-junit", str(report), "-j", jobs],
+        check=False,
+    )
+    counts.elapsed = time.monotonic() - start
+    junit_counts(report, counts)
+    if counts.passed + counts.failed == 0:
+        counts.ok = False
+        counts.notes.append("ctest ran no test: the root CMakeLists.txt must add_test() the sanitizer programs")
+    if code != 0:
+        counts.ok = False
+        counts.notes.append(f"ctest exit code {code}")
+        counts.failed = max(counts.failed, 1)
+    return counts
+
+
+def cmd_test(extra: Sequence[str]) -> int:
+    start = time.monotonic()
+    setup()
+    stages = [pytest_stage(extra), sanitizer_stage()]
+    print(flush=True)
+    for stage in stages:
+        print(stage.line(), flush=True)
+    ok = all(s.ok for s in stages)
+    passed = sum(s.passed for s in stages)
+    failed = sum(s.failed for s in stages)
+    skipped = sum(s.skipped for s in stages)
+    print(f"total time {seconds(start)}; {'all stages passed' if ok else 'FAILED'}", flush=True)
+    # The closing line, in the plain form CI reads.
+    print(f"summary: {passed} passed, {failed} failed, {skipped} skipped", flush=True)
+    return 0 if ok else 1
+
+
+def cmd_lint(_: Sequence[str]) -> int:
+    setup()
+    ensure_tools(LINT_TOOLS, ("ruff", "mypy"))
+    failures = []
+    say("ruff check")
+    if run([venv_python(), "-m", "ruff", "check", "."], check=False) != 0:
+        failures.append("ruff check")
+    say("ruff format --check")
+    if run([venv_python(), "-m", "ruff", "format", "--check", "."], check=False) != 0:
+        failures.append("ruff format (run `ruff format` to fix)")
+    targets = [(f, f"packages/{f}/src/{m}") for f, m, _ in present_packages()]
+    targets.append(("tools", "tools/dev.py tools/release.py"))
+    for name, paths in targets:
+        say(f"mypy --strict {name}")
+        if run([venv_python(), "-m", "mypy", "--strict", *paths.split()], check=False) != 0:
+            failures.append(f"mypy {name}")
+    if failures:
+        print(f"lint: FAILED: {', '.join(failures)}", flush=True)
+        return 1
+    print("lint: ruff and mypy --strict clean", flush=True)
+    return 0
+
+
+def cmd_docs(extra: Sequence[str]) -> int:
+    setup()
+    ensure_tools(DOCS_TOOLS, ("sphinx", "myst_parser", "furo"))
+    out = ROOT / "docs" / "_build" / "html"
+    say(f"Building the docs into {out.relative_to(ROOT)} (warnings are errors)")
+    run([venv_python(), "-m", "sphinx", "-W", "--keep-going", "-b", "html", "docs", str(out), *extra])
+    say(f"Docs built: open {out / 'index.html'}")
+    return 0
+
+
+def cmd_bench(extra: Sequence[str]) -> int:
+    setup()
+    name, args = (extra[0], extra[1:]) if extra and not extra[0].startswith("-") else ("engine", extra)
+    script = ROOT / "tools" / "bench" / f"{name}.py"
+    if not script.is_file():
+        names = sorted(p.stem for p in (ROOT / "tools" / "bench").glob("[!_]*.py"))
+        raise DevError(f"no benchmark named {name!r}; available: {', '.join(names) or 'none yet'}")
+    say(f"Running the {name} benchmark")
+    return run([venv_python(), script, *args], check=False)
+
+
+def cmd_setup(extra: Sequence[str]) -> int:
+    setup(force="--force" in extra)
+    return 0
+
+
+COMMANDS = {
+    "run": (cmd_run, "set up if needed, then run the main job (extra arguments go to it)"),
+    "test": (cmd_test, "set up if needed, then run every test: pytest (slow included), then the C++ sanitizers"),
+    "setup": (cmd_setup, "create or update the virtual environment (--force: reinstall everything)"),
+    "lint": (cmd_lint, "ruff check, ruff format --check, mypy --strict per package"),
+    "docs": (cmd_docs, "build the Sphinx site with warnings as errors"),
+    "bench": (cmd_bench, "run tools/bench/NAME.py (default engine) with the given arguments"),
+}
+
+
+def parse(argv: Sequence[str]) -> tuple[str, list[str]]:
+    parser = argparse.ArgumentParser(
+        prog="python3 tools/dev.py",
+        description="Set up the AIP development environment, run the main job, run the tests.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="\n".join(f"  {name:<6} {help_}" for name, (_, help_) in COMMANDS.items()),
+    )
+    parser.add_argument("command", choices=sorted(COMMANDS), metavar="COMMAND", help="one of the commands below")
+    parser.add_argument("args", nargs=argparse.REMAINDER, help="passed on to the command")
+    ns = parser.parse_args(argv)
+    return ns.command, list(ns.args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    command, args = parse(sys.argv[1:] if argv is None else argv)
+    try:
+        return COMMANDS[command][0](args)
+    except DevError as error:
+        print(f"error: {error}", file=sys.stderr, flush=True)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr, flush=True)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

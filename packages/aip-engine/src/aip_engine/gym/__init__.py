@@ -1,0 +1,66 @@
+"""Gymnasium and PettingZoo adapters of the engine (the ``aip-engine[gymnasium]`` extra).
+
+Importing this module registers the single-agent tasks with Gymnasium:
+
+======================  ================  ===================================
+id                      task              agent role
+======================  ================  ===================================
+``aip/Chase-v1``        ``chase-v1``      enemy
+``aip/ChaseFlee-v1``    ``chase-flee-v1`` enemy
+``aip/Dodge-v1``        ``dodge-v1``      enemy
+``aip/Intercept-v1``    ``intercept-v1``  missile
+======================  ================  ===================================
+
+``gymnasium.make("aip/Chase-v1")`` gives an `AipEnv` (one world) and
+``gymnasium.make_vec("aip/Chase-v1", num_envs=1024)`` an `AipVectorEnv` (one engine batch,
+same-step autoreset). Gymnasium 1.x loads no plugins by entry point, so import this module
+first, or name it in the id: ``gymnasium.make("aip_engine.gym:aip/Chase-v1")``.
+``duel-v1`` is a PettingZoo `ParallelEnv`: `DuelParallelEnv` (needs ``pettingzoo``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium
+
+from ._env import AipEnv
+from ._vector import AipVectorEnv
+
+__all__ = ["ENV_IDS", "AipEnv", "AipVectorEnv", "DuelParallelEnv", "register_envs"]
+
+#: Gymnasium id -> task name.
+ENV_IDS: dict[str, str] = {
+    "aip/Chase-v1": "chase-v1",
+    "aip/ChaseFlee-v1": "chase-flee-v1",
+    "aip/Dodge-v1": "dodge-v1",
+    "aip/Intercept-v1": "intercept-v1",
+}
+
+
+def register_envs() -> None:
+    """Register the ids of `ENV_IDS` with Gymnasium (again registering an id is a no-op)."""
+    for env_id, task in ENV_IDS.items():
+        if env_id in gymnasium.registry:
+            continue
+        gymnasium.register(
+            id=env_id,
+            entry_point="aip_engine.gym._env:AipEnv",
+            vector_entry_point="aip_engine.gym._vector:AipVectorEnv",
+            kwargs={"task": task},
+            # The task ends its own episodes (truncation at its time limit), so no TimeLimit wrapper.
+            max_episode_steps=None,
+            disable_env_checker=False,
+        )
+
+
+def __getattr__(name: str) -> Any:
+    # PettingZoo is imported only when the duel adapter is asked for.
+    if name == "DuelParallelEnv":
+        from ._pettingzoo import DuelParallelEnv
+
+        return DuelParallelEnv
+    raise AttributeError(f"module 'aip_engine.gym' has no attribute {name!r}")
+
+
+register_envs()

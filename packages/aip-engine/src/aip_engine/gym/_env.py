@@ -1,0 +1,97 @@
+"""`AipEnv`: one world of a single-agent task as a `gymnasium.Env`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import gymnasium
+import numpy as np
+from numpy.typing import NDArray
+
+from ._spaces import action_space, clean_kwargs, make_worlds, observation_space, single_agent
+
+__all__ = ["AipEnv"]
+
+
+class AipEnv(gymnasium.Env[NDArray[np.float32], NDArray[np.float32]]):
+    """One world of a single-agent task (``chase-v1``, ``chase-flee-v1``, ``dodge-v1``, ``intercept-v1``).
+
+    Episodes end by the task's rules (termination on success or failure, truncation at its
+    time limit); call `reset` after either. ``info`` carries the step's ``events`` and, when
+    the episode ends, ``success``, ``episode_frames`` and ``episode_return``.
+
+    Args:
+        task: The task's name.
+        config: Rule numbers overriding the task's (a mapping of `aip_engine.Config` fields).
+        controllers: Role -> bot overrides for the non-agent roles.
+        reference: Step the Python reference instead of the compiled engine.
+        render_mode: Only None (rendering is the game's job).
+    """
+
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
+
+    def __init__(
+        self,
+        task: str = "chase-v1",
+        config: Mapping[str, Any] | None = None,
+        controllers: Mapping[str, str] | None = None,
+        reference: bool = False,
+        render_mode: str | None = None,
+    ) -> None:
+        if render_mode is not None:
+            raise ValueError(f"render_mode {render_mode!r} is not supported; AipEnv renders nothing")
+        self.task = task
+        self.role = single_agent(task)
+        self.observation_space = observation_space(self.role)
+        self.action_space = action_space(self.role)
+        self._worlds = make_worlds(
+            task, 1, reference=reference, threads=1, auto_reset=False, **clean_kwargs(config, controllers)
+        )
+        self._needs_reset = True
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[NDArray[np.float32], dict[str, Any]]:
+        """Start an episode; a seed reseeds the world's generator, None draws on from it.
+
+        Args:
+            seed: The seed.
+            options: Unused.
+
+        Returns:
+            The first observation and an empty info dict.
+        """
+        super().reset(seed=seed)
+        obs = self._worlds.reset(seed=seed)
+        self._needs_reset = False
+        return np.array(obs[0], dtype=np.float32), {}
+
+    def step(
+        self, action: NDArray[np.float32]
+    ) -> tuple[NDArray[np.float32], float, bool, bool, dict[str, Any]]:
+        """Advance the world by one frame.
+
+        Args:
+            action: The agent role's action, shape ``(act_size,)``.
+
+        Returns:
+            ``(observation, reward, terminated, truncated, info)``.
+
+        Raises:
+            RuntimeError: The episode has ended and `reset` was not called.
+        """
+        if self._needs_reset:
+            raise RuntimeError("AipEnv.step() called before reset() or after the episode ended; call reset() first")
+        a = np.asarray(action, dtype=np.float32).reshape(1, -1)
+        w = self._worlds
+        res = w.step(np.ascontiguousarray(a))
+        terminated = bool(res.terminated[0])
+        truncated = bool(res.truncated[0])
+        info: dict[str, Any] = {"events": np.array(res.events[0])}
+        if terminated or truncated:
+            self._needs_reset = True
+            info["success"] = bool(w.success[0])
+            info["episode_frames"] = int(w.episode_frames[0])
+            info["episode_return"] = float(w.episode_return(self.role)[0])
+        return np.array(res.obs[0], dtype=np.float32), float(res.reward[0]), terminated, truncated, info

@@ -7,6 +7,7 @@ Usage (from anywhere; needs only Python 3.11+, a C++ compiler and CMake)::
     python3 tools/dev.py test [PYTEST ARGS...]  # set up if needed, then every test: pytest, then C++ sanitizers
     python3 tools/dev.py setup [--force] # only the setup
     python3 tools/dev.py lint            # ruff, then mypy --strict per package
+    python3 tools/dev.py types           # mypy --strict per package only
     python3 tools/dev.py docs            # the Sphinx site, warnings are errors
     python3 tools/dev.py bench [NAME] [ARGS...]  # tools/bench/NAME.py (default: engine)
 
@@ -388,9 +389,7 @@ def cmd_test(extra: Sequence[str]) -> int:
     return 0 if ok else 1
 
 
-def cmd_lint(_: Sequence[str]) -> int:
-    setup()
-    ensure_tools(LINT_TOOLS, ("ruff", "mypy"))
+def ruff_stage() -> list[str]:
     failures = []
     say("ruff check")
     if run([venv_python(), "-m", "ruff", "check", "."], check=False) != 0:
@@ -398,16 +397,39 @@ def cmd_lint(_: Sequence[str]) -> int:
     say("ruff format --check")
     if run([venv_python(), "-m", "ruff", "format", "--check", "."], check=False) != 0:
         failures.append("ruff format (run `ruff format` to fix)")
-    targets = [(f, f"packages/{f}/src/{m}") for f, m, _ in present_packages()]
-    targets.append(("tools", "tools/dev.py tools/release.py"))
+    return failures
+
+
+def mypy_stage() -> list[str]:
+    failures = []
+    targets = [(f, [f"packages/{f}/src/{m}"]) for f, m, _ in present_packages()]
+    targets.append(("tools", ["tools/dev.py", "tools/release.py"]))
     for name, paths in targets:
         say(f"mypy --strict {name}")
-        if run([venv_python(), "-m", "mypy", "--strict", *paths.split()], check=False) != 0:
+        if run([venv_python(), "-m", "mypy", "--strict", *paths], check=False) != 0:
             failures.append(f"mypy {name}")
+    return failures
+
+
+def cmd_lint(_: Sequence[str]) -> int:
+    setup()
+    ensure_tools(LINT_TOOLS, ("ruff", "mypy"))
+    failures = ruff_stage() + mypy_stage()
     if failures:
         print(f"lint: FAILED: {', '.join(failures)}", flush=True)
         return 1
     print("lint: ruff and mypy --strict clean", flush=True)
+    return 0
+
+
+def cmd_types(_: Sequence[str]) -> int:
+    setup()
+    ensure_tools(LINT_TOOLS, ("ruff", "mypy"))
+    failures = mypy_stage()
+    if failures:
+        print(f"types: FAILED: {', '.join(failures)}", flush=True)
+        return 1
+    print("types: mypy --strict clean", flush=True)
     return 0
 
 
@@ -442,6 +464,7 @@ COMMANDS = {
     "test": (cmd_test, "set up if needed, then run every test: pytest (slow included), then the C++ sanitizers"),
     "setup": (cmd_setup, "create or update the virtual environment (--force: reinstall everything)"),
     "lint": (cmd_lint, "ruff check, ruff format --check, mypy --strict per package"),
+    "types": (cmd_types, "mypy --strict per package (the pre-commit hook)"),
     "docs": (cmd_docs, "build the Sphinx site with warnings as errors"),
     "bench": (cmd_bench, "run tools/bench/NAME.py (default engine) with the given arguments"),
 }

@@ -307,9 +307,8 @@ def check(packages: Sequence[str], out: Path) -> None:
         wheels = [p for p in artifacts(out, package) if p.suffix == ".whl"]
         if len(wheels) == 1:
             versions[package] = read_wheel(wheels[0]).version
-        elif (ROOT / "packages" / package / "pyproject.toml").is_file():
-            if (version := source_version(package)) is not None:
-                versions[package] = version
+        elif (ROOT / "packages" / package / "pyproject.toml").is_file() and (version := source_version(package)):
+            versions[package] = version
     failures = []
     for package in packages:
         wheel = wheel_of(out, package)

@@ -1,0 +1,119 @@
+"""``aip bench``: run the repository's benchmarks (tools/bench/*.py) as subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from aip_cli._common import JSON_OPTION
+from aip_cli._errors import CliError, ExitCode
+from aip_cli._output import console, emit_json, error_console
+
+__all__ = ["BENCHMARKS", "find_checkout", "register"]
+
+BENCHMARKS = ("engine", "game", "train")
+
+
+def _is_checkout(path: Path) -> bool:
+    return (path / "tools" / "bench").is_dir() and (path / "packages" / "aip-engine").is_dir()
+
+
+def find_checkout(start: Path | None = None) -> Path | None:
+    """The root of an AIP repository checkout containing ``start`` (the working directory), or the
+    one this package is installed from (editable installs), or ``None``.
+
+    Args:
+        start: Where to begin looking upwards.
+
+    Returns:
+        The checkout's root, or ``None``.
+    """
+    candidates = [(start or Path.cwd()).resolve(), Path(__file__).resolve()]
+    for origin in candidates:
+        for path in (origin, *origin.parents):
+            if _is_checkout(path):
+                return path
+    return None
+
+
+def _run_one(root: Path, name: str, quick: bool, as_json: bool) -> dict[str, Any]:
+    script = root / "tools" / "bench" / f"{name}.py"
+    if not script.is_file():
+        return {"benchmark": name, "status": "missing", "returncode": None,
+                "detail": f"{script} does not exist in this checkout"}
+    args = [sys.executable, str(script)]
+    if quick:
+        args.append("--quick")
+    if as_json:
+        args.append("--json")
+    env = dict(os.environ)
+    env.setdefault("SDL_VIDEODRIVER", "dummy")
+    env.setdefault("SDL_AUDIODRIVER", "dummy")
+    started = time.perf_counter()
+    if as_json:
+        done = subprocess.run(args, cwd=root, env=env, capture_output=True, text=True, check=False)
+        output: Any = done.stdout
+        try:
+            output = json.loads(done.stdout)
+        except ValueError:
+            pass
+        return {"benchmark": name, "status": "ok" if done.returncode == 0 else "failed",
+                "returncode": done.returncode, "seconds": time.perf_counter() - started,
+                "result": output, "stderr_tail": done.stderr[-2000:]}
+    console.rule(f"bench {name}{' (quick)' if quick else ''}: {' '.join(args[1:])}")
+    done = subprocess.run(args, cwd=root, env=env, check=False)
+    return {"benchmark": name, "status": "ok" if done.returncode == 0 else "failed",
+            "returncode": done.returncode, "seconds": time.perf_counter() - started}
+
+
+def bench_command(
+    which: str = typer.Argument(
+        "all", metavar="[engine|game|train|all]", help="Which benchmark to run [default: all]."
+    ),
+    quick: bool = typer.Option(False, "--quick", help="A short run (seconds), for a smoke test."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Run the repository's benchmarks (tools/bench/NAME.py) and report their results.
+
+    Needs a checkout of the AIP repository (the working directory or the installed sources). Each
+    benchmark runs in its own process with the same Python; --quick and --json are passed on.
+    """
+    if which not in (*BENCHMARKS, "all"):
+        raise CliError(f"unknown benchmark {which!r}; choose engine, game, train or all", ExitCode.USAGE)
+    root = find_checkout()
+    if root is None:
+        raise CliError(
+            "aip bench runs tools/bench/*.py of a repository checkout, and none was found here or "
+            "above; run it inside a clone of the AIP repository",
+            ExitCode.UNAVAILABLE,
+        )
+    names = BENCHMARKS if which == "all" else (which,)
+    results = [_run_one(root, name, quick, as_json) for name in names]
+    if as_json:
+        emit_json({"checkout": str(root), "quick": quick, "benchmarks": results})
+    else:
+        for item in results:
+            if item["status"] == "missing":
+                error_console.print(f"aip: {item['detail']}", markup=False)
+            else:
+                console.print(f"{item['benchmark']}: {item['status']} in {item['seconds']:.1f} s", markup=False)
+    if any(item["status"] == "missing" for item in results) and which != "all":
+        raise typer.Exit(int(ExitCode.NOT_FOUND))
+    if any(item["status"] == "failed" for item in results):
+        raise typer.Exit(int(ExitCode.FAILURE))
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``aip bench`` to ``app``.
+
+    Args:
+        app: The root command.
+    """
+    app.command("bench")(bench_command)

@@ -1,0 +1,167 @@
+"""``aip models``: list, show, promote and export registered policy versions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+from rich.table import Table
+
+from aip_cli._common import JSON_OPTION, TRACKING_OPTION, client_for, require_store
+from aip_cli._errors import CliError, ExitCode
+from aip_cli._output import console, emit_json, fmt_score
+
+if TYPE_CHECKING:
+    from aip_ml.tracking import ModelVersionInfo
+
+__all__ = ["register"]
+
+
+def _when(ms: int) -> str:
+    if ms <= 0:
+        return "-"
+    return dt.datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M")
+
+
+def list_models(
+    name: str | None = typer.Argument(
+        None, metavar="[NAME|TASK]", help="Only this model (chase-v1-enemy) or this task's models."
+    ),
+    tracking_uri: str | None = TRACKING_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """List registered versions with their evaluation scores and aliases."""
+    from aip_ml.tracking import list_versions
+
+    client = client_for(require_store(tracking_uri))
+    versions = list_versions(client, name)
+    if as_json:
+        emit_json({"tracking_uri": client.tracking_uri, "versions": [v.to_dict() for v in versions]})
+        return
+    if not versions:
+        console.print("No registered models yet. Train one: aip train chase-v1")
+        return
+    table = Table(title=f"Registered policies ({client.tracking_uri})", title_justify="left")
+    for column in ("model", "version", "aliases", "success", "mean return", "frames to success",
+                   "created", "run"):
+        table.add_column(column, justify="right" if column in ("version", "success", "mean return",
+                                                                 "frames to success") else "left")
+    for v in versions:
+        table.add_row(
+            v.name, v.version, " ".join(f"@{a}" for a in v.aliases) or "-",
+            fmt_score(v.scores, "success_rate", percent=True), fmt_score(v.scores, "mean_return"),
+            fmt_score(v.scores, "mean_frames_to_success"), _when(v.created_ms), (v.run_id or "-")[:8],
+        )
+    console.print(table)
+
+
+def _show_version(info: ModelVersionInfo) -> None:
+    console.print(f"[bold]{info.reference}[/bold]  "
+                  + (" ".join(f"@{a}" for a in info.aliases) or "(no aliases)"))
+    console.print(f"  task        {info.task}")
+    console.print(f"  role        {info.role}")
+    console.print(f"  created     {_when(info.created_ms)}")
+    console.print(f"  run         {info.run_id or '-'}")
+    console.print(f"  source      {info.source}")
+    console.print(f"  policy file {info.policy_file or '-'}")
+    if info.description:
+        console.print(f"  description {info.description}")
+    if info.scores:
+        console.print("  evaluation:")
+        for key in sorted(info.scores):
+            console.print(f"    {key:<28} {info.scores[key]:.4g}")
+    others = {k: v for k, v in info.tags.items() if not k.startswith("eval.")}
+    if others:
+        console.print("  tags:")
+        for key in sorted(others):
+            console.print(f"    {key:<28} {others[key]}")
+
+
+def show(
+    reference: str = typer.Argument(..., metavar="MODEL", help="NAME, NAME/VERSION or NAME@ALIAS."),
+    tracking_uri: str | None = TRACKING_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Show one version: task, role, scores, aliases, run and source."""
+    from aip_ml.tracking import resolve_version
+
+    client = client_for(require_store(tracking_uri))
+    info = resolve_version(client, reference)
+    if as_json:
+        emit_json(info.to_dict())
+    else:
+        _show_version(info)
+
+
+def promote(
+    reference: str = typer.Argument(..., metavar="MODEL", help="The candidate: NAME/VERSION or NAME@ALIAS."),
+    force: bool = typer.Option(False, "--force", help="Promote without comparing with the champion."),
+    episodes: int = typer.Option(100, "--episodes", min=1, help="Episodes per side for the comparison."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the comparison episodes (the same for both)."),
+    tracking_uri: str | None = TRACKING_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Make a version @champion if it beats the current champion on the task.
+
+    Both are evaluated again on the same seeds; the candidate must have a higher success rate, or the
+    same with a higher mean return. Without a champion, or with --force, it is promoted directly.
+    Refused promotions change nothing and exit with status 4.
+    """
+    from aip_ml.tracking import promote as do_promote
+    from aip_ml.tracking import resolve_version
+
+    from aip_cli._evaluation import registry_evaluator
+
+    client = client_for(require_store(tracking_uri))
+    candidate = resolve_version(client, reference)
+    if "@" not in reference and "/" not in reference.removeprefix("models:/"):
+        raise CliError(
+            f"name the version to promote: {candidate.name}/VERSION (see `aip models list {candidate.name}`)",
+            ExitCode.USAGE,
+        )
+    if not as_json and not force:
+        console.print(f"Comparing {candidate.reference} with the current champion "
+                      f"({episodes} episodes each, seed {seed})...")
+    outcome = do_promote(client, candidate, registry_evaluator(episodes=episodes, seed=seed), force=force)
+    if as_json:
+        emit_json(outcome.to_dict())
+    else:
+        console.print(outcome.reason, markup=False)
+    if not outcome.promoted and outcome.champion is not None and outcome.champion.version != candidate.version:
+        raise typer.Exit(int(ExitCode.REFUSED))
+
+
+def export(
+    reference: str = typer.Argument(..., metavar="MODEL", help="NAME, NAME/VERSION or NAME@ALIAS."),
+    target: Path = typer.Argument(
+        ..., metavar="PATH", help="The file to write, or a folder (the file is then NAME-vVERSION.aipp)."
+    ),
+    force: bool = typer.Option(False, "--force", help="Replace the file if it exists."),
+    tracking_uri: str | None = TRACKING_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Write a version's policy file to PATH (never overwriting without --force)."""
+    from aip_ml.tracking import export_version, resolve_version
+
+    client = client_for(require_store(tracking_uri))
+    info = resolve_version(client, reference)
+    written = export_version(client, info, target, overwrite=force)
+    if as_json:
+        emit_json({"reference": info.reference, "path": str(written)})
+    else:
+        console.print(f"Wrote {info.reference} to {written}", markup=False)
+        console.print(f"Play against it: aip play --opponent {written}", markup=False)
+
+
+def register(group: typer.Typer) -> None:
+    """Add the ``models`` sub-commands to ``group``.
+
+    Args:
+        group: The ``aip models`` group.
+    """
+    group.command("list")(list_models)
+    group.command("show")(show)
+    group.command("promote")(promote)
+    group.command("export")(export)

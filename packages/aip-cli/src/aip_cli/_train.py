@@ -1,0 +1,233 @@
+"""``aip train``: train a policy on a task with progress, tracking and registration."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+
+from aip_cli._common import JSON_OPTION, TRACKING_OPTION
+from aip_cli._errors import CliError, ExitCode
+from aip_cli._output import console, emit_json, error_console
+
+__all__ = ["RUNS_DIR", "ProgressCallback", "register"]
+
+RUNS_DIR = Path("aip-runs")
+
+
+class ProgressCallback:
+    """A training callback that draws a progress bar: steps, steps/s, mean return, success rate."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._bar: TaskID | None = None
+
+    def on_start(self, config: Any, run_dir: Path) -> None:
+        """Add the bar."""
+        self._bar = self._progress.add_task(
+            f"{config.task}", total=int(config.total_steps), sps=float("nan"), ret=float("nan"),
+            success=float("nan"),
+        )
+
+    def on_update(self, update: int, metrics: dict[str, float]) -> None:
+        """Move the bar to ``global_step`` and show the update's figures."""
+        if self._bar is None:
+            return
+        fields: dict[str, float] = {}
+        for name, key in (("sps", "steps_per_second"), ("ret", "episode_return_mean"),
+                          ("success", "success_rate")):
+            value = metrics.get(key, float("nan"))
+            if isinstance(value, (int, float)) and math.isfinite(value):
+                fields[name] = float(value)
+        self._progress.update(
+            self._bar, completed=int(metrics.get("global_step", 0)),
+            total=int(metrics.get("total_steps", 0)) or None, **fields,
+        )
+
+    def on_checkpoint(self, path: Path) -> None:
+        """Nothing to draw."""
+
+    def on_end(self, result: Any) -> None:
+        """Fill the bar."""
+        if self._bar is not None:
+            self._progress.update(self._bar, completed=int(getattr(result, "global_step", 0)))
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("steps"),
+        TextColumn("{task.fields[sps]:>8,.0f} steps/s"),
+        TextColumn("return {task.fields[ret]:>7.2f}"),
+        TextColumn("success {task.fields[success]:>6.1%}"),
+        TimeRemainingColumn(),
+        console=error_console,
+    )
+
+
+def _latest_run(task: str) -> Path:
+    folder = RUNS_DIR / task
+    runs = sorted(p.parent.parent for p in folder.glob("*/checkpoints/latest.ckpt")) if folder.is_dir() else []
+    if not runs:
+        raise CliError(
+            f"nothing to resume: no run of {task} with a checkpoint under {folder}/; start one with "
+            f"`aip train {task}` or pass --run-dir",
+            ExitCode.NOT_FOUND,
+        )
+    return runs[-1]
+
+
+def _new_run_dir(task: str) -> Path:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = RUNS_DIR / task / stamp
+    suffix = 1
+    while path.exists():
+        suffix += 1
+        path = RUNS_DIR / task / f"{stamp}-{suffix}"
+    return path
+
+
+def _summary(result: Any, registered: list[Any], play: str | None, run_id: str | None) -> dict[str, Any]:
+    evaluation = getattr(result, "evaluation", None)
+    return {
+        "run_dir": str(result.run_dir),
+        "checkpoint": str(result.checkpoint),
+        "policy": str(result.policy_path) if result.policy_path else None,
+        "global_step": result.global_step,
+        "updates": result.updates,
+        "wall_seconds": result.wall_seconds,
+        "steps_per_second": result.steps_per_second,
+        "interrupted": result.interrupted,
+        "final_metrics": result.final_metrics,
+        "evaluation": evaluation.to_dict() if evaluation is not None else None,
+        "mlflow_run_id": run_id,
+        "registered": [v.to_dict() for v in registered],
+        "play_command": play,
+    }
+
+
+def train_command(
+    task: str = typer.Argument(..., metavar="TASK", help="The task: chase-v1, chase-flee-v1, dodge-v1, intercept-v1."),
+    overrides: list[str] | None = typer.Argument(
+        None, metavar="[KEY=VALUE]...",
+        help="Config changes, e.g. total_steps=200000 learning_rate=1e-3 hidden_sizes=[64,64].",
+    ),
+    config: Path | None = typer.Option(
+        None, "--config", "-c", metavar="FILE", help="A TOML config file (see aip_ml's configs/)."
+    ),
+    resume: bool = typer.Option(
+        False, "--resume", help="Continue the latest run of TASK (or --run-dir) from its checkpoint."
+    ),
+    run_dir: Path | None = typer.Option(
+        None, "--run-dir", metavar="DIR", help=f"The run folder [default: {RUNS_DIR}/TASK/DATE-TIME]."
+    ),
+    track: bool = typer.Option(True, "--track/--no-track", help="Record the run in MLflow and register the policy."),
+    tracking_uri: str | None = TRACKING_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Train a policy for TASK with PPO; record it in MLflow; register the policy as TASK-ROLE.
+
+    The run folder keeps config.toml, checkpoints/ and policy.aipp. Ctrl-C stops after the current
+    update with a checkpoint; --resume continues it. At the end the policy is evaluated and the
+    command tells how to play against it.
+    """
+    import aip_ml
+
+    for item in overrides or []:
+        if "=" not in item:
+            raise CliError(f"{item!r} is not KEY=VALUE (e.g. total_steps=100000)", ExitCode.USAGE)
+    if config is not None and not config.is_file():
+        raise CliError(f"config file not found: {config}", ExitCode.NOT_FOUND)
+    cfg = aip_ml.load_config(task, config, list(overrides or []))
+    if resume:
+        folder = run_dir or _latest_run(cfg.task)
+    else:
+        folder = run_dir or _new_run_dir(cfg.task)
+        if run_dir is not None and (run_dir / "checkpoints").exists():
+            raise CliError(f"{run_dir} holds a run already; pass --resume to continue it, or "
+                           "choose another --run-dir", ExitCode.REFUSED)
+    callbacks: list[Any] = []
+    tracking = None
+    if track:
+        from aip_ml.tracking import MlflowCallback
+
+        tracking = MlflowCallback(tracking_uri)
+        callbacks.append(tracking)
+    progress = None if as_json else _progress()
+    if progress is not None:
+        callbacks.append(ProgressCallback(progress))
+    if not as_json:
+        where = f", tracked in {tracking.tracking_uri}" if tracking else ""
+        console.print(f"Training {cfg.task} for {cfg.total_steps:,} steps in {folder}{where}", markup=False)
+    try:
+        if progress is not None:
+            with progress:
+                result = aip_ml.train(cfg, run_dir=folder, callbacks=callbacks, resume=resume)
+        else:
+            result = aip_ml.train(cfg, run_dir=folder, callbacks=callbacks, resume=resume)
+    except BaseException as exc:
+        if tracking is not None:
+            tracking.close("KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")
+        raise
+    registered = tracking.registered if tracking else []
+    play = None
+    if registered:
+        play = f"aip play --opponent {registered[0].reference}"
+        if tracking is not None and tracking.tracking_uri != _default_uri():
+            play += f" --tracking-uri {tracking.tracking_uri}"
+    elif result.policy_path:
+        play = f"aip play --opponent {result.policy_path}"
+    if as_json:
+        emit_json(_summary(result, registered, play, tracking.run_id if tracking else None))
+    else:
+        _print_summary(result, registered, play)
+    if result.interrupted:
+        error_console.print(
+            f"aip: interrupted; continue with: aip train {cfg.task} --resume --run-dir {result.run_dir}",
+            markup=False,
+        )
+        raise typer.Exit(int(ExitCode.INTERRUPTED))
+
+
+def _default_uri() -> str:
+    from aip_ml.tracking import default_tracking_uri
+
+    return default_tracking_uri()
+
+
+def _print_summary(result: Any, registered: list[Any], play: str | None) -> None:
+    console.print(
+        f"Trained {result.global_step:,} steps in {result.wall_seconds:.1f} s "
+        f"({result.steps_per_second:,.0f} steps/s); run folder {result.run_dir}", markup=False,
+    )
+    evaluation = getattr(result, "evaluation", None)
+    if evaluation is not None:
+        agent = evaluation.agent
+        line = (f"Evaluation ({evaluation.episodes} episodes): success {agent.success_rate:.1%}, "
+                f"mean return {agent.mean_return:.2f}")
+        if evaluation.bots:
+            best_bot = max(evaluation.bots.items(), key=lambda kv: kv[1].success_rate)
+            line += f"; best bot {best_bot[0]}: success {best_bot[1].success_rate:.1%}"
+        console.print(line, markup=False)
+    for version in registered:
+        console.print(f"Registered {version.reference} (see: aip models show {version.reference})", markup=False)
+    if play:
+        console.print(f"Play against it:  {play}", markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``aip train`` to ``app``.
+
+    Args:
+        app: The root command.
+    """
+    app.command(
+        "train",
+        context_settings={"allow_interspersed_args": True},
+    )(train_command)

@@ -1,0 +1,395 @@
+"""The model registry as AIP uses it: one registered model per task and role, versions with scores.
+
+A model is named ``<task>-<role>`` (``chase-v1-enemy``). Each version's source is the folder
+``policy/<role>`` of the run that trained it, holding one exported policy file. Version tags
+``eval.<score>`` keep the evaluation scores; the alias ``champion`` marks the version to play against.
+
+References accepted everywhere: ``NAME`` (its champion, else its latest version), ``NAME/3``,
+``NAME@alias``, and the same with MLflow's ``models:/`` prefix.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from aip_ml.tracking._errors import ExportExistsError, ModelNotFoundError, TrackingError
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
+__all__ = [
+    "CHAMPION",
+    "ModelVersionInfo",
+    "download_policy",
+    "export_version",
+    "list_versions",
+    "model_name",
+    "parse_reference",
+    "resolve_version",
+    "set_alias",
+    "version_info",
+]
+
+CHAMPION = "champion"
+_EVAL_PREFIX = "eval."
+_REF = re.compile(r"^(?:models:/)?(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:/(?P<version>\d+)|@(?P<alias>[A-Za-z0-9_-]+))?$")
+
+
+def model_name(task: str, role: str) -> str:
+    """The registered model's name for a task and role: ``<task>-<role>``.
+
+    Args:
+        task: The task's name (``chase-v1``).
+        role: The role (``enemy``).
+
+    Returns:
+        The name (``chase-v1-enemy``).
+    """
+    return f"{task}-{role}"
+
+
+@dataclass(frozen=True)
+class ModelVersionInfo:
+    """One registered model version, as listed and shown.
+
+    Attributes:
+        name: The registered model (``chase-v1-enemy``).
+        version: The version number as a string (MLflow's convention).
+        task: The task it was trained on (tag ``aip.task``).
+        role: The role it plays (tag ``aip.role``).
+        aliases: Aliases pointing at this version (``champion``...).
+        scores: Evaluation scores from the ``eval.*`` tags.
+        run_id: The training run.
+        source: The artifact URI of the policy folder.
+        created_ms: Creation time, milliseconds since the epoch.
+        policy_file: The policy file's name inside the source folder.
+        description: The version's description.
+        tags: All version tags.
+    """
+
+    name: str
+    version: str
+    task: str
+    role: str
+    aliases: tuple[str, ...]
+    scores: dict[str, float]
+    run_id: str | None
+    source: str
+    created_ms: int
+    policy_file: str | None
+    description: str
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def reference(self) -> str:
+        """``NAME/VERSION``: a reference that always means this version."""
+        return f"{self.name}/{self.version}"
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready dictionary of every field."""
+        return {
+            "name": self.name,
+            "version": int(self.version),
+            "reference": self.reference,
+            "task": self.task,
+            "role": self.role,
+            "aliases": list(self.aliases),
+            "scores": dict(self.scores),
+            "run_id": self.run_id,
+            "source": self.source,
+            "created_ms": self.created_ms,
+            "policy_file": self.policy_file,
+            "description": self.description,
+            "tags": dict(self.tags),
+        }
+
+
+def _scores(tags: dict[str, str]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for key, value in tags.items():
+        if key.startswith(_EVAL_PREFIX):
+            try:
+                out[key[len(_EVAL_PREFIX):]] = float(value)
+            except ValueError:
+                continue
+    return out
+
+
+def _split_name(name: str, tags: dict[str, str]) -> tuple[str, str]:
+    task = tags.get("aip.task")
+    role = tags.get("aip.role")
+    if task and role:
+        return task, role
+    head, _, tail = name.rpartition("-")
+    return (head or name), tail
+
+
+def version_info(client: MlflowClient, name: str, version: str) -> ModelVersionInfo:
+    """Read one version with its aliases and scores.
+
+    Args:
+        client: A client from :func:`aip_ml.tracking.make_client`.
+        name: The registered model.
+        version: The version number.
+
+    Returns:
+        The version.
+
+    Raises:
+        ModelNotFoundError: No such model or version.
+    """
+    from mlflow.exceptions import MlflowException
+
+    try:
+        mv = client.get_model_version(name, str(version))
+        aliases = client.get_registered_model(name).aliases
+    except MlflowException as exc:
+        if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
+            raise ModelNotFoundError(
+                f"model {name!r} has no version {version}; see `aip models list`"
+            ) from None
+        raise
+    return _info(mv, aliases)
+
+
+def _info(mv: object, aliases: dict[str, int | str]) -> ModelVersionInfo:
+    tags = {str(k): str(v) for k, v in (getattr(mv, "tags", None) or {}).items()}
+    name = str(getattr(mv, "name", ""))
+    version = str(getattr(mv, "version", ""))
+    task, role = _split_name(name, tags)
+    return ModelVersionInfo(
+        name=name,
+        version=version,
+        task=task,
+        role=role,
+        aliases=tuple(sorted(a for a, v in aliases.items() if str(v) == version)),
+        scores=_scores(tags),
+        run_id=getattr(mv, "run_id", None),
+        source=str(getattr(mv, "source", "")),
+        created_ms=int(getattr(mv, "creation_timestamp", 0) or 0),
+        policy_file=tags.get("aip.policy_file"),
+        description=str(getattr(mv, "description", "") or ""),
+        tags=tags,
+    )
+
+
+def list_versions(client: MlflowClient, name: str | None = None) -> list[ModelVersionInfo]:
+    """Every version of every registered model (or of ``name``), by name, newest version first.
+
+    Args:
+        client: A client.
+        name: Only this registered model; a task name (``chase-v1``) lists that task's models.
+
+    Returns:
+        The versions.
+
+    Raises:
+        ModelNotFoundError: ``name`` matches no registered model.
+    """
+    models = list(_all_registered_models(client))
+    if name is not None:
+        chosen = [m for m in models if m.name == name]
+        if not chosen:
+            chosen = [m for m in models if m.name.startswith(f"{name}-")]
+        if not chosen:
+            known = ", ".join(sorted(m.name for m in models)) or "none yet (run `aip train TASK`)"
+            raise ModelNotFoundError(f"no registered model {name!r}; registered models: {known}")
+        models = chosen
+    out: list[ModelVersionInfo] = []
+    for model in sorted(models, key=lambda m: m.name):
+        aliases = dict(model.aliases or {})
+        versions = _all_versions(client, model.name)
+        for mv in sorted(versions, key=lambda v: -int(v.version)):
+            out.append(_info(mv, aliases))
+    return out
+
+
+def _all_registered_models(client: MlflowClient) -> list[object]:
+    found: list[object] = []
+    token: str | None = None
+    while True:
+        page = client.search_registered_models(max_results=200, page_token=token)
+        found.extend(page)
+        token = page.token
+        if not token:
+            return found
+
+
+def _all_versions(client: MlflowClient, name: str) -> list[object]:
+    found: list[object] = []
+    token: str | None = None
+    escaped = name.replace("'", "\\'")
+    while True:
+        page = client.search_model_versions(f"name='{escaped}'", max_results=1000, page_token=token)
+        found.extend(page)
+        token = page.token
+        if not token:
+            return found
+
+
+def parse_reference(reference: str) -> tuple[str, str | None, str | None]:
+    """Split a model reference into ``(name, version, alias)``.
+
+    Args:
+        reference: ``NAME``, ``NAME/3``, ``NAME@alias`` (optionally prefixed ``models:/``).
+
+    Returns:
+        The name, and the version or the alias (at most one of them set).
+
+    Raises:
+        TrackingError: The text is not a model reference.
+    """
+    match = _REF.match(reference.strip())
+    if match is None:
+        raise TrackingError(
+            f"{reference!r} is not a model reference; write NAME, NAME/VERSION or NAME@ALIAS "
+            "(e.g. chase-v1-enemy@champion)"
+        )
+    return match.group("name"), match.group("version"), match.group("alias")
+
+
+def resolve_version(client: MlflowClient, reference: str) -> ModelVersionInfo:
+    """The version a reference means; a bare name means its champion, else its latest version.
+
+    Args:
+        client: A client.
+        reference: A model reference.
+
+    Returns:
+        The version.
+
+    Raises:
+        ModelNotFoundError: No such model, version or alias.
+    """
+    from mlflow.exceptions import MlflowException
+
+    name, version, alias = parse_reference(reference)
+    try:
+        model = client.get_registered_model(name)
+    except MlflowException as exc:
+        if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
+            names = ", ".join(sorted(m.name for m in _all_registered_models(client)))  # type: ignore[attr-defined]
+            raise ModelNotFoundError(
+                f"no registered model {name!r}; registered models: {names or 'none yet'}"
+            ) from None
+        raise
+    aliases = dict(model.aliases or {})
+    if alias is not None:
+        if alias not in aliases:
+            have = ", ".join(f"@{a}" for a in sorted(aliases)) or "none"
+            raise ModelNotFoundError(
+                f"model {name!r} has no alias @{alias} (aliases: {have}); "
+                f"promote a version with `aip models promote {name}/VERSION`"
+            )
+        version = str(aliases[alias])
+    elif version is None:
+        if CHAMPION in aliases:
+            version = str(aliases[CHAMPION])
+        else:
+            versions = _all_versions(client, name)
+            if not versions:
+                raise ModelNotFoundError(f"model {name!r} has no versions yet")
+            version = str(max(int(getattr(v, "version", 0)) for v in versions))
+    return version_info(client, name, version)
+
+
+def set_alias(client: MlflowClient, info: ModelVersionInfo, alias: str = CHAMPION) -> None:
+    """Point ``alias`` of the version's model at the version.
+
+    Args:
+        client: A client.
+        info: The version.
+        alias: The alias.
+    """
+    client.set_registered_model_alias(info.name, alias, info.version)
+
+
+def download_policy(client: MlflowClient, info: ModelVersionInfo, directory: Path) -> Path:
+    """Download a version's policy file into ``directory`` (which should be empty or new).
+
+    Args:
+        client: A client.
+        info: The version.
+        directory: Where to put it.
+
+    Returns:
+        The path of the downloaded policy file.
+
+    Raises:
+        TrackingError: The version's source holds no file.
+    """
+    import mlflow.artifacts
+
+    directory.mkdir(parents=True, exist_ok=True)
+    local = Path(
+        mlflow.artifacts.download_artifacts(
+            artifact_uri=info.source, dst_path=str(directory), tracking_uri=client.tracking_uri
+        )
+    )
+    if local.is_file():
+        return local
+    files = sorted(p for p in local.rglob("*") if p.is_file())
+    preferred = [p for p in files if p.name == info.policy_file]
+    if preferred:
+        return preferred[0]
+    if not files:
+        raise TrackingError(f"{info.reference} has no policy file at {info.source}")
+    return files[0]
+
+
+def export_version(
+    client: MlflowClient, info: ModelVersionInfo, target: Path, *, overwrite: bool = False
+) -> Path:
+    """Copy a version's policy file to ``target``, atomically and without overwriting by surprise.
+
+    Args:
+        client: A client.
+        info: The version.
+        target: A file path, or an existing directory (the file is then named
+            ``<name>-v<version><suffix>`` inside it).
+        overwrite: Replace an existing file.
+
+    Returns:
+        The written path.
+
+    Raises:
+        ExportExistsError: The target file exists and ``overwrite`` is false.
+    """
+    with tempfile.TemporaryDirectory(prefix="aip-export-") as tmp:
+        policy = download_policy(client, info, Path(tmp) / "download")
+        if target.is_dir():
+            target = target / f"{info.name}-v{info.version}{policy.suffix}"
+        if target.exists() and not overwrite:
+            raise ExportExistsError(
+                f"{target} exists; choose another path or pass --force to replace it"
+            )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, staged_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        os.close(fd)
+        staged = Path(staged_name)
+        try:
+            shutil.copyfile(policy, staged)
+            if overwrite:
+                os.replace(staged, target)
+            else:
+                try:
+                    os.link(staged, target)  # fails if the target appeared meanwhile
+                except FileExistsError:
+                    raise ExportExistsError(
+                        f"{target} exists; choose another path or pass --force to replace it"
+                    ) from None
+                except OSError:  # file systems without hard links
+                    if target.exists():
+                        raise ExportExistsError(
+                            f"{target} exists; choose another path or pass --force to replace it"
+                        ) from None
+                    os.replace(staged, target)
+        finally:
+            staged.unlink(missing_ok=True)
+    return target

@@ -228,13 +228,16 @@ def _chase(s: WorldState, arena: Arena) -> tuple[float, float]:
 
 def _intercept(s: WorldState, par: Params, arena: Arena) -> tuple[float, float]:
     dx, dy, dist, ux, uy = _enemy_to_player(s, arena)
+    if dist < _EPS:
+        return ux, uy
     vx = s.player_vx
     vy = s.player_vy
     speed = par.enemy_speed * par.enemy_speed_scale
+    # Smallest τ > 0 with |d + v_p τ| = s τ:  a τ² + b τ + c = 0.
     a = (vx * vx + vy * vy) - speed * speed
     b = 2.0 * (dx * vx + dy * vy)
     c = dx * dx + dy * dy
-    tau = -1.0
+    tau: float | None = None
     if abs(a) < _EPS:
         if b < 0.0:
             tau = -c / b
@@ -250,9 +253,10 @@ def _intercept(s: WorldState, par: Params, arena: Arena) -> tuple[float, float]:
                 tau = lo
             elif hi > 0.0:
                 tau = hi
-    if tau <= 0.0:
-        tau = dist / speed if speed > 0.0 else 0.0
-    tau = min(tau, _INTERCEPT_HORIZON)
+    if tau is None:
+        tau = dist / speed if speed != 0.0 else math.inf
+    if not tau <= _INTERCEPT_HORIZON:  # also catches NaN
+        tau = _INTERCEPT_HORIZON
     px = dx + vx * tau
     py = dy + vy * tau
     n = norm(px, py)
@@ -292,7 +296,7 @@ def _staged(s: WorldState, rng: Rng, cfg: Config, par: Params, arena: Arena) -> 
     advance_wander(w, rng, cfg)
     k = min(3, s.stage_clock // _STAGE_FRAMES)
     if k == 0:
-        return _blend((w.hx, w.hy), (w.hx, w.hy))
+        return _blend((w.hx, w.hy), (w.hx, w.hy))  # = the wander heading
     if k == 1:
         return _blend((w.hx, w.hy), _chase(s, arena))
     if k == 2:
@@ -376,7 +380,7 @@ def enemy_move(bot: str, s: WorldState, rng: Rng, cfg: Config, par: Params, aren
 
 def guidance_turn(bot: str, m: Missile, s: WorldState, max_turn: float, arena: Arena) -> float:
     """A guidance bot's turn for one missile, in [-1, 1] (``max_turn`` in radians)."""
-    if bot == "straight" or not s.enemy_active:
+    if bot == "straight" or not s.enemy_active or not max_turn > 0.0:
         return 0.0
     if bot != "homing":
         raise ValueError(f"unknown guidance {bot!r}")

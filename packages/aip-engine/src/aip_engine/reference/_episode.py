@@ -7,7 +7,6 @@ followed by step 6, the task's rewards, terminations and truncations.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -21,33 +20,46 @@ from ._observe import observe
 from ._rng import Rng
 from ._state import Params, WorldState
 
-__all__ = ["Outcome", "World"]
+__all__ = ["Outcome", "World", "success_role"]
 
-# Which event ends an episode, per task: (success events by role, failure events by role).
-_SUCCESS: Mapping[str, Mapping[str, str]] = {
-    "chase-v1": {"enemy": "catch"},
-    "chase-flee-v1": {"enemy": "catch"},
-    "dodge-v1": {"enemy": "catch"},
-    "intercept-v1": {"missile": "hit"},
-    "duel-v1": {"player": "hit", "enemy": "catch"},
-    "play-v1": {"player": "hit", "enemy": "catch"},
+# The world's success is this role's success (play-v1 has none).
+_SUCCESS_ROLE: Mapping[str, str | None] = {
+    "chase-v1": "enemy",
+    "chase-flee-v1": "enemy",
+    "dodge-v1": "enemy",
+    "intercept-v1": "missile",
+    "duel-v1": "player",
+    "play-v1": None,
 }
-_FAILURE: Mapping[str, Mapping[str, str]] = {
-    "chase-v1": {},
-    "chase-flee-v1": {},
-    "dodge-v1": {"enemy": "hit"},
-    "intercept-v1": {"missile": "expire"},
-    "duel-v1": {"player": "catch", "enemy": "hit"},
-    "play-v1": {"player": "catch", "enemy": "hit"},
-}
-_ENDS: Mapping[str, tuple[str, ...]] = {
-    "chase-v1": ("catch",),
-    "chase-flee-v1": ("catch",),
-    "dodge-v1": ("catch", "hit"),
-    "intercept-v1": ("hit", "expire"),
-    "duel-v1": ("catch", "hit"),
-    "play-v1": (),
-}
+
+
+def _role_success(role: str, ev: Events) -> bool:
+    """A role's success event: the enemy catches, the player hits, missile slot 0 hits."""
+    if role == "enemy":
+        return ev.catch > 0
+    if role == "player":
+        return ev.hit > 0
+    return ev.slot0_hit
+
+
+def _role_failure(role: str, ev: Events) -> bool:
+    """A role's failure event: the enemy is hit, the player caught, missile slot 0 expires."""
+    if role == "enemy":
+        return ev.hit > 0
+    if role == "player":
+        return ev.catch > 0
+    return ev.slot0_expired
+
+
+def _terminated(task: str, ev: Events) -> bool:
+    """Whether the task ends the episode on this frame's events."""
+    if task in ("chase-v1", "chase-flee-v1"):
+        return ev.catch > 0
+    if task in ("dodge-v1", "duel-v1"):
+        return ev.catch > 0 or ev.hit > 0
+    if task == "intercept-v1":
+        return ev.hit > 0 or ev.slot0_expired
+    return False
 
 
 @dataclass
@@ -186,7 +198,8 @@ class World:
         s = self.state
         self.arena = self._arena()
         before = {role: self._target_distance(role) for role in self.reward_roles}
-        enemy_bot = s.enemy_bot if s.enemy_bot is not None else (self.params.enemy_bot or "chase")
+        # The enemy bot parameter is read every frame; "random" plays the motion drawn at reset.
+        enemy_bot = self.params.enemy_bot or s.enemy_bot or "chase"
         inp = FrameInput(
             player_bot=self._player_bot(),
             enemy_bot=enemy_bot,
@@ -197,29 +210,24 @@ class World:
         )
         ev = run_frame(s, self.rng, cfg, self.params, self.arena, inp)
         s.frame += 1
-        counts = {"fire": ev.fire, "hit": ev.hit, "catch": ev.catch, "respawn": ev.respawn, "expire": ev.expire}
         out = Outcome(events=ev)
-        task = self.spec.name
         for role in self.reward_roles:
             after = self._target_distance(role)
             d_before = before[role]
             r = 0.0
-            if d_before is not None and after is not None:
-                speed = self._base_speed(role)
-                if speed != 0.0:
-                    progress = d_before - after
-                    if role == "player":
-                        progress = after - d_before
-                    r = cfg.shaping_scale * progress / speed
-            if counts[_SUCCESS[task][role]] if role in _SUCCESS[task] else False:
+            speed = self._base_speed(role)
+            if d_before is not None and after is not None and speed > 0.0:
+                # The player (duel-v1, play-v1) is paid for increasing its distance from the enemy.
+                progress = after - d_before if role == "player" else d_before - after
+                r = cfg.shaping_scale * progress / speed
+            if _role_success(role, ev):
                 r += cfg.reward_success
-            failure = _FAILURE[task].get(role)
-            if failure is not None and counts[failure]:
+            if _role_failure(role, ev):
                 r += cfg.reward_failure
             out.rewards[role] = r
-            self.episode_return[role] += float(_f32(r))
-        out.success = {role: bool(counts[ev_name]) for role, ev_name in _SUCCESS[task].items()}
-        out.terminated = any(counts[name] for name in _ENDS[task])
+            self.episode_return[role] += r
+        out.success = {role: _role_success(role, ev) for role in ("player", "enemy", "missile")}
+        out.terminated = _terminated(self.spec.name, ev)
         out.truncated = not out.terminated and self.time_limit > 0 and s.frame >= self.time_limit
         if out.terminated or out.truncated:
             out.episode_frames = s.frame
@@ -234,11 +242,8 @@ def _bot_or_none(controller: str) -> str | None:
     return None if controller in (AGENT, RANDOM) else controller
 
 
-def _f32(x: float) -> float:
-    """Round a float to the nearest float32, as the batch's output arrays do."""
-    import struct
-
-    return float(struct.unpack("f", struct.pack("f", x))[0])
 
 
-_ = math
+def success_role(task: str) -> str | None:
+    """The role whose success is a world's ``success`` in a task (None for play-v1)."""
+    return _SUCCESS_ROLE[task]

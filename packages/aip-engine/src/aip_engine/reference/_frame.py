@@ -28,6 +28,9 @@ class Events:
     catch: int = 0
     respawn: int = 0
     expire: int = 0
+    # Missile slot 0 is the missile role's own missile: its hit and its expiry decide intercept-v1.
+    slot0_hit: bool = False
+    slot0_expired: bool = False
 
     def as_tuple(self) -> tuple[int, int, int, int, int]:
         """The counts as ``(fire, hit, catch, respawn, expire)``."""
@@ -155,7 +158,7 @@ def run_frame(s: WorldState, rng: Rng, cfg: Config, par: Params, arena: Arena, i
         ev.fire += 1
     elif s.player_cooldown > 0:
         s.player_cooldown -= 1
-    for m, moves in zip(s.missiles, moving):
+    for i, (m, moves) in enumerate(zip(s.missiles, moving)):
         if not moves:
             continue
         x = m.x + m.hx * par.missile_speed
@@ -167,6 +170,7 @@ def run_frame(s: WorldState, rng: Rng, cfg: Config, par: Params, arena: Arena, i
             if not arena.inside(x, y):
                 m.alive = False
                 ev.expire += 1
+                ev.slot0_expired |= i == 0
 
     # 3. Guidance and expiry, in slot order.
     for i, m in enumerate(s.missiles):
@@ -183,10 +187,11 @@ def run_frame(s: WorldState, rng: Rng, cfg: Config, par: Params, arena: Arena, i
         if m.life == 0:
             m.alive = False
             ev.expire += 1
+            ev.slot0_expired |= i == 0
 
     # 4. Collisions: missiles against the active enemy, then the enemy against the player.
     hit_range = cfg.missile_radius + cfg.enemy_radius
-    for m in s.missiles:
+    for i, m in enumerate(s.missiles):
         if not s.enemy_active:
             break
         if m.alive and arena.distance(m.x, m.y, s.enemy_x, s.enemy_y) < hit_range:
@@ -194,6 +199,7 @@ def run_frame(s: WorldState, rng: Rng, cfg: Config, par: Params, arena: Arena, i
             s.enemy_active = False
             s.enemy_respawn_timer = cfg.respawn_delay
             ev.hit += 1
+            ev.slot0_hit = i == 0
     if (
         s.enemy_active
         and s.player_invulnerable == 0

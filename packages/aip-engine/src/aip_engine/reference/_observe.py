@@ -14,25 +14,29 @@ from ._state import Params, WorldState
 __all__ = ["observe", "observe_enemy", "observe_missile", "observe_player"]
 
 
-def _ratio(x: float, scale: float) -> float:
-    # A zero scale (a speed or a cooldown set to 0) reads as 0 rather than dividing by it.
-    return x / scale if scale != 0.0 else 0.0
+def _per_speed(v: float, speed: float) -> float:
+    # A speed set to 0 reads as 0 rather than dividing by it.
+    return v / speed if speed > 0.0 else 0.0
 
 
 def observe_enemy(s: WorldState, cfg: Config, par: Params, arena: Arena) -> list[float]:
-    """``enemy-v1`` (24 values): itself, the player, the 3 nearest alive missiles."""
+    """``enemy-v1`` (24 values): itself, the player, the 3 nearest alive missiles.
+
+    The enemy always sees itself and the player (also while it is inactive, between a
+    hit or a catch and its respawn); empty missile places read as 0.
+    """
     obs = [0.0] * 24
-    if s.enemy_active:
-        obs[0] = 2.0 * s.enemy_x / arena.width - 1.0
-        obs[1] = 2.0 * s.enemy_y / arena.height - 1.0
-        obs[2] = _ratio(s.enemy_vx, par.enemy_speed)
-        obs[3] = _ratio(s.enemy_vy, par.enemy_speed)
-        dx, dy = arena.displacement(s.enemy_x, s.enemy_y, s.player_x, s.player_y)
-        obs[4] = dx / arena.norm_x
-        obs[5] = dy / arena.norm_y
-        obs[6] = norm(dx, dy) / arena.half_diagonal
-    obs[7] = _ratio(s.player_vx, par.player_speed)
-    obs[8] = _ratio(s.player_vy, par.player_speed)
+    obs[0] = 2.0 * s.enemy_x / arena.width - 1.0
+    obs[1] = 2.0 * s.enemy_y / arena.height - 1.0
+    obs[2] = _per_speed(s.enemy_vx, par.enemy_speed)
+    obs[3] = _per_speed(s.enemy_vy, par.enemy_speed)
+    dx, dy = arena.displacement(s.enemy_x, s.enemy_y, s.player_x, s.player_y)
+    obs[4] = dx / arena.norm_x
+    obs[5] = dy / arena.norm_y
+    obs[6] = norm(dx, dy) / arena.half_diagonal
+    obs[7] = _per_speed(s.player_vx, par.player_speed)
+    obs[8] = _per_speed(s.player_vy, par.player_speed)
+    # The nearest alive missiles by distance; sorting (distance, slot) breaks ties by slot.
     near: list[tuple[float, int, float, float]] = []
     for i, m in enumerate(s.missiles):
         if m.alive:
@@ -44,8 +48,8 @@ def observe_enemy(s: WorldState, cfg: Config, par: Params, arena: Arena) -> list
         base = 9 + 5 * k
         obs[base] = mx / arena.norm_x
         obs[base + 1] = my / arena.norm_y
-        obs[base + 2] = _ratio(m.hx * par.missile_speed, par.missile_speed)
-        obs[base + 3] = _ratio(m.hy * par.missile_speed, par.missile_speed)
+        obs[base + 2] = m.hx  # velocity / missile_speed is the heading
+        obs[base + 3] = m.hy
         obs[base + 4] = 1.0
     return obs
 
@@ -60,15 +64,14 @@ def observe_missile(s: WorldState, cfg: Config, par: Params, arena: Arena) -> li
     obs[6] = m.hy
     obs[7] = m.life / cfg.missile_life_max
     if not s.enemy_active:
-        obs[8] = 1.0
         return obs
     ex, ey = arena.displacement(m.x, m.y, s.enemy_x, s.enemy_y)
     dist = norm(ex, ey)
     obs[0] = ex / arena.norm_x
     obs[1] = ey / arena.norm_y
     obs[2] = dist / arena.half_diagonal
-    obs[3] = _ratio(s.enemy_vx, par.enemy_speed)
-    obs[4] = _ratio(s.enemy_vy, par.enemy_speed)
+    obs[3] = _per_speed(s.enemy_vx, par.enemy_speed)
+    obs[4] = _per_speed(s.enemy_vy, par.enemy_speed)
     if dist == 0.0:
         obs[8] = 1.0
     else:
@@ -82,17 +85,18 @@ def observe_player(s: WorldState, cfg: Config, par: Params, arena: Arena) -> lis
     obs = [0.0] * 26
     obs[0] = 2.0 * s.player_x / arena.width - 1.0
     obs[1] = 2.0 * s.player_y / arena.height - 1.0
-    obs[2] = _ratio(s.player_vx, par.player_speed)
-    obs[3] = _ratio(s.player_vy, par.player_speed)
+    obs[2] = _per_speed(s.player_vx, par.player_speed)
+    obs[3] = _per_speed(s.player_vy, par.player_speed)
     if s.enemy_active:
         dx, dy = arena.displacement(s.player_x, s.player_y, s.enemy_x, s.enemy_y)
         obs[4] = dx / arena.norm_x
         obs[5] = dy / arena.norm_y
         obs[6] = norm(dx, dy) / arena.half_diagonal
-        obs[7] = _ratio(s.enemy_vx, par.enemy_speed)
-        obs[8] = _ratio(s.enemy_vy, par.enemy_speed)
+        obs[7] = _per_speed(s.enemy_vx, par.enemy_speed)
+        obs[8] = _per_speed(s.enemy_vy, par.enemy_speed)
         obs[9] = 1.0
-    obs[10] = _ratio(float(s.player_cooldown), float(cfg.fire_cooldown))
+    if cfg.fire_cooldown > 0:
+        obs[10] = s.player_cooldown / cfg.fire_cooldown
     for i, m in enumerate(s.missiles):
         if not m.alive:
             continue

@@ -17,7 +17,7 @@ from aip_engine._errors import ActionError, BackendError, ConfigError, ShapeErro
 from aip_engine._layouts import role_layout, roles
 from aip_engine._tasks import AGENT, EVENTS, RANDOM, bot_code, bots, task_spec
 
-from ._episode import World
+from ._episode import World, success_role
 from ._state import MAX_MISSILE_SLOTS
 
 __all__ = ["StepResult", "Worlds"]
@@ -208,7 +208,8 @@ class Worlds:
                 self._rewards[role][i] = r
             for role, ok in out.success.items():
                 self._success_of[role][i] = ok
-            self.success[i] = out.success.get(self.spec.agents[0], False) if self.spec.agents else False
+            role = success_role(self.task)
+            self.success[i] = out.success[role] if role is not None else False
             self.terminated[i] = out.terminated
             self.truncated[i] = out.truncated
             if out.terminated or out.truncated:

@@ -1,0 +1,313 @@
+"""Training configuration: one TOML file per task, validated, with ``key=value`` overrides."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+import tomllib
+import types
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from importlib import resources
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin, get_type_hints
+
+from ._errors import ConfigError
+
+__all__ = ["TrainConfig", "config_path", "config_tasks", "load_config"]
+
+_ACTIVATIONS = ("tanh", "relu", "elu", "silu")
+_SCHEDULES = ("constant", "linear")
+
+
+def _f(help_text: str, default: Any) -> Any:
+    if isinstance(default, (list, tuple)):
+        value = tuple(default)
+        return field(default_factory=lambda: value, metadata={"help": help_text})
+    return field(default=default, metadata={"help": help_text})
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a PPO training run; `field_help` describes each field."""
+
+    task: str = _f("the task to learn (aip_engine.tasks())", "chase-v1")
+    seed: int = _f("seed of the run: engine worlds, network initialisation, sampling", 0)
+    total_steps: int = _f("environment steps to train for (world-steps summed over the batch)", 1_000_000)
+    num_worlds: int = _f("worlds stepped together (the batch size N)", 256)
+    rollout_steps: int = _f("steps per world in each rollout; one update uses num_worlds * rollout_steps", 64)
+    epochs: int = _f("passes over each rollout", 4)
+    minibatch_size: int = _f("samples per gradient step; must divide num_worlds * rollout_steps", 4096)
+    learning_rate: float = _f("Adam learning rate (initial, for the linear schedule)", 3e-4)
+    lr_schedule: str = _f("learning-rate schedule: constant or linear (decays to 0 at total_steps)", "linear")
+    gamma: float = _f("discount factor", 0.99)
+    gae_lambda: float = _f("GAE lambda", 0.95)
+    clip_range: float = _f("PPO policy clip range", 0.2)
+    clip_range_vf: float = _f("value clip range; 0 disables value clipping", 0.0)
+    ent_coef: float = _f("entropy bonus coefficient", 0.0)
+    vf_coef: float = _f("value loss coefficient", 0.5)
+    max_grad_norm: float = _f("gradient norm clip", 0.5)
+    target_kl: float = _f("stop an update's epochs early when the approximate KL exceeds this; 0 = never", 0.0)
+    normalize_advantage: bool = _f("normalise advantages per minibatch", True)
+    hidden_sizes: tuple[int, ...] = _f("hidden layer sizes of the actor and of the critic", (64, 64))
+    activation: str = _f("hidden activation: tanh, relu, elu or silu", "tanh")
+    log_std_init: float = _f("initial log standard deviation of the Gaussian policy", -0.5)
+    obs_norm: bool = _f("normalise observations with running statistics", True)
+    obs_clip: float = _f("clip normalised observations to [-obs_clip, obs_clip]", 10.0)
+    reward_scale: bool = _f("divide rewards by the running std of the discounted return", True)
+    reward_clip: float = _f("clip scaled rewards to [-reward_clip, reward_clip]", 10.0)
+    checkpoint_every: int = _f("updates between checkpoints (the worlds are reseeded there); 0 = only at the end", 20)
+    eval_episodes: int = _f("episodes of the final evaluation (0 = none)", 200)
+    eval_seed: int = _f("seed of the final evaluation", 12345)
+    torch_threads: int = _f("torch threads; 0 = one per core, at most 2", 0)
+    engine_threads: int = _f("engine threads; 0 = all cores", 0)
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+    @staticmethod
+    def field_help() -> dict[str, str]:
+        """Return every field's name and one-line description."""
+        return {f.name: str(f.metadata["help"]) for f in fields(TrainConfig)}
+
+    def replace(self, **changes: Any) -> TrainConfig:
+        """Return a validated copy with some fields changed.
+
+        Args:
+            **changes: Field names and new values.
+
+        Returns:
+            The new config.
+
+        Raises:
+            ConfigError: An unknown field or an invalid value.
+        """
+        for key in changes:
+            _check_key(key)
+        return dataclasses.replace(self, **{k: _coerce(k, v) for k, v in changes.items()})
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the config as plain TOML/JSON types (tuples become lists)."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+
+    def to_toml(self) -> str:
+        """Return the config as a TOML document that `load_config(path=...)` reads back."""
+        lines = ["# aip-ml training config (keys: aip_ml.TrainConfig.field_help())"]
+        for key, value in self.to_dict().items():
+            lines.append(f"{key} = {_toml_value(value)}")
+        return "\n".join(lines) + "\n"
+
+    @property
+    def batch_size(self) -> int:
+        """Samples per update: ``num_worlds * rollout_steps``."""
+        return self.num_worlds * self.rollout_steps
+
+    @property
+    def total_updates(self) -> int:
+        """Updates needed to reach `total_steps` (rounded up)."""
+        return max(1, math.ceil(self.total_steps / self.batch_size))
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+_HINTS: dict[str, Any] = {}
+
+
+def _hints() -> dict[str, Any]:
+    if not _HINTS:
+        _HINTS.update(get_type_hints(TrainConfig))
+    return _HINTS
+
+
+def _check_key(key: str) -> None:
+    names = [f.name for f in fields(TrainConfig)]
+    if key not in names:
+        close = difflib.get_close_matches(key, names, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(f"unknown config key {key!r}{hint} Valid keys: {', '.join(names)}.")
+
+
+def _type_name(tp: Any) -> str:
+    if get_origin(tp) is tuple:
+        return "a list of integers"
+    return {int: "an integer", float: "a number", bool: "true or false", str: "a string"}.get(tp, str(tp))
+
+
+def _coerce(key: str, value: Any) -> Any:
+    tp = _hints()[key]
+    origin = get_origin(tp)
+    if origin in (Union, types.UnionType):
+        tp = next(a for a in get_args(tp) if a is not type(None))
+        origin = get_origin(tp)
+    ok = True
+    if tp is bool:
+        ok = isinstance(value, bool)
+    elif tp is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif tp is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    elif tp is str:
+        ok = isinstance(value, str)
+    elif origin is tuple:
+        if isinstance(value, str):
+            try:
+                value = [int(v) for v in value.split(",") if v.strip()]
+            except ValueError:
+                ok = False
+        ok = ok and isinstance(value, (list, tuple)) and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        value = tuple(value) if ok else value
+    if not ok:
+        raise ConfigError(f"config key {key!r}: expected {_type_name(tp)}, got {value!r}")
+    return value
+
+
+def _validate(c: TrainConfig) -> None:
+    from aip_engine import tasks
+
+    def bad(key: str, rule: str) -> ConfigError:
+        return ConfigError(f"config key {key!r} = {getattr(c, key)!r}: {rule}")
+
+    for f in fields(c):
+        _coerce(f.name, getattr(c, f.name))
+    if c.task not in tasks():
+        close = difflib.get_close_matches(c.task, tasks(), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(f"config key 'task' = {c.task!r}: unknown task{hint} Valid tasks: {', '.join(tasks())}.")
+    for key in ("total_steps", "num_worlds", "rollout_steps", "epochs", "minibatch_size"):
+        if getattr(c, key) < 1:
+            raise bad(key, "must be at least 1")
+    for key in ("learning_rate", "clip_range", "obs_clip", "reward_clip"):
+        if not getattr(c, key) > 0:
+            raise bad(key, "must be greater than 0")
+    for key in ("gamma", "gae_lambda"):
+        if not 0 <= getattr(c, key) <= 1:
+            raise bad(key, "must be between 0 and 1")
+    for key in ("clip_range_vf", "ent_coef", "vf_coef", "max_grad_norm", "target_kl"):
+        if not getattr(c, key) >= 0:
+            raise bad(key, "must be 0 or more")
+    for key in ("checkpoint_every", "eval_episodes", "torch_threads", "engine_threads"):
+        if getattr(c, key) < 0:
+            raise bad(key, "must be 0 or more")
+    if c.batch_size % c.minibatch_size:
+        raise bad(
+            "minibatch_size",
+            f"must divide num_worlds * rollout_steps = {c.batch_size} (e.g. {_divisor_near(c.batch_size, c.minibatch_size)})",
+        )
+    if c.lr_schedule not in _SCHEDULES:
+        raise bad("lr_schedule", f"must be one of {', '.join(_SCHEDULES)}")
+    if c.activation not in _ACTIVATIONS:
+        raise bad("activation", f"must be one of {', '.join(_ACTIVATIONS)}")
+    if not c.hidden_sizes or any(h < 1 for h in c.hidden_sizes):
+        raise bad("hidden_sizes", "must be a non-empty list of positive integers, e.g. [64, 64]")
+    if not -5 <= c.log_std_init <= 2:
+        raise bad("log_std_init", "must be between -5 and 2")
+
+
+def _divisor_near(n: int, want: int) -> int:
+    return min((d for d in range(1, n + 1) if n % d == 0), key=lambda d: abs(d - want))
+
+
+def config_tasks() -> tuple[str, ...]:
+    """Return the tasks that have a shipped config."""
+    folder = resources.files("aip_ml") / "configs"
+    return tuple(sorted(p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml")))
+
+
+def config_path(task: str) -> Path:
+    """Return the path of a task's shipped config file.
+
+    Args:
+        task: The task, e.g. ``"chase-v1"``.
+
+    Returns:
+        The path of ``aip_ml/configs/<task>.toml``.
+
+    Raises:
+        ConfigError: No config is shipped for that task.
+    """
+    available = config_tasks()
+    if task not in available:
+        close = difflib.get_close_matches(task, available, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(f"no shipped config for task {task!r}{hint} Shipped: {', '.join(available)}.")
+    return Path(str(resources.files("aip_ml") / "configs" / f"{task}.toml"))
+
+
+def _parse_override(text: str) -> tuple[str, Any]:
+    if "=" not in text:
+        raise ConfigError(f"override {text!r} is not key=value (e.g. learning_rate=3e-4)")
+    key, raw = (s.strip() for s in text.split("=", 1))
+    _check_key(key)
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw  # a bare word is a string (task=chase-v1, activation=relu)
+    return key, value
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {str(path)!r} does not exist") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
+    for key in data:
+        try:
+            _check_key(key)
+        except ConfigError as exc:
+            raise ConfigError(f"config file {str(path)!r}: {exc}") from None
+    return data
+
+
+def load_config(task: str | None = None, path: str | Path | None = None, overrides: Sequence[str] = ()) -> TrainConfig:
+    """Load a training config: a task's shipped file or a TOML file, then ``key=value`` overrides.
+
+    Args:
+        task: The task whose shipped config to start from; with ``path``, it must match the file's task.
+        path: A TOML config file (every key a `TrainConfig` field).
+        overrides: ``"key=value"`` strings applied last; values are TOML literals or bare words.
+
+    Returns:
+        The validated config.
+
+    Raises:
+        ConfigError: A missing file, an unknown key (with the nearest valid key), a value of the wrong
+            type or out of range, or a task that disagrees with the file's.
+    """
+    if task is None and path is None:
+        raise ConfigError("give a task (e.g. 'chase-v1') or a config file path")
+    values: dict[str, Any] = {}
+    if path is not None:
+        values.update(_read_toml(Path(path)))
+        if task is not None and values.get("task", task) != task:
+            raise ConfigError(f"config file {str(path)!r} is for task {values['task']!r}, not {task!r}")
+    else:
+        assert task is not None
+        values.update(_read_toml(config_path(task)))
+    if task is not None:
+        values.setdefault("task", task)
+    for text in overrides:
+        key, value = _parse_override(text)
+        values[key] = value
+    coerced = {k: _coerce(k, v) for k, v in values.items()}
+    return TrainConfig(**coerced)
+
+
+def config_from_dict(data: Mapping[str, Any]) -> TrainConfig:
+    """Build a config from `TrainConfig.to_dict` output (checkpoints use this)."""
+    for key in data:
+        _check_key(key)
+    return TrainConfig(**{k: _coerce(k, v) for k, v in data.items()})

@@ -1,0 +1,322 @@
+"""Proximal Policy Optimisation (Schulman et al. 2017) on the engine's batch of N worlds.
+
+One update collects ``rollout_steps`` steps of all ``num_worlds`` worlds, computes advantages with GAE
+(Schulman et al. 2016), and runs ``epochs`` passes of minibatch gradient steps on the clipped
+surrogate objective. The details follow the reference implementations (Stable-Baselines3's ``PPO`` and
+CleanRL's ``ppo_continuous_action``): orthogonal initialisation, a state-independent log std, advantage
+normalisation per minibatch, optional value clipping, gradient-norm clipping, a linear learning-rate
+schedule, running observation normalisation, and reward scaling by the running standard deviation of
+the discounted return. Episodes cut by the time limit are bootstrapped with the value of the engine's
+``final_observations`` (the engine resets finished worlds in the same step).
+
+Observations reach torch without a copy (``torch.from_numpy`` on the engine's views); the one copy is
+into the rollout buffer. Actions go back to the engine as a numpy view of a torch tensor.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+import aip_engine
+
+from ._config import TrainConfig
+from ._model import ActorCritic, ObsNormalizer, RunningMeanStd, TorchPolicy, action_bounds
+
+__all__ = ["PPO", "derive_seed"]
+
+_LOG_2PI = float(np.log(2.0 * np.pi))
+
+
+def derive_seed(seed: int, update: int) -> int:
+    """Return the engine seed used to reseed the worlds at the start of ``update``."""
+    return int(np.random.SeedSequence([seed & 0xFFFFFFFFFFFFFFFF, update]).generate_state(1, np.uint64)[0])
+
+
+@dataclass
+class _Buffers:
+    obs: torch.Tensor  # (T, N, D) normalised observations the actions were chosen from
+    raw_obs: np.ndarray  # (T, N, D) raw observations (for the running statistics)
+    actions: torch.Tensor  # (T, N, A) unclipped Gaussian samples
+    logprobs: torch.Tensor  # (T, N)
+    rewards: np.ndarray  # (T, N) raw rewards
+    returns_acc: np.ndarray  # (T, N) discounted return accumulators (for reward scaling)
+    dones: np.ndarray  # (T, N) episode ended at this step (terminated or truncated)
+    boot_values: torch.Tensor  # (T, N) value of the final observation where truncated, else 0
+    values: torch.Tensor  # (T, N)
+
+
+class PPO:
+    """The PPO learner and its rollout state; `update` runs one collect-and-learn cycle.
+
+    Args:
+        config: The training config.
+        worlds: The engine's batch (single-agent task), ``config.num_worlds`` worlds.
+    """
+
+    def __init__(self, config: TrainConfig, worlds: Any) -> None:
+        spec = aip_engine.task_spec(config.task)
+        if len(spec.agents) != 1:
+            raise NotImplementedError(
+                f"task {config.task!r} has {len(spec.agents)} learning roles; this trainer learns single-agent "
+                "tasks (chase-v1, chase-flee-v1, dodge-v1, intercept-v1)"
+            )
+        self.config = config
+        self.role = spec.agents[0]
+        self.layout = aip_engine.role_layout(self.role)
+        self.worlds = worlds
+        n, t = config.num_worlds, config.rollout_steps
+        d, a = self.layout.obs_size, self.layout.act_size
+        torch.manual_seed(config.seed)
+        self.model = ActorCritic(d, a, config.hidden_sizes, config.activation, config.log_std_init)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.learning_rate, eps=1e-5)
+        self.generator = torch.Generator().manual_seed(config.seed + 1)
+        self.obs_rms = RunningMeanStd((d,))
+        self.ret_rms = RunningMeanStd(())
+        self.normalizer = ObsNormalizer(self.obs_rms if config.obs_norm else None, d, config.obs_clip)
+        self._mid, self._half = action_bounds(self.layout)
+        self.update_index = 0
+        self.global_step = 0
+        self._ret = np.zeros(n, dtype=np.float64)
+        self._obs: np.ndarray = np.zeros((n, d), np.float32)
+        self._actions_env = torch.zeros((n, a), dtype=torch.float32)
+        self.buf = _Buffers(
+            obs=torch.zeros((t, n, d)),
+            raw_obs=np.zeros((t, n, d), np.float32),
+            actions=torch.zeros((t, n, a)),
+            logprobs=torch.zeros((t, n)),
+            rewards=np.zeros((t, n), np.float32),
+            returns_acc=np.zeros((t, n), np.float64),
+            dones=np.zeros((t, n), bool),
+            boot_values=torch.zeros((t, n)),
+            values=torch.zeros((t, n)),
+        )
+
+    # --- state -----------------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        """Return everything needed to continue exactly (the worlds are reseeded at the next update)."""
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "generator": self.generator.get_state(),
+            "obs_rms": self.obs_rms.state_dict(),
+            "ret_rms": self.ret_rms.state_dict(),
+            "update_index": self.update_index,
+            "global_step": self.global_step,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what `state_dict` returned."""
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.generator.set_state(state["generator"])
+        self.obs_rms.load_state_dict(state["obs_rms"])
+        self.ret_rms.load_state_dict(state["ret_rms"])
+        self.normalizer.refresh(self.obs_rms if self.config.obs_norm else None, self.layout.obs_size)
+        self.update_index = int(state["update_index"])
+        self.global_step = int(state["global_step"])
+
+    def policy(self) -> TorchPolicy:
+        """Return the current deterministic policy (sharing the network, with frozen statistics)."""
+        normalizer = ObsNormalizer(self.obs_rms if self.config.obs_norm else None, self.layout.obs_size, self.config.obs_clip)
+        return TorchPolicy(self.model, normalizer, self.layout, self.config.task)
+
+    # --- one update ------------------------------------------------------------------------------
+
+    def reseed(self, seed: int) -> None:
+        """Reset every world from ``seed`` and forget unfinished episodes' return accumulators."""
+        self._obs = self.worlds.reset(seed=seed)
+        self._ret[:] = 0.0
+        if self.update_index == 0 and self.config.obs_norm and self.obs_rms.count < 1:
+            self.obs_rms.update(self._obs)
+            self.normalizer.refresh(self.obs_rms, self.layout.obs_size)
+
+    def _log_prob(self, mean: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        log_std = self.model.log_std
+        z = (actions - mean) * torch.exp(-log_std)
+        return (-0.5 * z * z - log_std - 0.5 * _LOG_2PI).sum(-1)
+
+    @torch.no_grad()
+    def collect(self) -> dict[str, Any]:
+        """Step all worlds ``rollout_steps`` times with the stochastic policy; fill the buffers.
+
+        Returns:
+            Episode statistics of the episodes that ended: ``returns``, ``frames``, ``success`` arrays.
+        """
+        cfg, buf, worlds, role = self.config, self.buf, self.worlds, self.role
+        std = torch.exp(self.model.log_std)
+        ep_returns: list[np.ndarray] = []
+        ep_frames: list[np.ndarray] = []
+        ep_success: list[np.ndarray] = []
+        env_actions = self._actions_env.numpy()
+        for t in range(cfg.rollout_steps):
+            buf.raw_obs[t] = self._obs
+            obs_n = self.normalizer(torch.from_numpy(buf.raw_obs[t]))
+            buf.obs[t] = obs_n
+            mean = self.model.mean(obs_n)
+            buf.values[t] = self.model.value(obs_n)
+            action = mean + std * torch.randn(mean.shape, generator=self.generator)
+            buf.actions[t] = action
+            buf.logprobs[t] = self._log_prob(mean, action)
+            torch.clamp(action, -1.0, 1.0, out=self._actions_env)
+            self._actions_env.mul_(self._half).add_(self._mid)
+            result = worlds.step(env_actions)
+            self._obs = result.obs
+            buf.rewards[t] = result.reward
+            done = np.logical_or(result.terminated, result.truncated, out=buf.dones[t])
+            truncated_only = result.truncated & ~result.terminated
+            buf.boot_values[t].zero_()
+            if truncated_only.any():
+                idx = np.flatnonzero(truncated_only)
+                final = torch.from_numpy(worlds.final_observations(role)[idx])
+                buf.boot_values[t, torch.from_numpy(idx)] = self.model.value(self.normalizer(final))
+            self._ret *= cfg.gamma
+            self._ret += result.reward
+            buf.returns_acc[t] = self._ret
+            if done.any():
+                self._ret[done] = 0.0
+                ep_returns.append(worlds.episode_return(role)[done].copy())
+                ep_frames.append(worlds.episode_frames[done].copy())
+                ep_success.append(worlds.success_of(role)[done].copy())
+        self.global_step += cfg.rollout_steps * cfg.num_worlds
+
+        def cat(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
+            return np.concatenate(parts) if parts else np.zeros(0, dtype)
+
+        return {
+            "returns": cat(ep_returns, np.float32),
+            "frames": cat(ep_frames, np.int32),
+            "success": cat(ep_success, bool),
+        }
+
+    @torch.no_grad()
+    def _advantages(self) -> tuple[torch.Tensor, torch.Tensor]:
+        cfg, buf = self.config, self.buf
+        if cfg.reward_scale:
+            self.ret_rms.update(buf.returns_acc.reshape(-1))
+            scale = 1.0 / np.sqrt(self.ret_rms.var + 1e-8)
+            rewards = np.clip(buf.rewards * scale, -cfg.reward_clip, cfg.reward_clip).astype(np.float32)
+        else:
+            rewards = buf.rewards
+        # The engine has already reset finished worlds: a truncated episode's continuation value is
+        # the value of its final observation, folded into the reward (as Stable-Baselines3 does).
+        r = torch.from_numpy(rewards) + cfg.gamma * buf.boot_values
+        nonterminal = torch.from_numpy(~buf.dones).float()
+        next_value = self.model.value(self.normalizer(torch.from_numpy(self._obs)))
+        adv = torch.zeros_like(r)
+        last = torch.zeros(cfg.num_worlds)
+        for t in range(cfg.rollout_steps - 1, -1, -1):
+            nv = next_value if t == cfg.rollout_steps - 1 else buf.values[t + 1]
+            delta = r[t] + cfg.gamma * nv * nonterminal[t] - buf.values[t]
+            last = delta + cfg.gamma * cfg.gae_lambda * nonterminal[t] * last
+            adv[t] = last
+        return adv, adv + buf.values
+
+    def learn(self) -> dict[str, float]:
+        """Run the epochs of minibatch updates on the collected rollout.
+
+        Returns:
+            Loss and diagnostics metrics of this update.
+        """
+        cfg, buf = self.config, self.buf
+        frac = self.update_index / cfg.total_updates
+        lr = cfg.learning_rate * (1.0 - frac) if cfg.lr_schedule == "linear" else cfg.learning_rate
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        advantages, returns = self._advantages()
+        b = cfg.batch_size
+        obs = buf.obs.reshape(b, -1)
+        actions = buf.actions.reshape(b, -1)
+        old_logprobs = buf.logprobs.reshape(b)
+        old_values = buf.values.reshape(b)
+        adv_flat = advantages.reshape(b)
+        ret_flat = returns.reshape(b)
+        pg_losses, v_losses, entropies, kls, clipfracs = [], [], [], [], []
+        stop = False
+        for _epoch in range(cfg.epochs):
+            perm = torch.randperm(b, generator=self.generator)
+            for start in range(0, b, cfg.minibatch_size):
+                idx = perm[start : start + cfg.minibatch_size]
+                mb_obs = obs[idx]
+                mean = self.model.mean(mb_obs)
+                logprob = self._log_prob(mean, actions[idx])
+                log_ratio = logprob - old_logprobs[idx]
+                ratio = torch.exp(log_ratio)
+                mb_adv = adv_flat[idx]
+                if cfg.normalize_advantage and mb_adv.numel() > 1:
+                    mb_adv = (mb_adv - mb_adv.mean()) / (mb_adv.std() + 1e-8)
+                pg_loss = torch.max(
+                    -mb_adv * ratio, -mb_adv * torch.clamp(ratio, 1 - cfg.clip_range, 1 + cfg.clip_range)
+                ).mean()
+                value = self.model.value(mb_obs)
+                if cfg.clip_range_vf > 0:
+                    old_v = old_values[idx]
+                    value = old_v + torch.clamp(value - old_v, -cfg.clip_range_vf, cfg.clip_range_vf)
+                v_loss = 0.5 * ((ret_flat[idx] - value) ** 2).mean()
+                entropy = (self.model.log_std + 0.5 + 0.5 * _LOG_2PI).sum()
+                loss = pg_loss + cfg.vf_coef * v_loss - cfg.ent_coef * entropy
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()  # type: ignore[no-untyped-call]
+                nn.utils.clip_grad_norm_(self.model.parameters(), cfg.max_grad_norm)
+                self.optimizer.step()
+                with torch.no_grad():
+                    approx_kl = ((ratio - 1) - log_ratio).mean().item()
+                    clipfracs.append(((ratio - 1.0).abs() > cfg.clip_range).float().mean().item())
+                pg_losses.append(pg_loss.item())
+                v_losses.append(v_loss.item())
+                entropies.append(entropy.item())
+                kls.append(approx_kl)
+                if cfg.target_kl > 0 and approx_kl > 1.5 * cfg.target_kl:
+                    stop = True
+                    break
+            if stop:
+                break
+        values_np = buf.values.reshape(-1).numpy()
+        returns_np = returns.reshape(-1).numpy()
+        var_ret = float(np.var(returns_np))
+        explained = float("nan") if var_ret == 0 else 1.0 - float(np.var(returns_np - values_np)) / var_ret
+        if cfg.obs_norm:
+            self.obs_rms.update(buf.raw_obs.reshape(b, -1))
+            self.normalizer.refresh(self.obs_rms, self.layout.obs_size)
+        self.update_index += 1
+        return {
+            "loss/policy": float(np.mean(pg_losses)),
+            "loss/value": float(np.mean(v_losses)),
+            "loss/entropy": float(np.mean(entropies)),
+            "approx_kl": float(np.mean(kls)),
+            "clip_fraction": float(np.mean(clipfracs)),
+            "explained_variance": explained,
+            "learning_rate": lr,
+            "std_mean": float(torch.exp(self.model.log_std).mean().item()),
+        }
+
+    def update(self) -> dict[str, float]:
+        """Collect one rollout and learn from it.
+
+        Returns:
+            The update's metrics (episode statistics, losses, timing).
+        """
+        start = time.perf_counter()
+        episodes = self.collect()
+        metrics = self.learn()
+        elapsed = time.perf_counter() - start
+        n = len(episodes["returns"])
+        nan = float("nan")
+        successes = episodes["success"]
+        metrics.update(
+            {
+                "episodes": float(n),
+                "episode_return_mean": float(episodes["returns"].mean()) if n else nan,
+                "episode_frames_mean": float(episodes["frames"].mean()) if n else nan,
+                "success_rate": float(successes.mean()) if n else nan,
+                "frames_to_success_mean": float(episodes["frames"][successes].mean()) if successes.any() else nan,
+                "update_seconds": elapsed,
+            }
+        )
+        return metrics

@@ -1,0 +1,294 @@
+"""`train`: a whole PPO run in a run folder, with callbacks, checkpoints, Ctrl-C and resume."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import torch
+
+import aip_engine
+
+from ._checkpoint import load_checkpoint, save_checkpoint
+from ._config import TrainConfig
+from ._errors import ConfigError, RunDirError
+from ._export import export_policy
+from ._ppo import PPO, derive_seed
+
+if TYPE_CHECKING:
+    from ._evaluate import EvalReport
+
+__all__ = ["Callback", "CallbackBase", "TrainResult", "make_worlds", "set_threads", "train"]
+
+
+@runtime_checkable
+class Callback(Protocol):
+    """What `train` calls; subclass `CallbackBase` to implement only some of the methods."""
+
+    def on_start(self, config: TrainConfig, run_dir: Path) -> None:
+        """Called once before the first update (also when resuming)."""
+
+    def on_update(self, update: int, metrics: dict[str, float]) -> None:
+        """Called after every update with that update's metrics (INTERFACE.md lists them)."""
+
+    def on_checkpoint(self, path: Path) -> None:
+        """Called after a checkpoint was written."""
+
+    def on_end(self, result: TrainResult) -> None:
+        """Called once at the end, also after an interruption."""
+
+
+class CallbackBase:
+    """A callback that does nothing; override the methods you need."""
+
+    def on_start(self, config: TrainConfig, run_dir: Path) -> None:
+        """Called once before the first update."""
+
+    def on_update(self, update: int, metrics: dict[str, float]) -> None:
+        """Called after every update."""
+
+    def on_checkpoint(self, path: Path) -> None:
+        """Called after a checkpoint was written."""
+
+    def on_end(self, result: TrainResult) -> None:
+        """Called once at the end."""
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """The outcome of `train`.
+
+    Attributes:
+        run_dir: The run folder.
+        config: The config trained with.
+        checkpoint: The last checkpoint written.
+        policy_path: The exported policy, or None when interrupted.
+        updates: Updates completed.
+        global_step: Environment steps completed.
+        wall_seconds: Training time, summed over resumed sessions.
+        steps_per_second: ``global_step / wall_seconds``.
+        interrupted: Whether Ctrl-C stopped the run early.
+        final_metrics: The last update's metrics.
+        evaluation: The final evaluation, when ``eval_episodes > 0`` and the run finished.
+    """
+
+    run_dir: Path
+    config: TrainConfig
+    checkpoint: Path
+    policy_path: Path | None
+    updates: int
+    global_step: int
+    wall_seconds: float
+    steps_per_second: float
+    interrupted: bool
+    final_metrics: dict[str, float] = field(default_factory=dict)
+    evaluation: EvalReport | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the result as JSON-ready values (NaN as None)."""
+        return {
+            "run_dir": str(self.run_dir),
+            "config": self.config.to_dict(),
+            "checkpoint": str(self.checkpoint),
+            "policy_path": None if self.policy_path is None else str(self.policy_path),
+            "updates": self.updates,
+            "global_step": self.global_step,
+            "wall_seconds": self.wall_seconds,
+            "steps_per_second": self.steps_per_second,
+            "interrupted": self.interrupted,
+            "final_metrics": {k: None if math.isnan(v) else v for k, v in self.final_metrics.items()},
+            "evaluation": None if self.evaluation is None else self.evaluation.to_dict(),
+        }
+
+
+def set_threads(config: TrainConfig) -> tuple[int, int]:
+    """Apply the config's thread counts; return ``(torch_threads, engine_threads)``.
+
+    Torch gets one thread per core up to 2: the networks are small, and more threads cost more in
+    synchronisation than they save. The engine gets every core (0 lets it choose).
+    """
+    cores = os.cpu_count() or 1
+    torch_threads = config.torch_threads or min(2, cores)
+    if torch.get_num_threads() != torch_threads:
+        torch.set_num_threads(torch_threads)
+    return torch_threads, config.engine_threads
+
+
+def make_worlds(task: str, num_worlds: int, *, seed: int, threads: int = 0, **kwargs: Any) -> Any:
+    """Create the engine's batch (`aip_engine.Worlds`)."""
+    return aip_engine.Worlds(task, num_worlds, seed=seed, threads=threads, **kwargs)
+
+
+class _Interrupt:
+    """Turns the first SIGINT into a flag (the update finishes, a checkpoint is written)."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: Any = None
+
+    def __enter__(self) -> _Interrupt:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.requested:  # a second Ctrl-C stops at once
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def _check_run_dir(config: TrainConfig, run_dir: Path, resume: bool) -> Path | None:
+    latest = run_dir / "checkpoints" / "latest.ckpt"
+    if resume:
+        if not latest.is_file():
+            raise RunDirError(f"nothing to resume in {str(run_dir)!r}: {str(latest)!r} does not exist")
+        return latest
+    if (run_dir / "checkpoints").exists() or (run_dir / "config.toml").exists():
+        raise RunDirError(
+            f"{str(run_dir)!r} already holds a run; pass resume=True (`--resume`) to continue it, "
+            "or choose another run folder"
+        )
+    return None
+
+
+def _write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def train(
+    config: TrainConfig,
+    *,
+    run_dir: str | os.PathLike[str],
+    callbacks: Sequence[Callback] = (),
+    resume: bool = False,
+) -> TrainResult:
+    """Train a policy with PPO and write its run folder.
+
+    Args:
+        config: The training config (`load_config`).
+        run_dir: The run folder: ``config.toml``, ``checkpoints/``, ``policy.aipp``, ``eval.json``.
+        callbacks: Objects with ``on_start``, ``on_update``, ``on_checkpoint``, ``on_end``.
+        resume: Continue the run in ``run_dir`` from its latest checkpoint.
+
+    Returns:
+        The result; ``interrupted=True`` when Ctrl-C stopped it (a checkpoint was written first).
+
+    Raises:
+        RunDirError: ``run_dir`` holds a run and ``resume`` is false, or holds none and it is true.
+        ConfigError: Resuming with a config that differs from the saved one (other than total_steps).
+    """
+    root = Path(run_dir)
+    latest = _check_run_dir(config, root, resume)
+    state = None
+    wall_before = 0.0
+    if latest is not None:
+        ckpt = load_checkpoint(latest)
+        saved = ckpt.config
+        if saved.replace(total_steps=config.total_steps) != config:
+            diff = {k: (v, config.to_dict()[k]) for k, v in saved.to_dict().items() if config.to_dict()[k] != v}
+            raise ConfigError(
+                f"cannot resume {str(root)!r} with a different config: {diff} (saved, given); only total_steps may change"
+            )
+        state, wall_before = ckpt.state, ckpt.wall_seconds
+    root.mkdir(parents=True, exist_ok=True)
+    _write_text(root / "config.toml", config.to_toml())
+    _, engine_threads = set_threads(config)
+    worlds = make_worlds(config.task, config.num_worlds, seed=config.seed, threads=engine_threads)
+    ppo = PPO(config, worlds)
+    if state is not None:
+        ppo.load_state_dict(state)
+    resumed_at = ppo.update_index if state is not None else -1
+    for cb in callbacks:
+        cb.on_start(config, root)
+    checkpoint_path = root / "checkpoints" / "latest.ckpt"
+    metrics: dict[str, float] = {}
+    total_updates = config.total_updates
+    start = time.perf_counter()
+    interrupted = False
+
+    def elapsed() -> float:
+        return wall_before + time.perf_counter() - start
+
+    def checkpoint(path: Path) -> None:
+        save_checkpoint(path, config, ppo.state_dict(), elapsed())
+        for cb in callbacks:
+            cb.on_checkpoint(path)
+
+    with _Interrupt() as interrupt:
+        while ppo.update_index < total_updates:
+            u = ppo.update_index
+            # Reseeding at checkpoint boundaries (and where a run resumes) makes a resumed run repeat
+            # exactly what the uninterrupted run did after that checkpoint.
+            if u == resumed_at or (config.checkpoint_every and u % config.checkpoint_every == 0) or u == 0:
+                ppo.reseed(derive_seed(config.seed, u))
+            metrics = ppo.update()
+            t = elapsed()
+            metrics.update(
+                {
+                    "update": float(ppo.update_index),
+                    "total_updates": float(total_updates),
+                    "global_step": float(ppo.global_step),
+                    "total_steps": float(total_updates * config.batch_size),
+                    "progress": ppo.update_index / total_updates,
+                    "time_elapsed": t,
+                    "steps_per_second": config.batch_size / max(metrics["update_seconds"], 1e-9),
+                }
+            )
+            try:
+                for cb in callbacks:
+                    cb.on_update(ppo.update_index, metrics)
+            except BaseException:
+                checkpoint(checkpoint_path)
+                raise
+            if interrupt.requested:
+                interrupted = True
+                checkpoint(checkpoint_path)
+                break
+            if config.checkpoint_every and ppo.update_index % config.checkpoint_every == 0:
+                checkpoint(checkpoint_path)
+    wall = elapsed()
+    policy_path = None
+    evaluation = None
+    final_path = checkpoint_path
+    if not interrupted:
+        final_path = root / "checkpoints" / "final.ckpt"
+        checkpoint(final_path)
+        if ppo.update_index % max(config.checkpoint_every, 1) != 0 or not config.checkpoint_every:
+            checkpoint(checkpoint_path)
+        policy_path = export_policy(final_path, root / "policy.aipp", overwrite=True)
+        if config.eval_episodes > 0:
+            from ._evaluate import evaluate
+
+            evaluation = evaluate(ppo.policy(), config.task, episodes=config.eval_episodes, seed=config.eval_seed)
+            _write_text(root / "eval.json", json.dumps(evaluation.to_dict(), indent=2) + "\n")
+    result = TrainResult(
+        run_dir=root,
+        config=config,
+        checkpoint=final_path,
+        policy_path=policy_path,
+        updates=ppo.update_index,
+        global_step=ppo.global_step,
+        wall_seconds=wall,
+        steps_per_second=ppo.global_step / max(wall, 1e-9),
+        interrupted=interrupted,
+        final_metrics=metrics,
+        evaluation=evaluation,
+    )
+    for cb in callbacks:
+        cb.on_end(result)
+    return result

@@ -137,22 +137,19 @@ class World:
         s.enemy_fade = 60
         if self.controllers["player"] != AGENT:
             reset_player_bot(self._player_bot(), s, rng, cfg)
-        enemy_bot = self._enemy_bot_param()
-        if self.controllers["enemy"] != AGENT and enemy_bot is not None:
+        if self.controllers["enemy"] != AGENT:
+            # No enemy bot named ("random"): draw one of the target motions.
+            enemy_bot = self.params.enemy_bot
+            if enemy_bot is None:
+                enemy_bot = TARGET_MOTIONS[rng.randint(0, 3)]
             s.enemy_bot = enemy_bot
             reset_enemy_bot(enemy_bot, s, rng, cfg, self.params)
         if self.spec.name == "intercept-v1":
-            if self.controllers["enemy"] != AGENT and enemy_bot is None:
-                s.enemy_bot = TARGET_MOTIONS[rng.randint(0, 3)]
-                reset_enemy_bot(s.enemy_bot, s, rng, cfg, self.params)
-            fire_missile(s, rng, cfg, self.params, arena)
+            fire_missile(s, rng, cfg, arena)
         self.episode_return = {role: 0.0 for role in self.reward_roles}
 
     def _player_bot(self) -> str:
         return self.params.player_bot or "idle"
-
-    def _enemy_bot_param(self) -> str | None:
-        return self.params.enemy_bot
 
     # --- step -------------------------------------------------------------------------------
 
@@ -170,7 +167,7 @@ class World:
             if not m.alive:
                 return None
             return self.arena.distance(m.x, m.y, s.enemy_x, s.enemy_y)
-        return self.arena.distance(s.player_x, s.player_y, s.enemy_x, s.enemy_y)
+        return self.arena.distance(s.enemy_x, s.enemy_y, s.player_x, s.player_y)
 
     def _base_speed(self, role: str) -> float:
         p = self.params
@@ -226,9 +223,10 @@ class World:
                 r += cfg.reward_failure
             out.rewards[role] = r
             self.episode_return[role] += r
-        out.success = {role: _role_success(role, ev) for role in ("player", "enemy", "missile")}
         out.terminated = _terminated(self.spec.name, ev)
         out.truncated = not out.terminated and self.time_limit > 0 and s.frame >= self.time_limit
+        done = out.terminated or out.truncated
+        out.success = {role: done and _role_success(role, ev) for role in ("player", "enemy", "missile")}
         if out.terminated or out.truncated:
             out.episode_frames = s.frame
             out.episode_return = dict(self.episode_return)

@@ -70,21 +70,14 @@ def place_enemy(s: WorldState, rng: Rng, cfg: Config, arena: Arena) -> None:
     s.enemy_y = best_y
 
 
-def fire_missile(s: WorldState, rng: Rng, cfg: Config, par: Params, arena: Arena) -> bool:
-    """Put a missile in the lowest free slot, aimed at the enemy; False when none is free.
+def fire_missile(s: WorldState, rng: Rng, cfg: Config, arena: Arena) -> None:
+    """Put a missile in the lowest free slot, aimed at the enemy, and start the cooldown.
 
-    The aim is the direction to the enemy rotated by ``uniform(-aim_error, aim_error)``;
-    the lifetime is ``randint(missile_life_min, missile_life_max)``.
+    The aim is the direction to the enemy (``(1, 0)`` when they coincide) rotated by
+    ``uniform(-aim_error, aim_error)``; the lifetime is ``randint(missile_life_min,
+    missile_life_max)``. The caller checks that a slot is free.
     """
-    if s.alive_missiles() >= par.max_missiles:
-        return False
-    slot: Missile | None = None
-    for m in s.missiles:
-        if not m.alive:
-            slot = m
-            break
-    if slot is None:
-        return False
+    slot = next(m for m in s.missiles if not m.alive)
     dx, dy = arena.displacement(s.player_x, s.player_y, s.enemy_x, s.enemy_y)
     dist = norm(dx, dy)
     if dist < 1e-9:
@@ -97,7 +90,7 @@ def fire_missile(s: WorldState, rng: Rng, cfg: Config, par: Params, arena: Arena
     slot.y = s.player_y
     slot.life = rng.randint(cfg.missile_life_min, cfg.missile_life_max)
     slot.alive = True
-    return True
+    s.player_cooldown = cfg.fire_cooldown
 
 
 def run_frame(s: WorldState, rng: Rng, cfg: Config, par: Params, arena: Arena, inp: FrameInput) -> Events:
@@ -118,11 +111,12 @@ def run_frame(s: WorldState, rng: Rng, cfg: Config, par: Params, arena: Arena, i
     max_turn = cfg.missile_max_turn_deg * math.pi / 180.0
 
     # 1. Actions, from the state at the start of the frame: player (move, fire), then enemy.
+    # Agent moves are clipped to the unit disc; bot moves are unit vectors or shorter already.
     if inp.player_action is None:
         pmx, pmy = player_move(inp.player_bot, s, rng, cfg, par, arena)
         fire = player_fire(s, rng, cfg, par, arena)
     else:
-        pmx, pmy = inp.player_action[0], inp.player_action[1]
+        pmx, pmy = clip_to_unit_disc(inp.player_action[0], inp.player_action[1])
         fire = inp.player_action[2] >= 0.5
     enemy_was_active = s.enemy_active
     emx = emy = 0.0
@@ -133,17 +127,15 @@ def run_frame(s: WorldState, rng: Rng, cfg: Config, par: Params, arena: Arena, i
             if inp.enemy_bot == "staged":
                 speed_factor = staged_speed_factor(s)
         else:
-            emx, emy = inp.enemy_action
+            emx, emy = clip_to_unit_disc(inp.enemy_action[0], inp.enemy_action[1])
 
     # 2. Movement: player, enemy, the fire decision, then missiles alive at the frame's start.
-    pmx, pmy = clip_to_unit_disc(pmx, pmy)
     s.player_vx = pmx * par.player_speed
     s.player_vy = pmy * par.player_speed
     s.player_x, s.player_y = arena.bound_body(
         s.player_x + s.player_vx, s.player_y + s.player_vy, cfg.player_radius
     )
     if s.enemy_active:
-        emx, emy = clip_to_unit_disc(emx, emy)
         s.enemy_vx = emx * par.enemy_speed * par.enemy_speed_scale * speed_factor
         s.enemy_vy = emy * par.enemy_speed * par.enemy_speed_scale * speed_factor
         s.enemy_x, s.enemy_y = arena.bound_body(
@@ -153,8 +145,8 @@ def run_frame(s: WorldState, rng: Rng, cfg: Config, par: Params, arena: Arena, i
         s.enemy_vx = 0.0
         s.enemy_vy = 0.0
     moving = [m.alive for m in s.missiles]
-    if fire and s.player_cooldown == 0 and fire_missile(s, rng, cfg, par, arena):
-        s.player_cooldown = cfg.fire_cooldown
+    if fire and s.player_cooldown == 0 and s.alive_missiles() < par.max_missiles:
+        fire_missile(s, rng, cfg, arena)
         ev.fire += 1
     elif s.player_cooldown > 0:
         s.player_cooldown -= 1
@@ -184,7 +176,7 @@ def run_frame(s: WorldState, rng: Rng, cfg: Config, par: Params, arena: Arena, i
         if turn != 0.0:
             m.hx, m.hy = rotate(m.hx, m.hy, turn * max_turn)
         m.life -= 1
-        if m.life == 0:
+        if m.life <= 0:
             m.alive = False
             ev.expire += 1
             ev.slot0_expired |= i == 0
@@ -200,28 +192,29 @@ def run_frame(s: WorldState, rng: Rng, cfg: Config, par: Params, arena: Arena, i
             s.enemy_respawn_timer = cfg.respawn_delay
             ev.hit += 1
             ev.slot0_hit = i == 0
-    if (
+    caught = (
         s.enemy_active
         and s.player_invulnerable == 0
-        and arena.distance(s.player_x, s.player_y, s.enemy_x, s.enemy_y) < cfg.player_radius + cfg.enemy_radius
-    ):
+        and arena.distance(s.enemy_x, s.enemy_y, s.player_x, s.player_y) < cfg.player_radius + cfg.enemy_radius
+    )
+    if caught:
         ev.catch += 1
         s.enemy_active = False
         s.enemy_respawn_timer = cfg.respawn_delay
         s.player_invulnerable = cfg.catch_invulnerability
-        s.stage_clock = 0
     elif s.player_invulnerable > 0:
         s.player_invulnerable -= 1
 
-    # 5. Respawns.
+    # 5. Respawns; the fade counter of an enemy active all frame; the staged bot's clock.
     if not enemy_was_active:
         s.enemy_respawn_timer -= 1
-        if s.enemy_respawn_timer == 0:
+        if s.enemy_respawn_timer <= 0:
+            s.enemy_respawn_timer = 0
             place_enemy(s, rng, cfg, arena)
             s.enemy_active = True
             s.enemy_fade = 0
             ev.respawn += 1
-    elif s.enemy_fade < 65535:
+    elif s.enemy_active and s.enemy_fade < 65535:
         s.enemy_fade += 1
-    s.stage_clock += 1
+    s.stage_clock = 0 if caught else min(s.stage_clock + 1, 2**31 - 1)
     return ev

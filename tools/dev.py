@@ -46,7 +46,7 @@ PACKAGES: tuple[tuple[str, str, str], ...] = (
     ("aip-cli", "aip_cli", "test"),
 )
 # Tools the build needs in the environment itself, since the editable installs use no build isolation.
-BUILD_TOOLS = ("scikit-build-core", "pybind11", "poetry-core", "numpy", "pytest")
+BUILD_TOOLS = ("scikit-build-core", "pybind11", "poetry-core", "numpy", "pytest", "build")
 LINT_TOOLS = ("ruff", "mypy")
 DOCS_TOOLS = ("sphinx", "myst-parser", "furo")
 # Bump when the setup recipe below changes, so that existing environments are brought up to date.

@@ -1,0 +1,231 @@
+// pybind11 bindings of the CPU engine: aip_engine._core.
+//
+// Arrays cross the boundary without copies: actions are read in place (float32, C-contiguous,
+// shape checked), outputs and state are numpy views of buffers the Engine owns, whose base object
+// keeps the Engine alive. The GIL is released while worlds are stepped.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <sstream>
+#include <string>
+
+#include "aip/engine.h"
+
+namespace py = pybind11;
+
+namespace {
+
+const char* const kRoleNames[3] = {"player", "enemy", "missile"};
+const int kActSizes[3] = {aip::kActPlayer, aip::kActEnemy, aip::kActMissile};
+
+std::string shape_text(const py::array& a) {
+  std::ostringstream out;
+  out << "(";
+  for (py::ssize_t k = 0; k < a.ndim(); ++k) {
+    if (k) out << ", ";
+    out << a.shape(k);
+  }
+  if (a.ndim() == 1) out << ",";
+  out << ")";
+  return out.str();
+}
+
+// Returns a pointer to the float32 data of an (n, k) C-contiguous array, or throws ShapeError.
+const float* action_pointer(const py::object& obj, int role, int64_t n) {
+  if (obj.is_none()) return nullptr;
+  const std::string what = std::string("actions of role '") + kRoleNames[role] + "'";
+  const int k = kActSizes[role];
+  if (!py::isinstance<py::array>(obj)) {
+    throw aip::ShapeError(what + " must be a numpy array of shape (" + std::to_string(n) + ", " + std::to_string(k) +
+                          ") and dtype float32, got " + std::string(py::str(py::type::handle_of(obj).attr("__name__"))));
+  }
+  py::array a = py::reinterpret_borrow<py::array>(obj);
+  if (!a.dtype().is(py::dtype::of<float>())) {
+    throw aip::ShapeError(what + " must have dtype float32, got " + std::string(py::str(a.dtype())) +
+                          "; convert with np.asarray(actions, dtype=np.float32)");
+  }
+  const bool shape_ok = (a.ndim() == 2 && a.shape(0) == n && a.shape(1) == k) || (k == 1 && a.ndim() == 1 && a.shape(0) == n);
+  if (!shape_ok) {
+    throw aip::ShapeError(what + " must have shape (" + std::to_string(n) + ", " + std::to_string(k) + "), got " +
+                          shape_text(a));
+  }
+  if (!(a.flags() & py::array::c_style)) {
+    throw aip::ShapeError(what + " must be C-contiguous; pass np.ascontiguousarray(actions, dtype=np.float32)");
+  }
+  return static_cast<const float*>(a.data());
+}
+
+py::dict views(const std::vector<aip::ArrayInfo>& infos, int64_t n, py::handle owner) {
+  py::dict out;
+  for (const auto& info : infos) {
+    std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(n)};
+    if (info.d1 > 0) shape.push_back(info.d1);
+    if (info.d2 > 0) shape.push_back(info.d2);
+    std::vector<py::ssize_t> strides(shape.size());
+    py::ssize_t stride = info.itemsize;
+    for (size_t k = shape.size(); k-- > 0;) {
+      strides[k] = stride;
+      stride *= shape[k];
+    }
+    py::dtype dt;
+    switch (info.dtype) {
+      case 'd':
+        dt = py::dtype::of<double>();
+        break;
+      case 'f':
+        dt = py::dtype::of<float>();
+        break;
+      case 'i':
+        dt = py::dtype::of<int32_t>();
+        break;
+      case 'u':
+        dt = py::dtype::of<uint64_t>();
+        break;
+      case 'B':
+        dt = py::dtype::of<uint8_t>();
+        break;
+      default:
+        dt = py::dtype::of<bool>();
+        break;
+    }
+    out[py::str(info.name)] = py::array(dt, shape, strides, info.data, owner);
+  }
+  return out;
+}
+
+double get_double(const py::dict& d, const char* key) { return d[key].cast<double>(); }
+int32_t get_int(const py::dict& d, const char* key) { return d[key].cast<int32_t>(); }
+
+aip::Rules rules_from(const py::dict& d) {
+  aip::Rules r{};
+  r.player_radius = get_double(d, "player_radius");
+  r.enemy_radius = get_double(d, "enemy_radius");
+  r.missile_radius = get_double(d, "missile_radius");
+  r.aim_error = get_double(d, "aim_error");
+  r.max_turn = get_double(d, "max_turn");
+  r.respawn_min_distance = get_double(d, "respawn_min_distance");
+  r.respawn_margin = get_double(d, "respawn_margin");
+  r.fire_range = get_double(d, "fire_range");
+  r.reward_success = get_double(d, "reward_success");
+  r.reward_failure = get_double(d, "reward_failure");
+  r.shaping_scale = get_double(d, "shaping_scale");
+  r.boundary = get_int(d, "boundary");
+  r.fire_cooldown = get_int(d, "fire_cooldown");
+  r.missile_life_min = get_int(d, "missile_life_min");
+  r.missile_life_max = get_int(d, "missile_life_max");
+  r.respawn_delay = get_int(d, "respawn_delay");
+  r.respawn_tries = get_int(d, "respawn_tries");
+  r.catch_invulnerability = get_int(d, "catch_invulnerability");
+  r.wander_min = get_int(d, "wander_min");
+  r.wander_max = get_int(d, "wander_max");
+  r.time_limit = get_int(d, "time_limit");
+  r.task = get_int(d, "task");
+  const auto agent = d["agent"].cast<std::vector<int>>();
+  const auto rewarded = d["rewarded"].cast<std::vector<int>>();
+  if (agent.size() != 3 || rewarded.size() != 3) throw aip::ConfigError("agent and rewarded need 3 flags");
+  for (int k = 0; k < 3; ++k) {
+    r.agent[k] = agent[k] != 0;
+    r.rewarded[k] = rewarded[k] != 0;
+  }
+  r.auto_reset = d["auto_reset"].cast<bool>();
+  if (r.task < aip::kChaseV1 || r.task > aip::kPlayV1) throw aip::ConfigError("unknown task code");
+  if (r.boundary != aip::kWrap && r.boundary != aip::kClamp) throw aip::ConfigError("unknown boundary code");
+  return r;
+}
+
+aip::ParamDefaults params_from(const py::dict& d) {
+  aip::ParamDefaults p{};
+  p.player_speed = get_double(d, "player_speed");
+  p.enemy_speed = get_double(d, "enemy_speed");
+  p.enemy_speed_scale = get_double(d, "enemy_speed_scale");
+  p.missile_speed = get_double(d, "missile_speed");
+  p.arena_width = get_double(d, "arena_width");
+  p.arena_height = get_double(d, "arena_height");
+  p.fire_probability = get_double(d, "fire_probability");
+  p.max_missiles = get_int(d, "max_missiles");
+  p.player_bot = get_int(d, "player_bot");
+  p.enemy_bot = get_int(d, "enemy_bot");
+  p.guidance = get_int(d, "guidance");
+  return p;
+}
+
+void raise_as(const char* cls, const char* what) {
+  py::object type = py::module_::import("aip_engine._errors").attr(cls);
+  PyErr_SetString(type.ptr(), what);
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "The compiled CPU engine of aip_engine (private; use aip_engine.Worlds).";
+
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const aip::ActionError& e) {
+      raise_as("ActionError", e.what());
+    } catch (const aip::ShapeError& e) {
+      raise_as("ShapeError", e.what());
+    } catch (const aip::ConfigError& e) {
+      raise_as("ConfigError", e.what());
+    }
+  });
+
+  py::class_<aip::Engine>(m, "Engine")
+      .def(py::init([](int64_t num_worlds, const py::dict& rules, const py::dict& params, int threads) {
+             return new aip::Engine(num_worlds, rules_from(rules), params_from(params), threads);
+           }),
+           py::arg("num_worlds"), py::arg("rules"), py::arg("params"), py::arg("threads"))
+      .def_property_readonly("num_worlds", &aip::Engine::num_worlds)
+      .def_property_readonly("threads", &aip::Engine::threads)
+      .def(
+          "reset",
+          [](aip::Engine& e, const py::object& seed, const py::object& mask) {
+            const uint8_t* mask_ptr = nullptr;
+            py::array mask_array;
+            if (!mask.is_none()) {
+              if (!py::isinstance<py::array>(mask)) throw aip::ShapeError("mask must be a numpy array of dtype bool");
+              mask_array = py::reinterpret_borrow<py::array>(mask);
+              if (!mask_array.dtype().is(py::dtype::of<bool>()) || mask_array.ndim() != 1 ||
+                  mask_array.shape(0) != e.num_worlds() || !(mask_array.flags() & py::array::c_style)) {
+                throw aip::ShapeError("mask must be a C-contiguous bool array of shape (" +
+                                      std::to_string(e.num_worlds()) + ",), got dtype " +
+                                      std::string(py::str(mask_array.dtype())) + " and shape " +
+                                      shape_text(mask_array));
+              }
+              mask_ptr = static_cast<const uint8_t*>(mask_array.data());
+            }
+            const bool reseed = !seed.is_none();
+            const uint64_t s = reseed ? seed.cast<uint64_t>() : 0;
+            py::gil_scoped_release release;
+            e.reset(reseed, s, mask_ptr);
+          },
+          py::arg("seed"), py::arg("mask"))
+      .def(
+          "step",
+          [](aip::Engine& e, const py::object& player, const py::object& enemy, const py::object& missile) {
+            const int64_t n = e.num_worlds();
+            const float* p = action_pointer(player, 0, n);
+            const float* en = action_pointer(enemy, 1, n);
+            const float* mi = action_pointer(missile, 2, n);
+            py::gil_scoped_release release;
+            e.step(p, en, mi);
+          },
+          py::arg("player"), py::arg("enemy"), py::arg("missile"))
+      .def(
+          "observe",
+          [](aip::Engine& e, int role) {
+            py::gil_scoped_release release;
+            e.observe(role);
+          },
+          py::arg("role"))
+      .def("check_params", &aip::Engine::check_params)
+      .def("arrays", [](py::object self, const std::string& group) {
+        const aip::Engine& e = self.cast<const aip::Engine&>();
+        if (group == "state") return views(e.state_arrays(), e.num_worlds(), self);
+        if (group == "params") return views(e.param_arrays(), e.num_worlds(), self);
+        if (group == "outputs") return views(e.output_arrays(), e.num_worlds(), self);
+        throw aip::ConfigError("array group must be 'state', 'params' or 'outputs'");
+      });
+}

@@ -1,0 +1,44 @@
+// A persistent pool of worker threads that runs one job over contiguous chunks of worlds.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace aip {
+
+class ThreadPool {
+ public:
+  // `threads` >= 1 is the total number of threads, the calling thread included.
+  explicit ThreadPool(int threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return threads_; }
+
+  // Calls fn(begin, end) on contiguous chunks covering [0, n), in parallel; returns when all are done.
+  // Chunks never split a world, and each world is stepped by exactly one thread, so results do not
+  // depend on the number of threads. `min_chunk` avoids waking threads for tiny batches.
+  void run(int64_t n, const std::function<void(int64_t, int64_t)>& fn, int64_t min_chunk = 64);
+
+ private:
+  void work(int index);
+
+  int threads_;
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable start_;
+  std::condition_variable done_;
+  uint64_t generation_ = 0;
+  int pending_ = 0;
+  int chunks_ = 0;
+  int64_t n_ = 0;
+  bool stop_ = false;
+  const std::function<void(int64_t, int64_t)>* job_ = nullptr;
+};
+
+}  // namespace aip

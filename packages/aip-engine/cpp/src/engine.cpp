@@ -1,0 +1,207 @@
+#include "aip/engine.h"
+
+#include <cmath>
+#include <cstring>
+#include <sstream>
+#include <type_traits>
+
+#include "aip/rules.h"
+
+namespace aip {
+
+namespace {
+
+constexpr size_t kAlign = 64;
+
+size_t padded(size_t bytes) { return (bytes + kAlign - 1) / kAlign * kAlign; }
+
+template <typename T>
+char dtype_code() {
+  if (std::is_same<T, double>::value) return 'd';
+  if (std::is_same<T, float>::value) return 'f';
+  if (std::is_same<T, int32_t>::value) return 'i';
+  if (std::is_same<T, uint64_t>::value) return 'u';
+  if (std::is_same<T, uint8_t>::value) return 'B';
+  return 'b';
+}
+
+int per_world(int d1, int d2) { return (d1 > 0 ? d1 : 1) * (d2 > 0 ? d2 : 1); }
+
+const char* const kActionFields[3][3] = {{"move_x", "move_y", "fire"}, {"move_x", "move_y", ""}, {"turn", "", ""}};
+const char* const kRoleNames[3] = {"player", "enemy", "missile"};
+
+}  // namespace
+
+Engine::Engine(int64_t num_worlds, const Rules& rules, const ParamDefaults& params, int threads)
+    : pool_(threads) {
+  if (num_worlds < 1) throw ConfigError("num_worlds must be >= 1, got " + std::to_string(num_worlds));
+  batch_.num_worlds = num_worlds;
+  batch_.r = rules;
+  batch_.a = Actions{nullptr, nullptr, nullptr};
+  const size_t n = static_cast<size_t>(num_worlds);
+  size_t total = 0;
+#define AIP_SIZE(name, type, d1, d2) total += padded(sizeof(type) * n * per_world(d1, d2));
+  AIP_STATE_FIELDS(AIP_SIZE)
+  AIP_PARAM_FIELDS(AIP_SIZE)
+  AIP_OUTPUT_FIELDS(AIP_SIZE)
+#undef AIP_SIZE
+  memory_.reset(new unsigned char[total + kAlign]);
+  unsigned char* cursor = memory_.get();
+  std::memset(cursor, 0, total + kAlign);
+  const uintptr_t misalign = reinterpret_cast<uintptr_t>(cursor) % kAlign;
+  if (misalign) cursor += kAlign - misalign;
+#define AIP_PLACE(group, name, type, d1, d2)                                  \
+  batch_.group.name = reinterpret_cast<type*>(cursor);                       \
+  cursor += padded(sizeof(type) * n * per_world(d1, d2));
+#define AIP_PLACE_S(name, type, d1, d2) AIP_PLACE(s, name, type, d1, d2)
+#define AIP_PLACE_P(name, type, d1, d2) AIP_PLACE(p, name, type, d1, d2)
+#define AIP_PLACE_O(name, type, d1, d2) AIP_PLACE(o, name, type, d1, d2)
+  AIP_STATE_FIELDS(AIP_PLACE_S)
+  AIP_PARAM_FIELDS(AIP_PLACE_P)
+  AIP_OUTPUT_FIELDS(AIP_PLACE_O)
+#undef AIP_PLACE_S
+#undef AIP_PLACE_P
+#undef AIP_PLACE_O
+#undef AIP_PLACE
+  for (size_t i = 0; i < n; ++i) {
+    batch_.p.player_speed[i] = params.player_speed;
+    batch_.p.enemy_speed[i] = params.enemy_speed;
+    batch_.p.enemy_speed_scale[i] = params.enemy_speed_scale;
+    batch_.p.missile_speed[i] = params.missile_speed;
+    batch_.p.arena_width[i] = params.arena_width;
+    batch_.p.arena_height[i] = params.arena_height;
+    batch_.p.fire_probability[i] = params.fire_probability;
+    batch_.p.max_missiles[i] = params.max_missiles;
+    batch_.p.player_bot[i] = params.player_bot;
+    batch_.p.enemy_bot[i] = params.enemy_bot;
+    batch_.p.guidance[i] = params.guidance;
+  }
+  check_params();
+}
+
+Engine::~Engine() = default;
+
+void Engine::check_params() const {
+  const Params& p = batch_.p;
+  const int64_t n = batch_.num_worlds;
+  auto fail = [](const char* field, int64_t i, double value, const char* range) {
+    std::ostringstream msg;
+    msg.precision(17);
+    msg << "params['" << field << "'][" << i << "] is " << value << "; allowed range is " << range;
+    throw ConfigError(msg.str());
+  };
+  for (int64_t i = 0; i < n; ++i) {
+    const double speeds[4] = {p.player_speed[i], p.enemy_speed[i], p.enemy_speed_scale[i], p.missile_speed[i]};
+    const char* names[4] = {"player_speed", "enemy_speed", "enemy_speed_scale", "missile_speed"};
+    for (int k = 0; k < 4; ++k) {
+      if (!(speeds[k] >= 0 && speeds[k] <= 1000)) fail(names[k], i, speeds[k], "[0, 1000]");
+    }
+    if (!(p.arena_width[i] >= 100 && p.arena_width[i] <= 1e6)) fail("arena_width", i, p.arena_width[i], "[100, 1000000]");
+    if (!(p.arena_height[i] >= 100 && p.arena_height[i] <= 1e6))
+      fail("arena_height", i, p.arena_height[i], "[100, 1000000]");
+    const double side = p.arena_width[i] < p.arena_height[i] ? p.arena_width[i] : p.arena_height[i];
+    if (batch_.r.respawn_margin > side / 2) {
+      fail("arena_width" /* the smaller side */, i, side, "at least 2 * respawn_margin on both sides");
+    }
+    if (!(p.fire_probability[i] >= 0 && p.fire_probability[i] <= 1))
+      fail("fire_probability", i, p.fire_probability[i], "[0, 1]");
+    if (p.max_missiles[i] < 0 || p.max_missiles[i] > kMaxMissiles) fail("max_missiles", i, p.max_missiles[i], "[0, 3]");
+    if (p.player_bot[i] < 0 || p.player_bot[i] > kFlee) fail("player_bot", i, p.player_bot[i], "[0, 4] (bots('player'))");
+    if (p.enemy_bot[i] < -1 || p.enemy_bot[i] > kEvasive)
+      fail("enemy_bot", i, p.enemy_bot[i], "[-1, 7] (bots('enemy'); -1 draws a target motion)");
+    if (p.guidance[i] < 0 || p.guidance[i] > kHoming) fail("guidance", i, p.guidance[i], "[0, 1] (bots('missile'))");
+  }
+}
+
+void Engine::check_actions(const float* player, const float* enemy, const float* missile) const {
+  const float* acts[3] = {player, enemy, missile};
+  const int sizes[3] = {kActPlayer, kActEnemy, kActMissile};
+  const int64_t n = batch_.num_worlds;
+  for (int role = 0; role < 3; ++role) {
+    if (!batch_.r.agent[role]) continue;
+    const float* a = acts[role];
+    if (a == nullptr) {
+      throw ShapeError(std::string("missing actions for the agent role '") + kRoleNames[role] + "'");
+    }
+    const int64_t count = n * sizes[role];
+    bool finite = true;
+    for (int64_t j = 0; j < count; ++j) finite &= std::isfinite(a[j]);
+    if (finite) continue;
+    for (int64_t j = 0; j < count; ++j) {
+      if (!std::isfinite(a[j])) {
+        std::ostringstream msg;
+        msg << "action of role '" << kRoleNames[role] << "' is not finite: world " << j / sizes[role] << ", field '"
+            << kActionFields[role][j % sizes[role]] << "' is " << a[j]
+            << "; every action value must be a finite number";
+        throw ActionError(msg.str());
+      }
+    }
+  }
+}
+
+void Engine::reset(bool reseed, uint64_t seed, const uint8_t* mask) {
+  Batch& b = batch_;
+  check_params();
+  pool_.run(b.num_worlds, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      if (mask && !mask[i]) continue;
+      if (reseed) b.s.rng[i] = seed_state(seed, static_cast<uint64_t>(i));
+      reset_world(b, i);
+      observe_agents(b, i);
+      for (int32_t role = 0; role < 3; ++role) {
+        if (b.r.agent[role]) {
+          std::memcpy(final_obs_row(b, role, i), obs_row(b, role, i), sizeof(float) * obs_size(role));
+        }
+      }
+      b.o.reward_player[i] = b.o.reward_enemy[i] = b.o.reward_missile[i] = 0;
+      b.o.return_player[i] = b.o.return_enemy[i] = b.o.return_missile[i] = 0;
+      b.o.success_player[i] = b.o.success_enemy[i] = b.o.success_missile[i] = b.o.success[i] = 0;
+      b.o.terminated[i] = b.o.truncated[i] = 0;
+      for (int e = 0; e < kNumEvents; ++e) b.o.events[kNumEvents * i + e] = 0;
+      b.o.episode_frames[i] = 0;
+    }
+  });
+}
+
+void Engine::step(const float* player, const float* enemy, const float* missile) {
+  check_actions(player, enemy, missile);
+  check_params();
+  batch_.a = Actions{player, enemy, missile};
+  const Batch& b = batch_;
+  pool_.run(b.num_worlds, [&b](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) step_world(b, i);
+  });
+  batch_.a = Actions{nullptr, nullptr, nullptr};
+}
+
+void Engine::observe(int32_t role) {
+  if (role < 0 || role > 2) throw ConfigError("role code must be 0, 1 or 2");
+  const Batch& b = batch_;
+  pool_.run(b.num_worlds, [&b, role](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) observe_role(b, i, arena_of(b, i), role, obs_row(b, role, i));
+  });
+}
+
+#define AIP_INFO(group, name, type, d1, d2) \
+  out.push_back(ArrayInfo{#name, static_cast<void*>(batch_.group.name), dtype_code<type>(), d1, d2, int(sizeof(type))});
+#define AIP_INFO_S(name, type, d1, d2) AIP_INFO(s, name, type, d1, d2)
+#define AIP_INFO_P(name, type, d1, d2) AIP_INFO(p, name, type, d1, d2)
+#define AIP_INFO_O(name, type, d1, d2) AIP_INFO(o, name, type, d1, d2)
+
+std::vector<ArrayInfo> Engine::state_arrays() const {
+  std::vector<ArrayInfo> out;
+  AIP_STATE_FIELDS(AIP_INFO_S)
+  return out;
+}
+std::vector<ArrayInfo> Engine::param_arrays() const {
+  std::vector<ArrayInfo> out;
+  AIP_PARAM_FIELDS(AIP_INFO_P)
+  return out;
+}
+std::vector<ArrayInfo> Engine::output_arrays() const {
+  std::vector<ArrayInfo> out;
+  AIP_OUTPUT_FIELDS(AIP_INFO_O)
+  return out;
+}
+
+}  // namespace aip

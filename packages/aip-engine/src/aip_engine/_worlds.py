@@ -1,0 +1,414 @@
+"""`Worlds`: a batch of N worlds of one task, stepped together by the compiled engine."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from typing import Any, NamedTuple, Union
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._config import BOUNDARIES, Config
+from ._errors import BackendError, ConfigError, ShapeError, unknown_name_error
+from ._layouts import role_layout, roles
+from ._tasks import AGENT, BOTS, RANDOM, TASKS, bot_code, task_spec
+
+__all__ = ["Obs", "StepResult", "Worlds"]
+
+Obs = Union[NDArray[np.float32], dict[str, NDArray[np.float32]]]
+
+_ROLES = ("player", "enemy", "missile")
+_TASK_CODES = {name: code for code, name in enumerate(TASKS)}
+_PUBLIC_STATE = (
+    "player_pos",
+    "player_vel",
+    "enemy_pos",
+    "enemy_vel",
+    "enemy_active",
+    "enemy_respawn_timer",
+    "enemy_fade",
+    "missile_pos",
+    "missile_heading",
+    "missile_alive",
+    "missile_life",
+    "player_cooldown",
+    "player_invulnerable",
+    "stage",
+)
+
+
+class StepResult(NamedTuple):
+    """What `Worlds.step` returns; the arrays are views the next call overwrites.
+
+    Attributes:
+        obs: Observations of the agent roles (an array for one agent, a dict role -> array for several).
+        reward: Rewards of the agent roles (same structure as `obs`).
+        terminated: (N,) bool, episodes that ended by success or failure this step.
+        truncated: (N,) bool, episodes that hit the time limit this step.
+        events: (N, 5) uint8 counts per `aip_engine.EVENTS`.
+    """
+
+    obs: Obs
+    reward: NDArray[np.float32] | dict[str, NDArray[np.float32]]
+    terminated: NDArray[np.bool_]
+    truncated: NDArray[np.bool_]
+    events: NDArray[np.uint8]
+
+
+def _load_core() -> Any:
+    try:
+        from . import _core
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise BackendError(
+            "the compiled engine aip_engine._core is not built in this installation "
+            f"({exc}); reinstall with `pip install --no-build-isolation -e packages/aip-engine`"
+        ) from exc
+    return _core
+
+
+def _readonly(array: NDArray[Any]) -> NDArray[Any]:
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
+def _resolve_config(spec_config: Config, config: Config | Mapping[str, Any] | None) -> Config:
+    if config is None:
+        return spec_config
+    if isinstance(config, Config):
+        return config
+    if isinstance(config, Mapping):
+        return Config.from_mapping(config, base=spec_config)
+    raise ConfigError(f"config must be a Config, a mapping of field names or None, got {type(config).__name__}")
+
+
+def _resolve_controllers(defaults: Mapping[str, str], overrides: Mapping[str, str] | None) -> dict[str, str]:
+    merged = dict(defaults)
+    for role, name in (overrides or {}).items():
+        if role not in _ROLES:
+            raise unknown_name_error("role", role, _ROLES)
+        allowed = (AGENT, *BOTS[role]) + ((RANDOM,) if role == "enemy" else ())
+        if name not in allowed:
+            raise unknown_name_error(f"{role} controller", name, allowed)
+        merged[role] = name
+    return merged
+
+
+def _default_threads() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+class Worlds:
+    """N worlds of one task, stepped together (docs/engine-api.md).
+
+    Args:
+        task: A task name from `aip_engine.tasks()`.
+        num_worlds: Number of worlds N (>= 1).
+        seed: Seed of the first reset; world i draws from (seed, i).
+        config: The rule numbers: a `Config`, a mapping of fields that override the task's
+            defaults, or None for the task's config.
+        controllers: Overrides of who drives each role: ``"agent"`` or a bot name (see `bots`).
+        threads: CPU threads; 0 = every core this process may use.
+        auto_reset: Reset finished worlds inside `step` (Gymnasium's same-step mode).
+        backend: ``"cpu"``; ``"cuda"`` where the CUDA backend is built.
+
+    Raises:
+        UnknownNameError: Unknown task, role, bot or config key.
+        ConfigError: A value out of range.
+        BackendError: The backend is not available.
+    """
+
+    def __init__(
+        self,
+        task: str,
+        num_worlds: int,
+        *,
+        seed: int = 0,
+        config: Config | Mapping[str, Any] | None = None,
+        controllers: Mapping[str, str] | None = None,
+        threads: int = 0,
+        auto_reset: bool = True,
+        backend: str = "cpu",
+    ) -> None:
+        spec = task_spec(task)
+        if isinstance(num_worlds, bool) or not isinstance(num_worlds, int) or num_worlds < 1:
+            raise ConfigError(f"num_worlds must be an integer >= 1, got {num_worlds!r}")
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
+            raise ConfigError(f"threads must be an integer >= 0 (0 = all cores), got {threads!r}")
+        if backend != "cpu":
+            if backend == "cuda":
+                raise BackendError(
+                    "backend 'cuda' is not built into this installation; rebuild aip-engine with "
+                    "AIP_ENGINE_CUDA=ON on a machine with the CUDA toolkit, or use backend='cpu'"
+                )
+            raise unknown_name_error("backend", backend, ("cpu", "cuda"))
+        self.task: str = task
+        self.num_worlds: int = num_worlds
+        self.backend: str = backend
+        self.auto_reset: bool = bool(auto_reset)
+        self.config: Config = _resolve_config(spec.config, config)
+        self.controllers: dict[str, str] = _resolve_controllers(spec.controllers, controllers)
+        self.agents: tuple[str, ...] = tuple(r for r in _ROLES if self.controllers[r] == AGENT)
+        self._rewarded = tuple(r for r in _ROLES if r in self.agents or r in spec.agents)
+        cfg = self.config
+        if cfg.time_limit is not None:
+            time_limit = cfg.time_limit
+        elif task == "intercept-v1":
+            time_limit = cfg.missile_life_max  # the largest lifetime: episodes end by hit or expiry
+        else:
+            time_limit = spec.time_limit
+        self.time_limit: int = time_limit
+        rules = {
+            "player_radius": cfg.player_radius,
+            "enemy_radius": cfg.enemy_radius,
+            "missile_radius": cfg.missile_radius,
+            "aim_error": cfg.aim_error,
+            "max_turn": cfg.missile_max_turn_deg * math.pi / 180,
+            "respawn_min_distance": cfg.respawn_min_distance,
+            "respawn_margin": cfg.respawn_margin,
+            "fire_range": cfg.fire_range,
+            "reward_success": cfg.reward_success,
+            "reward_failure": cfg.reward_failure,
+            "shaping_scale": cfg.shaping_scale,
+            "boundary": BOUNDARIES.index(cfg.boundary),
+            "fire_cooldown": cfg.fire_cooldown,
+            "missile_life_min": cfg.missile_life_min,
+            "missile_life_max": cfg.missile_life_max,
+            "respawn_delay": cfg.respawn_delay,
+            "respawn_tries": cfg.respawn_tries,
+            "catch_invulnerability": cfg.catch_invulnerability,
+            "wander_min": cfg.wander_min,
+            "wander_max": cfg.wander_max,
+            "time_limit": time_limit,
+            "task": _TASK_CODES[task],
+            "agent": [int(r in self.agents) for r in _ROLES],
+            "rewarded": [int(r in self._rewarded) for r in _ROLES],
+            "auto_reset": self.auto_reset,
+        }
+
+        def code(role: str) -> int:
+            name = self.controllers[role]
+            return 0 if name == AGENT else bot_code(role, name)
+
+        params = {
+            "player_speed": cfg.player_speed,
+            "enemy_speed": cfg.enemy_speed,
+            "enemy_speed_scale": 1.0,
+            "missile_speed": cfg.missile_speed,
+            "arena_width": cfg.arena_width,
+            "arena_height": cfg.arena_height,
+            "fire_probability": cfg.fire_probability,
+            "max_missiles": cfg.max_missiles,
+            "player_bot": code("player"),
+            "enemy_bot": code("enemy"),
+            "guidance": code("missile"),
+        }
+        core = _load_core()
+        self._engine = core.Engine(num_worlds, rules, params, threads or _default_threads())
+        self.threads: int = int(self._engine.threads)
+        self._state = self._engine.arrays("state")
+        self._params = self._engine.arrays("params")
+        out = self._engine.arrays("outputs")
+        self._out = out
+        self._obs = {r: out[f"obs_{r}"] for r in _ROLES}
+        self._final = {r: _readonly(out[f"final_obs_{r}"]) for r in _ROLES}
+        self._rewards = {r: _readonly(out[f"reward_{r}"]) for r in _ROLES}
+        self._returns = {r: _readonly(out[f"return_{r}"]) for r in _ROLES}
+        self._success_of = {r: _readonly(out[f"success_{r}"]) for r in _ROLES}
+        self._obs_ro = {r: _readonly(self._obs[r]) for r in _ROLES}
+        self._terminated = _readonly(out["terminated"])
+        self._truncated = _readonly(out["truncated"])
+        self._events = _readonly(out["events"])
+        self._success = _readonly(out["success"])
+        self._episode_frames = _readonly(out["episode_frames"])
+        self._frame = _readonly(self._state["frame"])
+        self._state_ro = {name: _readonly(a) for name, a in self._state.items()}
+        if len(self.agents) == 1:
+            only = self.agents[0]
+            self._obs_out: Obs = self._obs_ro[only]
+            reward_out: NDArray[np.float32] | dict[str, NDArray[np.float32]] = self._rewards[only]
+        else:
+            self._obs_out = {r: self._obs_ro[r] for r in self.agents}
+            reward_out = {r: self._rewards[r] for r in self.agents}
+        self._result = StepResult(self._obs_out, reward_out, self._terminated, self._truncated, self._events)
+        self.reset(seed)
+
+    # ---- stepping ------------------------------------------------------------------------------
+
+    def reset(self, seed: int | None = None, mask: NDArray[np.bool_] | None = None) -> Obs:
+        """Start new episodes.
+
+        Args:
+            seed: Reseed the worlds from (seed, world index); None draws on from their generators.
+            mask: (N,) bool selecting the worlds to reset; None resets all.
+
+        Returns:
+            The observations of the agent roles (views; copy what you keep).
+
+        Raises:
+            ShapeError: The mask has the wrong dtype or shape.
+        """
+        if seed is not None:
+            if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+                raise ConfigError(f"seed must be an integer or None, got {seed!r}")
+            seed = int(seed) % (1 << 64)
+        self._engine.reset(seed, mask)
+        return self._obs_out
+
+    def step(self, actions: NDArray[np.float32] | Mapping[str, NDArray[np.float32]] | None = None) -> StepResult:
+        """Advance every world by one frame.
+
+        Args:
+            actions: (N, act_size) float32 for a task with one agent role, a mapping role -> array
+                for several, None when no role is an agent.
+
+        Returns:
+            The `StepResult` (views the next call overwrites).
+
+        Raises:
+            ShapeError: Missing actions, or the wrong dtype, shape or memory layout.
+            ActionError: A NaN or infinite action (the message names the world and the field).
+            ConfigError: A per-world parameter out of range.
+        """
+        agents = self.agents
+        if len(agents) == 1 and not isinstance(actions, Mapping):
+            acts: dict[str, Any] = {agents[0]: actions}
+        elif isinstance(actions, Mapping):
+            acts = dict(actions)
+            for role in acts:
+                if role not in agents:
+                    raise unknown_name_error(f"agent role of {self.task}", role, agents)
+        elif actions is None and not agents:
+            acts = {}
+        else:
+            raise ShapeError(
+                f"{self.task} has agent roles {agents}: pass a mapping role -> float32 array of shape "
+                f"(N, act_size), got {type(actions).__name__}"
+            )
+        for role in agents:
+            if acts.get(role) is None:
+                raise ShapeError(
+                    f"missing actions for the agent role {role!r}: expected a float32 array of shape "
+                    f"({self.num_worlds}, {role_layout(role).act_size})"
+                )
+        self._engine.step(acts.get("player"), acts.get("enemy"), acts.get("missile"))
+        return self._result
+
+    # ---- per-role outputs ----------------------------------------------------------------------
+
+    def _role(self, role: str) -> str:
+        if role not in _ROLES:
+            raise unknown_name_error("role", role, roles())
+        return role
+
+    def observations(self, role: str) -> NDArray[np.float32]:
+        """Current observations of a role, (N, obs_size) float32 (computed on request for non-agents)."""
+        role = self._role(role)
+        if role not in self.agents:
+            self._engine.observe(_ROLES.index(role))
+        return self._obs_ro[role]
+
+    def final_observations(self, role: str) -> NDArray[np.float32]:
+        """Observations at the end of this step before any automatic reset, (N, obs_size) float32.
+
+        For worlds that finished this step it is the last observation of the finished episode; for
+        the others it equals `observations(role)`. Only agent roles have them.
+        """
+        role = self._role(role)
+        if role not in self.agents:
+            raise unknown_name_error(f"agent role of {self.task}", role, self.agents)
+        return self._final[role]
+
+    def rewards(self, role: str) -> NDArray[np.float32]:
+        """Rewards of this step for a role, (N,) float32 (zeros for a role the task does not reward)."""
+        return self._rewards[self._role(role)]
+
+    def episode_return(self, role: str) -> NDArray[np.float32]:
+        """Return of the episode up to this step, before any reset: the finished one where done."""
+        return self._returns[self._role(role)]
+
+    def success_of(self, role: str) -> NDArray[np.bool_]:
+        """(N,) bool: the episode ended this step with the role's success (enemy: catch; others: hit)."""
+        return self._success_of[self._role(role)]
+
+    @property
+    def terminated(self) -> NDArray[np.bool_]:
+        """(N,) bool: episodes that ended by success or failure this step."""
+        return self._terminated
+
+    @property
+    def truncated(self) -> NDArray[np.bool_]:
+        """(N,) bool: episodes that reached the time limit this step."""
+        return self._truncated
+
+    @property
+    def events(self) -> NDArray[np.uint8]:
+        """(N, 5) uint8 event counts of this step, columns as `aip_engine.EVENTS`."""
+        return self._events
+
+    @property
+    def success(self) -> NDArray[np.bool_]:
+        """(N,) bool: the episode ended this step with the task's success."""
+        return self._success
+
+    @property
+    def episode_frames(self) -> NDArray[np.int32]:
+        """(N,) int32 frames of the episode at the end of this step, before any reset."""
+        return self._episode_frames
+
+    @property
+    def frame(self) -> NDArray[np.int32]:
+        """(N,) int32 frames in the current episode."""
+        return self._frame
+
+    # ---- state and parameters ------------------------------------------------------------------
+
+    def state(self) -> dict[str, NDArray[Any]]:
+        """Read-only views of the world state (docs/engine-api.md), plus the bots' own state."""
+        return dict(self._state_ro)
+
+    @property
+    def params(self) -> dict[str, NDArray[Any]]:
+        """Writable per-world task parameters, read at every frame (checked at every step)."""
+        return self._params
+
+    def set_state(self, name: str, values: Any) -> None:
+        """Overwrite one state array (a testing and debugging hook; it bypasses the rules).
+
+        The agents' observations are recomputed from the new state. Values are broadcast to the
+        array's shape and cast to its dtype.
+
+        Args:
+            name: A key of `state()`.
+            values: The new values.
+
+        Raises:
+            UnknownNameError: No such state array.
+            ShapeError: The values do not broadcast to the array's shape.
+        """
+        if name not in self._state:
+            raise unknown_name_error("state array", name, tuple(self._state))
+        target = self._state[name]
+        try:
+            np.copyto(target, np.asarray(values), casting="unsafe")
+        except ValueError as exc:
+            raise ShapeError(
+                f"values for state {name!r} must broadcast to shape {target.shape}, got "
+                f"{np.shape(values)}"
+            ) from exc
+        for role in self.agents:
+            self._engine.observe(_ROLES.index(role))
+
+    def __repr__(self) -> str:
+        return (
+            f"Worlds(task={self.task!r}, num_worlds={self.num_worlds}, agents={self.agents}, "
+            f"threads={self.threads}, backend={self.backend!r})"
+        )
+
+
+PUBLIC_STATE = _PUBLIC_STATE

@@ -119,7 +119,9 @@ class NumpyChase:
         self.phase[:, 0] = np.where(circling, c * C02 - s * S02, c)
         self.phase[:, 1] = np.where(circling, s * C02 + c * S02, s)
         target = self.centre + self.radius[:, None] * self.phase
-        e = np.stack((_shortest(target[:, 0] - self.player[:, 0], W), _shortest(target[:, 1] - self.player[:, 1], H)), 1)
+        e = np.stack(
+            (_shortest(target[:, 0] - self.player[:, 0], W), _shortest(target[:, 1] - self.player[:, 1], H)), 1
+        )
         n = np.sqrt((e * e).sum(1))
         scale = np.where(n > PLAYER_SPEED, n, PLAYER_SPEED)
         circle = np.where(n[:, None] > 0, e / scale[:, None], 0.0)

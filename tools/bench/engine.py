@@ -78,8 +78,9 @@ def _actions(act_size: int, batch: int, seed: int = 0) -> list[np.ndarray]:
     return [rng.uniform(-1, 1, (batch, act_size)).astype(np.float32) for _ in range(ACTION_POOL)]
 
 
-def _result(impl: str, task: str, batch: int, threads: int, backend: str, steps: int, seconds: float,
-            measured: int) -> Result:
+def _result(
+    impl: str, task: str, batch: int, threads: int, backend: str, steps: int, seconds: float, measured: int
+) -> Result:
     wsps = steps * measured / seconds
     return Result(impl, task, batch, threads, backend, steps, seconds, wsps, 1e9 / wsps, measured, measured != batch)
 
@@ -161,10 +162,14 @@ def ratios(results: Sequence[Result], batches: Sequence[int], threads: Sequence[
             continue
         py = _find(results, impl="python", task=r.task, batch=r.batch)
         if py is not None:
-            out[f"engine/python {r.task} batch={r.batch} backend={r.backend}"] = r.world_steps_per_s / py.world_steps_per_s
+            out[f"engine/python {r.task} batch={r.batch} backend={r.backend}"] = (
+                r.world_steps_per_s / py.world_steps_per_s
+            )
         npy = _find(results, impl="numpy", task=r.task, batch=r.batch)
         if npy is not None and (r.batch == 64 or (big and r.batch == max(big))):
-            out[f"engine/numpy {r.task} batch={r.batch} backend={r.backend}"] = r.world_steps_per_s / npy.world_steps_per_s
+            out[f"engine/numpy {r.task} batch={r.batch} backend={r.backend}"] = (
+                r.world_steps_per_s / npy.world_steps_per_s
+            )
     if 1 in threads and 2 in threads:
         for r in results:
             if r.impl == "engine" and r.threads == 2:
@@ -190,7 +195,9 @@ def _table(results: Sequence[Result]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; print a table, or JSON with --json."""
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--quick", action="store_true", help="short durations and small batches (CI smoke)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--tasks", default="chase-v1,dodge-v1", help="comma-separated tasks")

@@ -19,7 +19,7 @@ from aip_engine import reference
 
 Worlds = pytest.importorskip("aip_engine._worlds").Worlds
 
-TASKS = [t for t in ae.tasks()]
+TASKS = list(ae.tasks())
 
 
 def _actions(agents: tuple[str, ...], n: int, rng: np.random.Generator) -> Any:
@@ -37,7 +37,9 @@ def _actions(agents: tuple[str, ...], n: int, rng: np.random.Generator) -> Any:
     return acts[agents[0]] if len(agents) == 1 else acts
 
 
-def _first_difference(name: str, frame: int, a: np.ndarray, b: np.ndarray, rows: np.ndarray | None = None) -> str | None:
+def _first_difference(
+    name: str, frame: int, a: np.ndarray, b: np.ndarray, rows: np.ndarray | None = None
+) -> str | None:
     a = np.asarray(a)
     b = np.asarray(b)
     if rows is not None:
@@ -49,7 +51,9 @@ def _first_difference(name: str, frame: int, a: np.ndarray, b: np.ndarray, rows:
     if same.all():
         return None
     idx = np.argwhere(~same)[0]
-    world = int(idx[0]) if rows is None else int(np.flatnonzero(rows)[idx[0]]) if rows.dtype == bool else int(rows[idx[0]])
+    world = (
+        int(idx[0]) if rows is None else int(np.flatnonzero(rows)[idx[0]]) if rows.dtype == bool else int(rows[idx[0]])
+    )
     return (
         f"frame {frame}: {name}{list(idx[1:]) if len(idx) > 1 else ''} of world {world} differs: "
         f"engine {a[tuple(idx)]!r}, reference {b[tuple(idx)]!r} "
@@ -83,14 +87,22 @@ def compare_step(eng: Any, ref: Any, frame: int, er: Any, rr: Any) -> list[str]:
         out.append(_first_difference("success", frame, eng.success, ref.success, done))
         out.append(_first_difference("episode_frames", frame, eng.episode_frames, ref.episode_frames, done))
         for role in ref.spec.agents:
-            out.append(_first_difference(f"success_of({role!r})", frame, eng.success_of(role), ref.success_of(role), done))
             out.append(
-                _first_difference(f"episode_return({role!r})", frame, eng.episode_return(role), ref.episode_return(role), done)
+                _first_difference(f"success_of({role!r})", frame, eng.success_of(role), ref.success_of(role), done)
+            )
+            out.append(
+                _first_difference(
+                    f"episode_return({role!r})", frame, eng.episode_return(role), ref.episode_return(role), done
+                )
             )
         for role in eng.agents:
             out.append(
                 _first_difference(
-                    f"final_observations({role!r})", frame, eng.final_observations(role), ref.final_observations(role), done
+                    f"final_observations({role!r})",
+                    frame,
+                    eng.final_observations(role),
+                    ref.final_observations(role),
+                    done,
                 )
             )
     return [d for d in out if d is not None]
@@ -129,15 +141,19 @@ def run_pair(
     episodes = 0
     for frame in range(1, frames + 1):
         acts = _actions(ref.agents, num_worlds, rng)
-        copy = None if acts is None else (acts.copy() if isinstance(acts, np.ndarray) else {k: v.copy() for k, v in acts.items()})
+        copy = (
+            None
+            if acts is None
+            else (acts.copy() if isinstance(acts, np.ndarray) else {k: v.copy() for k, v in acts.items()})
+        )
         er = eng.step(acts)
         rr = ref.step(copy)
         diffs = compare_step(eng, ref, frame, er, rr)
         diffs += compare(eng, ref, frame, all_roles=frame % all_roles_every == 0)
         assert not diffs, f"{task}: engine and reference part:\n" + "\n".join(diffs)
-        totals += rr.events.sum(axis=0)
+        totals += rr.events.sum(axis=0, dtype=np.int64)
         episodes += int((rr.terminated | rr.truncated).sum())
-    return {"events": dict(zip(ae.EVENTS, totals.tolist())), "episodes": episodes}
+    return {"events": dict(zip(ae.EVENTS, totals.tolist(), strict=False)), "episodes": episodes}
 
 
 @pytest.mark.parametrize("task", TASKS)
@@ -200,7 +216,10 @@ def test_per_world_parameters_agree() -> None:
         "guidance": rng.integers(0, 2, n).astype(np.int32),
     }
     run_pair("play-v1", n, 1500, seed=2, controllers={"player": "kite"}, params=params)
-    intercept = {"enemy_bot": rng.integers(-1, len(ae.bots("enemy")), n).astype(np.int32), "enemy_speed": params["enemy_speed"]}
+    intercept = {
+        "enemy_bot": rng.integers(-1, len(ae.bots("enemy")), n).astype(np.int32),
+        "enemy_speed": params["enemy_speed"],
+    }
     run_pair("intercept-v1", n, 1500, seed=2, params=intercept)
 
 

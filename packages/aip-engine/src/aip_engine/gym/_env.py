@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any
 
 import gymnasium
 import numpy as np
@@ -14,7 +14,7 @@ from ._spaces import action_space, clean_kwargs, make_worlds, observation_space,
 __all__ = ["AipEnv"]
 
 
-class AipEnv(gymnasium.Env[NDArray[np.float32], NDArray[np.float32]]):
+class AipEnv(gymnasium.Env[NDArray[Any], NDArray[Any]]):
     """One world of a single-agent task (``chase-v1``, ``chase-flee-v1``, ``dodge-v1``, ``intercept-v1``).
 
     Episodes end by the task's rules (termination on success or failure, truncation at its
@@ -29,7 +29,7 @@ class AipEnv(gymnasium.Env[NDArray[np.float32], NDArray[np.float32]]):
         render_mode: Only None (rendering is the game's job).
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
+    metadata = {"render_modes": []}  # noqa: RUF012 - Gymnasium's own class attribute
 
     def __init__(
         self,
@@ -67,9 +67,7 @@ class AipEnv(gymnasium.Env[NDArray[np.float32], NDArray[np.float32]]):
         self._needs_reset = False
         return np.array(obs[0], dtype=np.float32), {}
 
-    def step(
-        self, action: NDArray[np.float32]
-    ) -> tuple[NDArray[np.float32], float, bool, bool, dict[str, Any]]:
+    def step(self, action: NDArray[np.float32]) -> tuple[NDArray[np.float32], float, bool, bool, dict[str, Any]]:
         """Advance the world by one frame.
 
         Args:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from gymnasium import spaces
@@ -20,7 +20,7 @@ __all__ = ["DuelParallelEnv"]
 AgentID = str
 
 
-class DuelParallelEnv(ParallelEnv[AgentID, NDArray[np.float32], NDArray[np.float32]]):
+class DuelParallelEnv(ParallelEnv[AgentID, NDArray[np.float32], NDArray[np.float32]]):  # type: ignore[misc]
     """One world of ``duel-v1``: agents ``"player"`` and ``"enemy"`` act at once every frame.
 
     Both agents' episodes end together (a hit, a catch, or the time limit); ``agents`` is
@@ -33,7 +33,7 @@ class DuelParallelEnv(ParallelEnv[AgentID, NDArray[np.float32], NDArray[np.float
         render_mode: Only None.
     """
 
-    metadata: dict[str, Any] = {"name": "aip_duel_v1", "render_modes": [], "is_parallelizable": True}
+    metadata: ClassVar[dict[str, Any]] = {"name": "aip_duel_v1", "render_modes": [], "is_parallelizable": True}
 
     def __init__(
         self,
@@ -45,16 +45,18 @@ class DuelParallelEnv(ParallelEnv[AgentID, NDArray[np.float32], NDArray[np.float
             raise ValueError(f"render_mode {render_mode!r} is not supported")
         self.task = "duel-v1"
         self.possible_agents = list(task_spec(self.task).agents)
-        self.agents = []
+        self.agents: list[AgentID] = []
         self.render_mode = None
-        self._worlds = make_worlds(self.task, 1, reference=reference, threads=1, auto_reset=False, **clean_kwargs(config, None))
+        self._worlds = make_worlds(
+            self.task, 1, reference=reference, threads=1, auto_reset=False, **clean_kwargs(config, None)
+        )
 
-    @functools.lru_cache(maxsize=None)  # noqa: B019 - spaces must be the same object each call
+    @functools.cache  # noqa: B019 - spaces must be the same object each call
     def observation_space(self, agent: AgentID) -> spaces.Box:
         """The agent's observation space (its role layout)."""
         return observation_space(agent)
 
-    @functools.lru_cache(maxsize=None)  # noqa: B019
+    @functools.cache  # noqa: B019
     def action_space(self, agent: AgentID) -> spaces.Box:
         """The agent's action space (its role layout)."""
         return action_space(agent)
@@ -98,9 +100,7 @@ class DuelParallelEnv(ParallelEnv[AgentID, NDArray[np.float32], NDArray[np.float
         if not self.agents:
             raise RuntimeError("DuelParallelEnv.step() called with no live agents; call reset() first")
         w = self._worlds
-        acts = {
-            a: np.ascontiguousarray(np.asarray(actions[a], dtype=np.float32).reshape(1, -1)) for a in self.agents
-        }
+        acts = {a: np.ascontiguousarray(np.asarray(actions[a], dtype=np.float32).reshape(1, -1)) for a in self.agents}
         w.step(acts)
         terminated = bool(w.terminated[0])
         truncated = bool(w.truncated[0])
@@ -113,8 +113,8 @@ class DuelParallelEnv(ParallelEnv[AgentID, NDArray[np.float32], NDArray[np.float
                 infos[a]["success"] = bool(w.success_of(a)[0])
                 infos[a]["episode_return"] = float(w.episode_return(a)[0])
                 infos[a]["episode_frames"] = int(w.episode_frames[0])
-        terms = {a: terminated for a in self.agents}
-        truncs = {a: truncated for a in self.agents}
+        terms = dict.fromkeys(self.agents, terminated)
+        truncs = dict.fromkeys(self.agents, truncated)
         if terminated or truncated:
             self.agents = []
         return obs, rewards, terms, truncs, infos

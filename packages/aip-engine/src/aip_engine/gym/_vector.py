@@ -88,7 +88,7 @@ class AipVectorEnv(VectorEnv[NDArray[np.float32], NDArray[np.float32], NDArray[n
             The observations and an empty info dict.
         """
         if isinstance(seed, list):
-            distinct = {s for s in seed}
+            distinct = set(seed)
             if len(distinct) != 1:
                 raise ValueError("AipVectorEnv seeds every world from one seed and its index; pass one int")
             seed = distinct.pop()
@@ -96,9 +96,7 @@ class AipVectorEnv(VectorEnv[NDArray[np.float32], NDArray[np.float32], NDArray[n
         obs = self._worlds.reset(seed=seed, mask=None if mask is None else np.asarray(mask, dtype=bool))
         return self._out(obs), {}
 
-    def step(
-        self, actions: NDArray[np.float32]
-    ) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.bool_], NDArray[np.bool_], dict[str, Any]]:
+    def step(self, actions: NDArray[np.float32]) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
         """Advance every world by one frame; finished worlds reset in the same step.
 
         Args:

@@ -110,7 +110,7 @@ class World:
         limit = config.time_limit if config.time_limit is not None else spec.time_limit
         self.time_limit = limit
         self.reward_roles = spec.agents
-        self.episode_return = {role: 0.0 for role in self.reward_roles}
+        self.episode_return = dict.fromkeys(self.reward_roles, 0.0)
 
     # --- reset ------------------------------------------------------------------------------
 
@@ -146,7 +146,7 @@ class World:
             reset_enemy_bot(enemy_bot, s, rng, cfg, self.params)
         if self.spec.name == "intercept-v1":
             fire_missile(s, rng, cfg, arena)
-        self.episode_return = {role: 0.0 for role in self.reward_roles}
+        self.episode_return = dict.fromkeys(self.reward_roles, 0.0)
 
     def _player_bot(self) -> str:
         return self.params.player_bot or "idle"
@@ -238,8 +238,6 @@ class World:
 
 def _bot_or_none(controller: str) -> str | None:
     return None if controller in (AGENT, RANDOM) else controller
-
-
 
 
 def success_role(task: str) -> str | None:

@@ -14,7 +14,7 @@ from aip_engine._config import Config
 from ._bots import enemy_move, guidance_turn, player_fire, player_move, staged_speed_factor
 from ._geometry import Arena, clip_to_unit_disc, norm, rotate
 from ._rng import Rng
-from ._state import Missile, Params, WorldState
+from ._state import Params, WorldState
 
 __all__ = ["Events", "FrameInput", "fire_missile", "place_enemy", "run_frame"]
 
@@ -132,15 +132,11 @@ def run_frame(s: WorldState, rng: Rng, cfg: Config, par: Params, arena: Arena, i
     # 2. Movement: player, enemy, the fire decision, then missiles alive at the frame's start.
     s.player_vx = pmx * par.player_speed
     s.player_vy = pmy * par.player_speed
-    s.player_x, s.player_y = arena.bound_body(
-        s.player_x + s.player_vx, s.player_y + s.player_vy, cfg.player_radius
-    )
+    s.player_x, s.player_y = arena.bound_body(s.player_x + s.player_vx, s.player_y + s.player_vy, cfg.player_radius)
     if s.enemy_active:
         s.enemy_vx = emx * par.enemy_speed * par.enemy_speed_scale * speed_factor
         s.enemy_vy = emy * par.enemy_speed * par.enemy_speed_scale * speed_factor
-        s.enemy_x, s.enemy_y = arena.bound_body(
-            s.enemy_x + s.enemy_vx, s.enemy_y + s.enemy_vy, cfg.enemy_radius
-        )
+        s.enemy_x, s.enemy_y = arena.bound_body(s.enemy_x + s.enemy_vx, s.enemy_y + s.enemy_vy, cfg.enemy_radius)
     else:
         s.enemy_vx = 0.0
         s.enemy_vy = 0.0
@@ -150,7 +146,7 @@ def run_frame(s: WorldState, rng: Rng, cfg: Config, par: Params, arena: Arena, i
         ev.fire += 1
     elif s.player_cooldown > 0:
         s.player_cooldown -= 1
-    for i, (m, moves) in enumerate(zip(s.missiles, moving)):
+    for i, (m, moves) in enumerate(zip(s.missiles, moving, strict=True)):
         if not moves:
             continue
         x = m.x + m.hx * par.missile_speed

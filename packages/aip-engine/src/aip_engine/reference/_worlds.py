@@ -159,7 +159,9 @@ class Worlds:
         if mask is not None:
             mask = np.asarray(mask)
             if mask.shape != (self.num_worlds,) or mask.dtype != np.bool_:
-                raise ShapeError(f"mask must be a bool array of shape ({self.num_worlds},), got {mask.dtype} {mask.shape}")
+                raise ShapeError(
+                    f"mask must be a bool array of shape ({self.num_worlds},), got {mask.dtype} {mask.shape}"
+                )
         for i, w in enumerate(self._worlds):
             if mask is not None and not mask[i]:
                 continue
@@ -204,28 +206,25 @@ class Worlds:
                 auto_reset=self.auto_reset,
             )
             self.events[i] = out.events.as_tuple()
-            for role, r in out.rewards.items():
-                self._rewards[role][i] = r
+            for role, value in out.rewards.items():
+                self._rewards[role][i] = value
             for role, ok in out.success.items():
                 self._success_of[role][i] = ok
-            role = success_role(self.task)
-            self.success[i] = out.success[role] if role is not None else False
+            winner = success_role(self.task)
+            self.success[i] = out.success[winner] if winner is not None else False
             self.terminated[i] = out.terminated
             self.truncated[i] = out.truncated
             if out.terminated or out.truncated:
                 self.episode_frames[i] = out.episode_frames
-                for role, ret in out.episode_return.items():
-                    self._returns[role][i] = ret
-                for role, obs in out.final_observations.items():
-                    self._final[role][i] = obs
+                for role, total in out.episode_return.items():
+                    self._returns[role][i] = total
+                for role, last in out.final_observations.items():
+                    self._final[role][i] = last
             self.frame[i] = w.state.frame
         del n
         self._write_observations()
         rewards: Any
-        if len(self.agents) == 1:
-            rewards = self._rewards[self.agents[0]]
-        else:
-            rewards = {r: self._rewards[r] for r in self.agents}
+        rewards = self._rewards[self.agents[0]] if len(self.agents) == 1 else {r: self._rewards[r] for r in self.agents}
         return StepResult(self._agent_obs(), rewards, self.terminated, self.truncated, self.events)
 
     def _check_actions(
@@ -235,6 +234,8 @@ class Worlds:
             if actions is not None:
                 raise ShapeError("this batch has no agent role; step() takes actions=None")
             return {}
+        if actions is None:
+            raise ShapeError(f"this batch has agent roles {self.agents}; step() needs their actions")
         if not isinstance(actions, Mapping):
             if len(self.agents) != 1:
                 raise ShapeError(f"this batch has agents {self.agents}; pass a dict role -> actions")
@@ -247,7 +248,9 @@ class Worlds:
             size = role_layout(role).act_size
             if not isinstance(a, np.ndarray) or a.dtype != np.float32 or a.shape != (self.num_worlds, size):
                 got = f"{a.dtype} {a.shape}" if isinstance(a, np.ndarray) else type(a).__name__
-                raise ShapeError(f"actions for {role!r} must be float32 of shape ({self.num_worlds}, {size}), got {got}")
+                raise ShapeError(
+                    f"actions for {role!r} must be float32 of shape ({self.num_worlds}, {size}), got {got}"
+                )
             bad = ~np.isfinite(a)
             if bad.any():
                 i, j = np.argwhere(bad)[0]

@@ -22,7 +22,7 @@ def _debug() -> bool:
 class AipGroup(TyperGroup):
     """The root group: turns errors a user can cause into one line and an exit code."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         """Run the sub-command, reporting errors as ``aip: error: ...`` with their exit code."""
         try:
             return super().invoke(ctx)

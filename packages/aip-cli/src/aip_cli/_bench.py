@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -26,8 +27,9 @@ def _is_checkout(path: Path) -> bool:
 
 
 def find_checkout(start: Path | None = None) -> Path | None:
-    """The root of an AIP repository checkout containing ``start`` (the working directory), or the
-    one this package is installed from (editable installs), or ``None``.
+    """The root of the AIP repository checkout around ``start`` or around this package's source.
+
+    The working directory is searched first, then the installed sources (an editable install).
 
     Args:
         start: Where to begin looking upwards.
@@ -46,8 +48,12 @@ def find_checkout(start: Path | None = None) -> Path | None:
 def _run_one(root: Path, name: str, quick: bool, as_json: bool) -> dict[str, Any]:
     script = root / "tools" / "bench" / f"{name}.py"
     if not script.is_file():
-        return {"benchmark": name, "status": "missing", "returncode": None,
-                "detail": f"{script} does not exist in this checkout"}
+        return {
+            "benchmark": name,
+            "status": "missing",
+            "returncode": None,
+            "detail": f"{script} does not exist in this checkout",
+        }
     args = [sys.executable, str(script)]
     if quick:
         args.append("--quick")
@@ -60,17 +66,24 @@ def _run_one(root: Path, name: str, quick: bool, as_json: bool) -> dict[str, Any
     if as_json:
         done = subprocess.run(args, cwd=root, env=env, capture_output=True, text=True, check=False)
         output: Any = done.stdout
-        try:
+        with contextlib.suppress(ValueError):
             output = json.loads(done.stdout)
-        except ValueError:
-            pass
-        return {"benchmark": name, "status": "ok" if done.returncode == 0 else "failed",
-                "returncode": done.returncode, "seconds": time.perf_counter() - started,
-                "result": output, "stderr_tail": done.stderr[-2000:]}
+        return {
+            "benchmark": name,
+            "status": "ok" if done.returncode == 0 else "failed",
+            "returncode": done.returncode,
+            "seconds": time.perf_counter() - started,
+            "result": output,
+            "stderr_tail": done.stderr[-2000:],
+        }
     console.rule(f"bench {name}{' (quick)' if quick else ''}: {' '.join(args[1:])}")
-    done = subprocess.run(args, cwd=root, env=env, check=False)
-    return {"benchmark": name, "status": "ok" if done.returncode == 0 else "failed",
-            "returncode": done.returncode, "seconds": time.perf_counter() - started}
+    returncode = subprocess.run(args, cwd=root, env=env, check=False).returncode
+    return {
+        "benchmark": name,
+        "status": "ok" if returncode == 0 else "failed",
+        "returncode": returncode,
+        "seconds": time.perf_counter() - started,
+    }
 
 
 def bench_command(

@@ -66,8 +66,10 @@ def _engine(problems: list[str]) -> dict[str, Any]:
     except Exception as exc:
         out["compiled_core"] = None
         out["core_error"] = f"{type(exc).__name__}: {exc}"
-        problems.append(f"the compiled engine core is not available ({exc}); build it with "
-                        "`pip install --no-build-isolation -e packages/aip-engine`")
+        problems.append(
+            f"the compiled engine core is not available ({exc}); build it with "
+            "`pip install --no-build-isolation -e packages/aip-engine`"
+        )
     try:
         worlds = aip_engine.Worlds("chase-v1", 1)
         out["default_threads"] = int(getattr(worlds, "threads", 0))
@@ -111,8 +113,14 @@ def _tracking(uri: str | None, problems: list[str]) -> dict[str, Any]:
     status = check_store(resolved)
     if not status.reachable:
         problems.append(f"tracking store {resolved} is not reachable: {status.detail}")
-    return {"uri": status.uri, "location": status.location, "exists": status.exists,
-            "reachable": status.reachable, "detail": status.detail, "mlflow": _dist_version("mlflow")}
+    return {
+        "uri": status.uri,
+        "location": status.location,
+        "exists": status.exists,
+        "reachable": status.reachable,
+        "detail": status.detail,
+        "mlflow": _dist_version("mlflow"),
+    }
 
 
 def collect(tracking_uri: str | None = None) -> dict[str, Any]:
@@ -126,8 +134,7 @@ def collect(tracking_uri: str | None = None) -> dict[str, Any]:
     """
     problems: list[str] = []
     report: dict[str, Any] = {
-        "python": {"version": platform.python_version(), "executable": sys.executable,
-                   "platform": platform.platform()},
+        "python": {"version": platform.python_version(), "executable": sys.executable, "platform": platform.platform()},
         "packages": _packages(problems),
         "engine": _engine(problems),
         "threads": _threads(),
@@ -161,8 +168,9 @@ def _print(report: dict[str, Any]) -> None:
         console.print(f"[bold]tracking[/bold] [red]{tracking['error']}[/red]")
     else:
         state = "reachable" if tracking["reachable"] else "[red]NOT reachable[/red]"
-        console.print(f"[bold]tracking[/bold] {tracking['uri']} ({state}; {tracking['detail']}); "
-                      f"mlflow {tracking['mlflow']}")
+        console.print(
+            f"[bold]tracking[/bold] {tracking['uri']} ({state}; {tracking['detail']}); mlflow {tracking['mlflow']}"
+        )
         console.print(f"  location {tracking['location']}", markup=False)
     console.print(f"[bold]pygame[/bold]   {report['pygame']}")
     if report["problems"]:

@@ -46,8 +46,13 @@ def _progress_runner(enabled: bool) -> Any:
     if not enabled:
         return None
     return Progress(
-        TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), TextColumn("episodes"),
-        TimeElapsedColumn(), console=console, transient=True,
+        TextColumn("evaluating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("episodes"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
     )
 
 
@@ -74,8 +79,16 @@ def _run_bot(task: str, bot: str, episodes: int, seed: int) -> dict[str, Any]:
     if evaluate_bot is None:
         raise CliError("this aip-ml has no evaluate_bot(); update aip-ml", ExitCode.UNAVAILABLE)
     result = evaluate_bot(bot, task, episodes=episodes, seed=seed)
-    return {"task": task, "role": role, "episodes": episodes, "seed": seed,
-            "agent": result_dict(result), "bots": {}, "best": "agent", "evaluated": f"bot:{bot}"}
+    return {
+        "task": task,
+        "role": role,
+        "episodes": episodes,
+        "seed": seed,
+        "agent": result_dict(result),
+        "bots": {},
+        "best": "agent",
+        "evaluated": f"bot:{bot}",
+    }
 
 
 def _report_table(title: str, data: dict[str, Any]) -> Table:
@@ -90,17 +103,22 @@ def _report_table(title: str, data: dict[str, Any]) -> Table:
         label = str(data.get("evaluated", "agent")) if name == "agent" else f"bot:{name}"
         if name == best:
             label += " *"
-        table.add_row(label, fmt_score(scores, "success_rate", percent=True),
-                      fmt_score(scores, "mean_return"), fmt_score(scores, "mean_frames_to_success"),
-                      fmt_score(scores, "mean_frames"))
+        table.add_row(
+            label,
+            fmt_score(scores, "success_rate", percent=True),
+            fmt_score(scores, "mean_return"),
+            fmt_score(scores, "mean_frames_to_success"),
+            fmt_score(scores, "mean_frames"),
+        )
     return table
 
 
 def eval_command(
     what: str = typer.Argument(
-        ..., metavar="MODEL|POLICY_FILE|bot:NAME",
+        ...,
+        metavar="MODEL|POLICY_FILE|bot:NAME",
         help="A registered model (chase-v1-enemy@champion, chase-v1-enemy/3), a .aipp file, or a "
-             "scripted bot (bot:intercept).",
+        "scripted bot (bot:intercept).",
     ),
     task: str | None = typer.Option(
         None, "--task", "-t", help="The task [default: the model's or the file's task; required for bots]."

@@ -44,22 +44,26 @@ def list_models(
         console.print("No registered models yet. Train one: aip train chase-v1")
         return
     table = Table(title=f"Registered policies ({client.tracking_uri})", title_justify="left")
-    for column in ("model", "version", "aliases", "success", "mean return", "frames to success",
-                   "created", "run"):
-        table.add_column(column, justify="right" if column in ("version", "success", "mean return",
-                                                                 "frames to success") else "left")
+    for column in ("model", "version", "aliases", "success", "mean return", "frames to success", "created", "run"):
+        table.add_column(
+            column, justify="right" if column in ("version", "success", "mean return", "frames to success") else "left"
+        )
     for v in versions:
         table.add_row(
-            v.name, v.version, " ".join(f"@{a}" for a in v.aliases) or "-",
-            fmt_score(v.scores, "success_rate", percent=True), fmt_score(v.scores, "mean_return"),
-            fmt_score(v.scores, "mean_frames_to_success"), _when(v.created_ms), (v.run_id or "-")[:8],
+            v.name,
+            v.version,
+            " ".join(f"@{a}" for a in v.aliases) or "-",
+            fmt_score(v.scores, "success_rate", percent=True),
+            fmt_score(v.scores, "mean_return"),
+            fmt_score(v.scores, "mean_frames_to_success"),
+            _when(v.created_ms),
+            (v.run_id or "-")[:8],
         )
     console.print(table)
 
 
 def _show_version(info: ModelVersionInfo) -> None:
-    console.print(f"[bold]{info.reference}[/bold]  "
-                  + (" ".join(f"@{a}" for a in info.aliases) or "(no aliases)"))
+    console.print(f"[bold]{info.reference}[/bold]  " + (" ".join(f"@{a}" for a in info.aliases) or "(no aliases)"))
     console.print(f"  task        {info.task}")
     console.print(f"  role        {info.role}")
     console.print(f"  created     {_when(info.created_ms)}")
@@ -109,10 +113,9 @@ def promote(
     same with a higher mean return. Without a champion, or with --force, it is promoted directly.
     Refused promotions change nothing and exit with status 4.
     """
+    from aip_cli._evaluation import registry_evaluator
     from aip_ml.tracking import promote as do_promote
     from aip_ml.tracking import resolve_version
-
-    from aip_cli._evaluation import registry_evaluator
 
     client = client_for(require_store(tracking_uri))
     candidate = resolve_version(client, reference)
@@ -122,8 +125,9 @@ def promote(
             ExitCode.USAGE,
         )
     if not as_json and not force:
-        console.print(f"Comparing {candidate.reference} with the current champion "
-                      f"({episodes} episodes each, seed {seed})...")
+        console.print(
+            f"Comparing {candidate.reference} with the current champion ({episodes} episodes each, seed {seed})..."
+        )
     outcome = do_promote(client, candidate, registry_evaluator(episodes=episodes, seed=seed), force=force)
     if as_json:
         emit_json(outcome.to_dict())
@@ -133,11 +137,14 @@ def promote(
         raise typer.Exit(int(ExitCode.REFUSED))
 
 
+_TARGET = typer.Argument(
+    ..., metavar="PATH", help="The file to write, or a folder (the file is then NAME-vVERSION.aipp)."
+)
+
+
 def export(
     reference: str = typer.Argument(..., metavar="MODEL", help="NAME, NAME/VERSION or NAME@ALIAS."),
-    target: Path = typer.Argument(
-        ..., metavar="PATH", help="The file to write, or a folder (the file is then NAME-vVERSION.aipp)."
-    ),
+    target: Path = _TARGET,
     force: bool = typer.Option(False, "--force", help="Replace the file if it exists."),
     tracking_uri: str | None = TRACKING_OPTION,
     as_json: bool = JSON_OPTION,

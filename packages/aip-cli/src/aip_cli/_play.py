@@ -45,9 +45,12 @@ def _opponent_arg(opponent: str, opponent_role: str, tracking_uri: str | None) -
 
 def play_command(
     opponent: str | None = typer.Option(
-        None, "--opponent", "-o", metavar="MODEL|bot:NAME|FILE",
+        None,
+        "--opponent",
+        "-o",
+        metavar="MODEL|bot:NAME|FILE",
         help="Who you play against: a registered model (chase-v1-enemy@champion), a scripted bot "
-             "(bot:intercept) or a .aipp file [default: the game's menu choice].",
+        "(bot:intercept) or a .aipp file [default: the game's menu choice].",
     ),
     side: str = typer.Option("player", "--side", "-s", metavar="player|enemy", help="The side you play."),
     fullscreen: bool = typer.Option(False, "--fullscreen", help="Start in full screen (F toggles)."),

@@ -25,11 +25,15 @@ class ProgressCallback:
     def __init__(self, progress: Progress) -> None:
         self._progress = progress
         self._bar: TaskID | None = None
+        self._shown = {"sps": float("nan"), "ret": float("nan"), "success": float("nan")}
 
     def on_start(self, config: Any, run_dir: Path) -> None:
         """Add the bar."""
         self._bar = self._progress.add_task(
-            f"{config.task}", total=int(config.total_steps), sps=float("nan"), ret=float("nan"),
+            f"{config.task}",
+            total=int(config.total_steps),
+            sps=float("nan"),
+            ret=float("nan"),
             success=float("nan"),
         )
 
@@ -37,15 +41,17 @@ class ProgressCallback:
         """Move the bar to ``global_step`` and show the update's figures."""
         if self._bar is None:
             return
-        fields: dict[str, float] = {}
-        for name, key in (("sps", "steps_per_second"), ("ret", "episode_return_mean"),
-                          ("success", "success_rate")):
+        for name, key in (("sps", "steps_per_second"), ("ret", "episode_return_mean"), ("success", "success_rate")):
             value = metrics.get(key, float("nan"))
             if isinstance(value, (int, float)) and math.isfinite(value):
-                fields[name] = float(value)
+                self._shown[name] = float(value)  # NaN (no episode ended) keeps the last figure
         self._progress.update(
-            self._bar, completed=int(metrics.get("global_step", 0)),
-            total=int(metrics.get("total_steps", 0)) or None, **fields,
+            self._bar,
+            completed=int(metrics.get("global_step", 0)),
+            total=int(metrics.get("total_steps", 0)) or None,
+            sps=self._shown["sps"],
+            ret=self._shown["ret"],
+            success=self._shown["success"],
         )
 
     def on_checkpoint(self, path: Path) -> None:
@@ -112,21 +118,23 @@ def _summary(result: Any, registered: list[Any], play: str | None, run_id: str |
     }
 
 
+_OVERRIDES = typer.Argument(
+    None,
+    metavar="[KEY=VALUE]...",
+    help="Config changes, e.g. total_steps=200000 learning_rate=1e-3 hidden_sizes=[64,64].",
+)
+_CONFIG = typer.Option(None, "--config", "-c", metavar="FILE", help="A TOML config file (see aip_ml's configs/).")
+_RUN_DIR = typer.Option(None, "--run-dir", metavar="DIR", help=f"The run folder [default: {RUNS_DIR}/TASK/DATE-TIME].")
+
+
 def train_command(
     task: str = typer.Argument(..., metavar="TASK", help="The task: chase-v1, chase-flee-v1, dodge-v1, intercept-v1."),
-    overrides: list[str] | None = typer.Argument(
-        None, metavar="[KEY=VALUE]...",
-        help="Config changes, e.g. total_steps=200000 learning_rate=1e-3 hidden_sizes=[64,64].",
-    ),
-    config: Path | None = typer.Option(
-        None, "--config", "-c", metavar="FILE", help="A TOML config file (see aip_ml's configs/)."
-    ),
+    overrides: list[str] | None = _OVERRIDES,
+    config: Path | None = _CONFIG,
     resume: bool = typer.Option(
         False, "--resume", help="Continue the latest run of TASK (or --run-dir) from its checkpoint."
     ),
-    run_dir: Path | None = typer.Option(
-        None, "--run-dir", metavar="DIR", help=f"The run folder [default: {RUNS_DIR}/TASK/DATE-TIME]."
-    ),
+    run_dir: Path | None = _RUN_DIR,
     track: bool = typer.Option(True, "--track/--no-track", help="Record the run in MLflow and register the policy."),
     tracking_uri: str | None = TRACKING_OPTION,
     as_json: bool = JSON_OPTION,
@@ -150,8 +158,10 @@ def train_command(
     else:
         folder = run_dir or _new_run_dir(cfg.task)
         if run_dir is not None and (run_dir / "checkpoints").exists():
-            raise CliError(f"{run_dir} holds a run already; pass --resume to continue it, or "
-                           "choose another --run-dir", ExitCode.REFUSED)
+            raise CliError(
+                f"{run_dir} holds a run already; pass --resume to continue it, or choose another --run-dir",
+                ExitCode.REFUSED,
+            )
     callbacks: list[Any] = []
     tracking = None
     if track:
@@ -204,13 +214,16 @@ def _default_uri() -> str:
 def _print_summary(result: Any, registered: list[Any], play: str | None) -> None:
     console.print(
         f"Trained {result.global_step:,} steps in {result.wall_seconds:.1f} s "
-        f"({result.steps_per_second:,.0f} steps/s); run folder {result.run_dir}", markup=False,
+        f"({result.steps_per_second:,.0f} steps/s); run folder {result.run_dir}",
+        markup=False,
     )
     evaluation = getattr(result, "evaluation", None)
     if evaluation is not None:
         agent = evaluation.agent
-        line = (f"Evaluation ({evaluation.episodes} episodes): success {agent.success_rate:.1%}, "
-                f"mean return {agent.mean_return:.2f}")
+        line = (
+            f"Evaluation ({evaluation.episodes} episodes): success {agent.success_rate:.1%}, "
+            f"mean return {agent.mean_return:.2f}"
+        )
         if evaluation.bots:
             best_bot = max(evaluation.bots.items(), key=lambda kv: kv[1].success_rate)
             line += f"; best bot {best_bot[0]}: success {best_bot[1].success_rate:.1%}"

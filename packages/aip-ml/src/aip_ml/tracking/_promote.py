@@ -50,9 +50,7 @@ def beats(candidate: Mapping[str, float], champion: Mapping[str, float]) -> bool
         return True
     if c_success < h_success - _EPS:
         return False
-    return float(candidate.get("mean_return", float("-inf"))) > float(
-        champion.get("mean_return", float("-inf"))
-    ) + _EPS
+    return float(candidate.get("mean_return", float("-inf"))) > float(champion.get("mean_return", float("-inf"))) + _EPS
 
 
 @dataclass(frozen=True)
@@ -123,13 +121,11 @@ def promote(
     if alias in aliases:
         current = version_info(client, candidate.name, str(aliases[alias]))
     if current is not None and current.version == candidate.version:
-        return Promotion(candidate, current, {}, {}, False,
-                         f"{candidate.reference} is already @{alias}")
+        return Promotion(candidate, current, {}, {}, False, f"{candidate.reference} is already @{alias}")
     if force or current is None:
         set_alias(client, candidate, alias)
         why = "forced" if force else f"there was no @{alias} yet"
-        return Promotion(candidate, current, {}, {}, True,
-                         f"{candidate.reference} is now @{alias} ({why})")
+        return Promotion(candidate, current, {}, {}, True, f"{candidate.reference} is now @{alias} ({why})")
     if evaluate is None:
         raise TrackingError("promotion needs an evaluator to compare with the current champion")
     with TemporaryDirectory(prefix="aip-promote-") as tmp:
@@ -139,10 +135,22 @@ def promote(
         champ_scores = {k: float(v) for k, v in evaluate(champ_path, current).items()}
     if beats(cand_scores, champ_scores):
         set_alias(client, candidate, alias)
-        return Promotion(candidate, current, cand_scores, champ_scores, True,
-                         f"{candidate.reference} ({_fmt(cand_scores)}) beats {current.reference} "
-                         f"({_fmt(champ_scores)}); it is now @{alias}")
-    return Promotion(candidate, current, cand_scores, champ_scores, False,
-                     f"{candidate.reference} ({_fmt(cand_scores)}) does not beat @{alias} "
-                     f"{current.reference} ({_fmt(champ_scores)}); nothing changed "
-                     "(pass --force to promote anyway)")
+        return Promotion(
+            candidate,
+            current,
+            cand_scores,
+            champ_scores,
+            True,
+            f"{candidate.reference} ({_fmt(cand_scores)}) beats {current.reference} "
+            f"({_fmt(champ_scores)}); it is now @{alias}",
+        )
+    return Promotion(
+        candidate,
+        current,
+        cand_scores,
+        champ_scores,
+        False,
+        f"{candidate.reference} ({_fmt(cand_scores)}) does not beat @{alias} "
+        f"{current.reference} ({_fmt(champ_scores)}); nothing changed "
+        "(pass --force to promote anyway)",
+    )

@@ -22,6 +22,7 @@ from aip_ml.tracking._errors import ExportExistsError, ModelNotFoundError, Track
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
+    from mlflow.entities.model_registry import ModelVersion, RegisteredModel
 
 __all__ = [
     "CHAMPION",
@@ -38,7 +39,9 @@ __all__ = [
 
 CHAMPION = "champion"
 _EVAL_PREFIX = "eval."
-_REF = re.compile(r"^(?:models:/)?(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:/(?P<version>\d+)|@(?P<alias>[A-Za-z0-9_-]+))?$")
+_REF = re.compile(
+    r"^(?:models:/)?(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:/(?P<version>\d+)|@(?P<alias>[A-Za-z0-9_-]+))?$"
+)
 
 
 def model_name(task: str, role: str) -> str:
@@ -115,7 +118,7 @@ def _scores(tags: dict[str, str]) -> dict[str, float]:
     for key, value in tags.items():
         if key.startswith(_EVAL_PREFIX):
             try:
-                out[key[len(_EVAL_PREFIX):]] = float(value)
+                out[key[len(_EVAL_PREFIX) :]] = float(value)
             except ValueError:
                 continue
     return out
@@ -151,9 +154,7 @@ def version_info(client: MlflowClient, name: str, version: str) -> ModelVersionI
         aliases = client.get_registered_model(name).aliases
     except MlflowException as exc:
         if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
-            raise ModelNotFoundError(
-                f"model {name!r} has no version {version}; see `aip models list`"
-            ) from None
+            raise ModelNotFoundError(f"model {name!r} has no version {version}; see `aip models list`") from None
         raise
     return _info(mv, aliases)
 
@@ -210,8 +211,8 @@ def list_versions(client: MlflowClient, name: str | None = None) -> list[ModelVe
     return out
 
 
-def _all_registered_models(client: MlflowClient) -> list[object]:
-    found: list[object] = []
+def _all_registered_models(client: MlflowClient) -> list[RegisteredModel]:
+    found: list[RegisteredModel] = []
     token: str | None = None
     while True:
         page = client.search_registered_models(max_results=200, page_token=token)
@@ -221,8 +222,8 @@ def _all_registered_models(client: MlflowClient) -> list[object]:
             return found
 
 
-def _all_versions(client: MlflowClient, name: str) -> list[object]:
-    found: list[object] = []
+def _all_versions(client: MlflowClient, name: str) -> list[ModelVersion]:
+    found: list[ModelVersion] = []
     token: str | None = None
     escaped = name.replace("'", "\\'")
     while True:
@@ -274,7 +275,7 @@ def resolve_version(client: MlflowClient, reference: str) -> ModelVersionInfo:
         model = client.get_registered_model(name)
     except MlflowException as exc:
         if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
-            names = ", ".join(sorted(m.name for m in _all_registered_models(client)))  # type: ignore[attr-defined]
+            names = ", ".join(sorted(m.name for m in _all_registered_models(client)))
             raise ModelNotFoundError(
                 f"no registered model {name!r}; registered models: {names or 'none yet'}"
             ) from None
@@ -343,9 +344,7 @@ def download_policy(client: MlflowClient, info: ModelVersionInfo, directory: Pat
     return files[0]
 
 
-def export_version(
-    client: MlflowClient, info: ModelVersionInfo, target: Path, *, overwrite: bool = False
-) -> Path:
+def export_version(client: MlflowClient, info: ModelVersionInfo, target: Path, *, overwrite: bool = False) -> Path:
     """Copy a version's policy file to ``target``, atomically and without overwriting by surprise.
 
     Args:
@@ -366,9 +365,7 @@ def export_version(
         if target.is_dir():
             target = target / f"{info.name}-v{info.version}{policy.suffix}"
         if target.exists() and not overwrite:
-            raise ExportExistsError(
-                f"{target} exists; choose another path or pass --force to replace it"
-            )
+            raise ExportExistsError(f"{target} exists; choose another path or pass --force to replace it")
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, staged_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
         os.close(fd)

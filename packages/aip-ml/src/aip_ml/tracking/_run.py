@@ -58,9 +58,7 @@ def _numbers(data: Mapping[str, Any]) -> dict[str, float]:
     """The finite numeric values of a (nested) mapping, flattened; booleans count as 0/1."""
     out: dict[str, float] = {}
     for key, value in flatten(data).items():
-        if isinstance(value, bool):
-            out[key] = float(value)
-        elif isinstance(value, (int, float)) and math.isfinite(float(value)):
+        if isinstance(value, bool) or (isinstance(value, (int, float)) and math.isfinite(float(value))):
             out[key] = float(value)
         else:
             try:  # numpy scalars and 0-d arrays
@@ -156,9 +154,7 @@ class RunTracker:
 
         existing = set(self.client.get_run(self.run_id).data.params)
         params = [
-            Param(key, str(value)[:_MAX_PARAM_LEN])
-            for key, value in flatten(config).items()
-            if key not in existing
+            Param(key, str(value)[:_MAX_PARAM_LEN]) for key, value in flatten(config).items() if key not in existing
         ]
         for chunk in _chunks(params, _MAX_PARAMS):
             self.client.log_batch(self.run_id, params=chunk)
@@ -257,7 +253,8 @@ class RunTracker:
         name = model_name(self.task, role)
         try:
             self.client.create_registered_model(
-                name, tags={"aip.task": self.task, "aip.role": role},
+                name,
+                tags={"aip.task": self.task, "aip.role": role},
                 description=f"Policies for the {role} role of task {self.task}.",
             )
         except MlflowException as exc:

@@ -23,8 +23,9 @@ _PROBE_TIMEOUT_S = 1.0
 
 
 def cache_dir() -> Path:
-    """Where downloaded policies are kept: ``$AIP_CACHE_DIR``, else ``$XDG_CACHE_HOME/aip``, else
-    ``~/.cache/aip``.
+    """Where downloaded policies are kept.
+
+    ``$AIP_CACHE_DIR``, else ``$XDG_CACHE_HOME/aip``, else ``~/.cache/aip``.
 
     Returns:
         The directory (not created).

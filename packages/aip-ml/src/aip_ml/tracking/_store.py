@@ -72,11 +72,14 @@ def resolve_tracking_uri(uri: str | None = None) -> str:
             f"tracking URI {chosen!r} names MLflow's file store, which is deprecated; use a SQLite "
             f"database (e.g. sqlite:///{DEFAULT_DB_FILE}) or a server (http://HOST:PORT)"
         )
-    if not (scheme.startswith("sqlite") or scheme in ("http", "https") or "+" in scheme
-            or scheme in ("postgresql", "mysql", "mssql", "databricks")):
+    if not (
+        scheme.startswith("sqlite")
+        or scheme in ("http", "https")
+        or "+" in scheme
+        or scheme in ("postgresql", "mysql", "mssql", "databricks")
+    ):
         raise TrackingError(
-            f"tracking URI {chosen!r} has an unsupported scheme {scheme!r}; use sqlite:///PATH or "
-            "http://HOST:PORT"
+            f"tracking URI {chosen!r} has an unsupported scheme {scheme!r}; use sqlite:///PATH or http://HOST:PORT"
         )
     return chosen
 
@@ -181,7 +184,7 @@ def check_store(uri: str, timeout_s: float = _HEALTH_TIMEOUT_S) -> StoreStatus:
     if _is_http(uri):
         url = uri.rstrip("/") + "/health"
         try:
-            with urllib.request.urlopen(url, timeout=timeout_s) as response:  # noqa: S310 (http only)
+            with urllib.request.urlopen(url, timeout=timeout_s) as response:
                 ok = 200 <= response.status < 300
         except (urllib.error.URLError, OSError, ValueError) as exc:
             reason = getattr(exc, "reason", exc)

@@ -62,7 +62,8 @@ def _activation(name: str, x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32
     if name == "elu":
         return np.where(x > 0, x, np.expm1(np.minimum(x, np.float32(0.0)))).astype(np.float32)
     if name == "silu":
-        return (x / (np.float32(1.0) + np.exp(-x))).astype(np.float32)
+        # x * sigmoid(x), with sigmoid written through tanh so that no exp() can overflow.
+        return (x * np.float32(0.5) * (np.float32(1.0) + np.tanh(x * np.float32(0.5)))).astype(np.float32)
     return x
 
 

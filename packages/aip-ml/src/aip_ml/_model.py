@@ -184,7 +184,7 @@ class TorchPolicy:
         Returns:
             ``(act_size,)`` or ``(N, act_size)`` float32 actions.
         """
-        x = torch.as_tensor(np.asarray(obs, dtype=np.float32))
+        x = torch.from_numpy(np.array(obs, dtype=np.float32))  # a copy: engine views are read-only
         mean = self.model.mean(self.normalizer(x))
         out = self._mid + self._half * torch.clamp(mean, -1.0, 1.0)
         return np.ascontiguousarray(out.numpy(), dtype=np.float32)

@@ -208,7 +208,7 @@ class PPO:
         # the value of its final observation, folded into the reward (as Stable-Baselines3 does).
         r = torch.from_numpy(rewards) + cfg.gamma * buf.boot_values
         nonterminal = torch.from_numpy(~buf.dones).float()
-        next_value = self.model.value(self.normalizer(torch.from_numpy(self._obs)))
+        next_value = self.model.value(self.normalizer(torch.from_numpy(np.array(self._obs))))
         adv = torch.zeros_like(r)
         last = torch.zeros(cfg.num_worlds)
         for t in range(cfg.rollout_steps - 1, -1, -1):

@@ -225,9 +225,9 @@ def make_client(uri: str | None = None, *, probe: bool = True) -> MlflowClient:
                 f"tracking store {resolved} is not reachable ({status.detail}); start the server or "
                 "pass another --tracking-uri"
             )
-    _quiet_mlflow()
     from mlflow import MlflowClient
 
+    _quiet_mlflow()  # after the import: importing mlflow sets its logger to INFO
     return MlflowClient(tracking_uri=resolved, registry_uri=resolved)
 
 

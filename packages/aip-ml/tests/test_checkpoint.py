@@ -1,0 +1,151 @@
+"""Checkpoints: a run killed with SIGKILL and resumed ends exactly where an uninterrupted run ends."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import torch
+
+import aip_ml
+
+OVERRIDES = [
+    "num_worlds=16",
+    "rollout_steps=32",
+    "minibatch_size=128",
+    "total_steps=4096",  # 8 updates
+    "checkpoint_every=2",
+    "eval_episodes=0",
+    "torch_threads=1",
+    "engine_threads=1",
+    "hidden_sizes=[32, 32]",
+]
+
+SCRIPT = textwrap.dedent(
+    """
+    import sys, time
+    import aip_ml
+
+    run_dir, mode = sys.argv[1], sys.argv[2]
+    config = aip_ml.load_config("chase-v1", overrides=sys.argv[3:])
+
+    class Report(aip_ml.CallbackBase):
+        checkpoints = 0
+
+        def on_update(self, update, metrics):
+            print("UPDATE", update, flush=True)
+
+        def on_checkpoint(self, path):
+            self.checkpoints += 1
+            print("CHECKPOINT", self.checkpoints, flush=True)
+            if mode == "hang" and self.checkpoints == 2:
+                time.sleep(600)  # the test kills the process here
+
+    result = aip_ml.train(config, run_dir=run_dir, callbacks=[Report()], resume=(mode == "resume"))
+    print("RESULT", result.updates, result.interrupted, flush=True)
+    """
+)
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    root = Path(__file__).resolve().parents[3]
+    paths = [str(root / "packages/aip-engine/src"), str(root / "packages/aip-ml/src")]
+    env["PYTHONPATH"] = os.pathsep.join([*paths, env.get("PYTHONPATH", "")])
+    return env
+
+
+def _start(script: Path, run_dir: Path, mode: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, str(script), str(run_dir), mode, *OVERRIDES],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=_env(),
+    )
+
+
+def _run(script: Path, run_dir: Path, mode: str) -> str:
+    proc = _start(script, run_dir, mode)
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 0, out
+    return out
+
+
+def _weights(path: Path) -> dict[str, torch.Tensor]:
+    return aip_ml.load_checkpoint(path).state["model"]
+
+
+def test_killed_run_resumes_to_the_same_weights(tmp_path: Path) -> None:
+    script = tmp_path / "run.py"
+    script.write_text(SCRIPT)
+    full = _run(script, tmp_path / "full", "plain")
+    assert "RESULT 8 False" in full
+
+    proc = _start(script, tmp_path / "killed", "hang")
+    assert proc.stdout is not None
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if line.startswith("CHECKPOINT 2"):
+            proc.send_signal(signal.SIGKILL)
+            break
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL, "".join(lines)
+    latest = tmp_path / "killed" / "checkpoints" / "latest.ckpt"
+    assert aip_ml.load_checkpoint(latest).update == 4
+    assert not (tmp_path / "killed" / "policy.aipp").exists()
+
+    resumed = _run(script, tmp_path / "killed", "resume")
+    assert "UPDATE 5" in resumed
+    assert "UPDATE 1\n" not in resumed
+    assert "RESULT 8 False" in resumed
+
+    a = _weights(tmp_path / "full" / "checkpoints" / "final.ckpt")
+    b = _weights(tmp_path / "killed" / "checkpoints" / "final.ckpt")
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+    sa = aip_ml.load_checkpoint(tmp_path / "full" / "checkpoints" / "final.ckpt").state
+    sb = aip_ml.load_checkpoint(tmp_path / "killed" / "checkpoints" / "final.ckpt").state
+    assert torch.equal(sa["obs_rms"]["mean"], sb["obs_rms"]["mean"])
+    assert sa["global_step"] == sb["global_step"] == 8 * 16 * 32
+
+
+def test_sigint_finishes_the_update_and_writes_a_checkpoint(tmp_path: Path) -> None:
+    script = tmp_path / "run.py"
+    script.write_text(SCRIPT)
+    proc = _start(script, tmp_path / "run", "plain")
+    assert proc.stdout is not None
+    out = []
+    for line in proc.stdout:
+        out.append(line)
+        if line.startswith("UPDATE 3"):
+            proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=60)
+    text = "".join(out)
+    assert proc.returncode == 0, text
+    result_line = next(line for line in out if line.startswith("RESULT"))
+    updates = int(result_line.split()[1])
+    assert result_line.split()[2] == "True"
+    assert updates < 8
+    assert aip_ml.load_checkpoint(tmp_path / "run" / "checkpoints" / "latest.ckpt").update == updates
+    resumed = _run(script, tmp_path / "run", "resume")
+    assert "RESULT 8 False" in resumed
+    assert (tmp_path / "run" / "policy.aipp").is_file()
+
+
+def test_run_dir_is_never_overwritten(tmp_path: Path) -> None:
+    config = aip_ml.load_config("chase-v1", overrides=[*OVERRIDES, "total_steps=512"])
+    aip_ml.train(config, run_dir=tmp_path / "r")
+    with pytest.raises(aip_ml.RunDirError, match="already holds a run"):
+        aip_ml.train(config, run_dir=tmp_path / "r")
+    with pytest.raises(aip_ml.RunDirError, match="nothing to resume"):
+        aip_ml.train(config, run_dir=tmp_path / "empty", resume=True)
+    with pytest.raises(aip_ml.ConfigError, match="different config"):
+        aip_ml.train(config.replace(learning_rate=0.1), run_dir=tmp_path / "r", resume=True)

@@ -182,7 +182,10 @@ def ratios(results: Sequence[Result], batches: Sequence[int], threads: Sequence[
 
 
 def _table(results: Sequence[Result]) -> str:
-    head = f"{'impl':<7} {'backend':<7} {'task':<14} {'batch':>6} {'thr':>3} {'world-steps/s':>14} {'ns/world-step':>14}  note"
+    head = (
+        f"{'impl':<7} {'backend':<7} {'task':<14} {'batch':>6} {'thr':>3} "
+        f"{'world-steps/s':>14} {'ns/world-step':>14}  note"
+    )
     lines = [head, "-" * len(head)]
     for r in results:
         note = f"timed on {r.measured_batch} worlds, extrapolated" if r.extrapolated else ""
@@ -203,7 +206,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--tasks", default="chase-v1,dodge-v1", help="comma-separated tasks")
     p.add_argument("--batches", default=None, help="comma-separated batch sizes (default 1,64,1024,16384)")
     p.add_argument("--threads", default="1,2", help="comma-separated engine thread counts")
-    p.add_argument("--backend", default="cpu", help="comma-separated engine backends (cpu; gpu where built)")
+    p.add_argument(
+        "--backend", default="cpu", help="comma-separated engine backends: cpu, cuda (where built; skipped otherwise)"
+    )
     p.add_argument("--seconds", type=float, default=None, help="minimum timed seconds per configuration")
     p.add_argument("--no-baselines", action="store_true", help="time the engine only")
     args = p.parse_args(argv)
@@ -235,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import aip_engine
 
-    report = {
+    report: dict[str, Any] = {
         "engine_version": aip_engine.__version__,
         "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
         "settings": {

@@ -230,8 +230,8 @@ class World:
         if out.terminated or out.truncated:
             out.episode_frames = s.frame
             out.episode_return = dict(self.episode_return)
+            out.final_observations = {role: self.observe(role) for role in ("player", "enemy", "missile")}
             if auto_reset:
-                out.final_observations = {role: self.observe(role) for role in ("player", "enemy", "missile")}
                 self.reset()
         return out
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from aip_engine._config import Config
-from aip_engine._tasks import AGENT, RANDOM, TaskSpec
+from aip_engine._tasks import AGENT, RANDOM, TaskSpec, task_spec
 
 from ._bots import TARGET_MOTIONS, reset_enemy_bot, reset_player_bot
 from ._frame import Events, FrameInput, fire_missile, place_enemy, run_frame
@@ -21,17 +21,6 @@ from ._rng import Rng
 from ._state import Params, WorldState
 
 __all__ = ["Outcome", "World", "success_role"]
-
-# The world's success is this role's success (play-v1 has none).
-_SUCCESS_ROLE: Mapping[str, str | None] = {
-    "chase-v1": "enemy",
-    "chase-flee-v1": "enemy",
-    "dodge-v1": "enemy",
-    "intercept-v1": "missile",
-    "duel-v1": "player",
-    "play-v1": None,
-}
-
 
 def _role_success(role: str, ev: Events) -> bool:
     """A role's success event: the enemy catches, the player hits, missile slot 0 hits."""
@@ -241,5 +230,6 @@ def _bot_or_none(controller: str) -> str | None:
 
 
 def success_role(task: str) -> str | None:
-    """The role whose success is a world's ``success`` in a task (None for play-v1)."""
-    return _SUCCESS_ROLE[task]
+    """The role whose success is a world's ``success``: the task's first agent (None for play-v1)."""
+    spec = task_spec(task)
+    return spec.agents[0] if spec.success != "none" and spec.agents else None

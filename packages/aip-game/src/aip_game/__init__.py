@@ -1,0 +1,33 @@
+"""aip_game: Pixel Pursuit, the playable game on top of the aip-engine simulation.
+
+Start it with the ``aip-game`` command or ``python -m aip_game``; from Python, ``aip_game.main()``.
+Public modules: `aip_game.mods` (the mod API) and `aip_game.recording` (demonstration files).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__all__ = ["App", "Options", "__version__", "main", "mods", "recording"]
+
+__version__ = "0.1.0"
+
+from . import mods, recording
+
+if TYPE_CHECKING:
+    from ._app import App, Options
+    from ._cli import main
+
+
+def __getattr__(name: str) -> Any:
+    # pygame and the engine load only when the game itself is used, so that `aip_game.recording`
+    # and `aip_game.mods` stay light.
+    if name in ("App", "Options"):
+        from . import _app
+
+        return getattr(_app, name)
+    if name == "main":
+        from ._cli import main
+
+        return main
+    raise AttributeError(f"module 'aip_game' has no attribute {name!r}")

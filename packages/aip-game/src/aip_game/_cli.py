@@ -1,0 +1,107 @@
+"""The ``aip-game`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__, _paths
+
+__all__ = ["build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the command's argument parser."""
+    p = argparse.ArgumentParser(
+        prog="aip-game",
+        description="Pixel Pursuit: dodge and shoot the enemy, or hunt as the enemy. Without options, the menu opens.",
+    )
+    p.add_argument(
+        "--opponent",
+        help="start a game at once against this opponent: a bot name (chase, "
+        "intercept, dodge, staged, ...), a policy file (.aipp) or a menu label",
+    )
+    p.add_argument(
+        "--side",
+        choices=("player", "enemy", "watch"),
+        default="player",
+        help="the side you play with --opponent (watch: AI against AI); default: player",
+    )
+    p.add_argument("--player-bot", help="with --side watch: the player's controller (a bot or policy)")
+    p.add_argument("--headless", action="store_true", help="no window (SDL_VIDEODRIVER=dummy), for servers and tests")
+    p.add_argument("--seed", type=int, help="engine seed (default: a new one each game)")
+    p.add_argument("--fullscreen", action=argparse.BooleanOptionalAction, default=None, help="start in fullscreen")
+    p.add_argument("--record", action="store_true", help="with --opponent: record your frames as a demonstration")
+    p.add_argument("--frames", type=int, help="quit after this many frames")
+    p.add_argument("--screenshot", type=Path, help="save the last frame to this PNG file when quitting")
+    p.add_argument("--fps", type=int, default=60, help="frame-rate limit; 0 = unlimited (default 60)")
+    p.add_argument(
+        "--mods-dir",
+        type=Path,
+        action="append",
+        help="folder of loose mods (repeatable; default: the data folder's mods/)",
+    )
+    p.add_argument("--no-installed-mods", action="store_true", help="do not load mods installed as packages")
+    p.add_argument(
+        "--data-dir", type=Path, help=f"user data folder (default: ${_paths.HOME_ENV} or {_paths.data_dir()})"
+    )
+    p.add_argument("--version", action="version", version=f"aip-game {__version__}")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the game; return the exit status.
+
+    Args:
+        argv: The arguments (default: ``sys.argv[1:]``).
+    """
+    args = build_parser().parse_args(argv)
+    if args.headless:
+        os.environ["SDL_VIDEODRIVER"] = "dummy"
+        os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    if args.data_dir is not None:
+        os.environ[_paths.HOME_ENV] = str(args.data_dir)
+    _setup_log()
+    try:
+        from ._app import App, Options
+    except ImportError as exc:
+        print(f"aip-game: {exc}", file=sys.stderr)
+        return 2
+    options = Options(
+        opponent=args.opponent,
+        side=args.side,
+        player_bot=args.player_bot,
+        headless=args.headless,
+        seed=args.seed,
+        fullscreen=args.fullscreen,
+        record=args.record,
+        frames=args.frames,
+        screenshot=args.screenshot,
+        fps=args.fps,
+        mod_dirs=args.mods_dir,
+        entry_point_mods=not args.no_installed_mods,
+    )
+    return App(options).run()
+
+
+def _setup_log() -> None:
+    log = logging.getLogger("aip_game")
+    if log.handlers:
+        return
+    log.setLevel(logging.INFO)
+    stderr = logging.StreamHandler()
+    stderr.setLevel(logging.WARNING)
+    stderr.setFormatter(logging.Formatter("aip-game: %(message)s"))
+    log.addHandler(stderr)
+    try:
+        path = _paths.log_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        log.addHandler(handler)
+    except OSError as exc:
+        log.warning("cannot write the log file: %s", exc)

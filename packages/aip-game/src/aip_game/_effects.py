@@ -1,0 +1,150 @@
+"""Visual effects that live a few frames: missile trails, explosions, shock rings, banners.
+
+Effects are only looks: they read positions the engine reports and never feed back into the rules.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import deque
+from dataclasses import dataclass
+
+import pygame
+
+from ._sprites import ENEMY_BODY, PLAYER_BODY, TRAIL_HEAD
+
+__all__ = ["Effects"]
+
+_TRAIL_LENGTH = 16
+_EXPLOSION_COLORS = ((255, 245, 200), (255, 210, 90), (255, 140, 50), (230, 60, 60), (120, 30, 40))
+
+
+@dataclass
+class _Ring:
+    x: float
+    y: float
+    age: int
+    life: int
+    r0: float
+    r1: float
+    color: tuple[int, int, int]
+
+
+class Effects:
+    """The effects currently alive, advanced once per game frame.
+
+    Args:
+        seed: Seed of the effects' own random numbers (particle directions; not part of the rules).
+    """
+
+    def __init__(self, seed: int = 0) -> None:
+        self.rng = random.Random(seed)
+        self.trails: list[deque[tuple[float, float]]] = [deque(maxlen=_TRAIL_LENGTH) for _ in range(3)]
+        # particles: x, y, vx, vy, age, life
+        self.particles: list[list[float]] = []
+        self.rings: list[_Ring] = []
+        self.banner: tuple[str, int] | None = None
+        self.shake = 0
+
+    def track_missiles(self, positions: list[tuple[float, float] | None]) -> None:
+        """Extend each missile slot's trail with its position (None: the slot is empty)."""
+        for slot, pos in enumerate(positions[: len(self.trails)]):
+            trail = self.trails[slot]
+            if pos is None:
+                if trail:
+                    trail.popleft()  # let the trail of a dead missile shrink away
+                continue
+            if trail and (abs(trail[-1][0] - pos[0]) > 60 or abs(trail[-1][1] - pos[1]) > 60):
+                trail.clear()  # a new missile in the slot, or a wrap across the arena's edge
+            trail.append(pos)
+
+    def explode(self, x: float, y: float, count: int = 48) -> None:
+        """Start an explosion (the enemy was hit)."""
+        for _ in range(count):
+            a = self.rng.uniform(0, 2 * math.pi)
+            s = self.rng.uniform(0.5, 5.5)
+            self.particles.append([x, y, s * math.cos(a), s * math.sin(a), 0, self.rng.randint(24, 48)])
+        self.rings.append(_Ring(x, y, 0, 24, 10, 90, (255, 200, 120)))
+        self.shake = max(self.shake, 8)
+
+    def caught(self, x: float, y: float) -> None:
+        """Show that the enemy caught the player."""
+        self.rings.append(_Ring(x, y, 0, 30, 20, 140, ENEMY_BODY))
+        self.rings.append(_Ring(x, y, 0, 20, 10, 70, (255, 255, 255)))
+        self.shake = max(self.shake, 14)
+
+    def respawned(self, x: float, y: float) -> None:
+        """Show the enemy warping in (a ring closing on its position)."""
+        self.rings.append(_Ring(x, y, 0, 30, 80, 26, (200, 80, 160)))
+
+    def fired(self, x: float, y: float) -> None:
+        """A small flash where a missile left the player."""
+        self.rings.append(_Ring(x, y, 0, 10, 8, 30, PLAYER_BODY))
+
+    def show_banner(self, text: str, frames: int = 120) -> None:
+        """Show a centred message for `frames` frames."""
+        self.banner = (text, frames)
+
+    def advance(self) -> None:
+        """Age every effect by one frame."""
+        alive = []
+        for p in self.particles:
+            p[0] += p[2]
+            p[1] += p[3]
+            p[2] *= 0.94
+            p[3] *= 0.94
+            p[4] += 1
+            if p[4] < p[5]:
+                alive.append(p)
+        self.particles = alive
+        for ring in self.rings:
+            ring.age += 1
+        self.rings = [r for r in self.rings if r.age < r.life]
+        if self.banner is not None:
+            text, left = self.banner
+            self.banner = (text, left - 1) if left > 1 else None
+        self.shake = max(0, self.shake - 1)
+
+    def offset(self) -> tuple[int, int]:
+        """The screen-shake offset of this frame."""
+        if self.shake <= 0:
+            return (0, 0)
+        k = self.shake // 3 + 1
+        return (self.rng.randint(-k, k), self.rng.randint(-k, k))
+
+    def draw_trails(self, surface: pygame.Surface, sx: float, sy: float) -> None:
+        """Draw the missile trails (arena → screen scale `sx`, `sy`)."""
+        for trail in self.trails:
+            n = len(trail)
+            if n < 2:
+                continue
+            points = list(trail)
+            for i in range(1, n):
+                k = i / n
+                color = (int(TRAIL_HEAD[0] * k), int(TRAIL_HEAD[1] * k * k), int(TRAIL_HEAD[2] * k * k))
+                a, b = points[i - 1], points[i]
+                pygame.draw.line(surface, color, (a[0] * sx, a[1] * sy), (b[0] * sx, b[1] * sy), 1 + int(3 * k))
+
+    def draw(self, surface: pygame.Surface, sx: float, sy: float) -> None:
+        """Draw particles and rings."""
+        last = len(_EXPLOSION_COLORS) - 1
+        for p in self.particles:
+            k = p[4] / p[5]
+            color = _EXPLOSION_COLORS[min(last, int(k * len(_EXPLOSION_COLORS)))]
+            pygame.draw.circle(surface, color, (p[0] * sx, p[1] * sy), max(1.0, 4.0 * (1.0 - k)))
+        for ring in self.rings:
+            k = ring.age / ring.life
+            radius = ring.r0 + (ring.r1 - ring.r0) * k
+            fade = 1.0 - k
+            color = (int(ring.color[0] * fade), int(ring.color[1] * fade), int(ring.color[2] * fade))
+            pygame.draw.circle(surface, color, (ring.x * sx, ring.y * sy), radius, max(1, int(4 * fade)))
+
+    def clear(self) -> None:
+        """Remove every effect (a new game)."""
+        for trail in self.trails:
+            trail.clear()
+        self.particles.clear()
+        self.rings.clear()
+        self.banner = None
+        self.shake = 0

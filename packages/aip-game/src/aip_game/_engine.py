@@ -1,0 +1,45 @@
+"""The one place the game imports the engine, checking that its API is the one the game was written for."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import aip_engine as ae
+
+__all__ = ["ENGINE_API_VERSION", "ENGINE_ENV", "ae", "worlds_class"]
+
+#: The engine API version (docs/engine-api.md) this game is written for.
+ENGINE_API_VERSION = 1
+
+if getattr(ae, "API_VERSION", None) != ENGINE_API_VERSION:
+    raise ImportError(
+        f"aip-game needs the aip-engine API version {ENGINE_API_VERSION}, but the installed aip-engine "
+        f"{getattr(ae, '__version__', '?')} provides API version {getattr(ae, 'API_VERSION', None)}. "
+        "Install a matching engine: pip install 'aip-engine>=0.1,<0.2'"
+    )
+
+
+#: Environment variable: ``reference`` runs the game on the engine's pure-Python reference
+#: implementation (same rules, much slower), to compare the two by eye or in tests.
+ENGINE_ENV = "AIP_GAME_ENGINE"
+
+
+def worlds_class() -> Any:
+    """Return the `Worlds` class the game uses: the compiled engine's, or the reference's.
+
+    Raises:
+        ImportError: The compiled engine is not built (the message says how to build it).
+    """
+    if os.environ.get(ENGINE_ENV, "") == "reference":
+        from aip_engine.reference import Worlds as ReferenceWorlds
+
+        return ReferenceWorlds
+    try:
+        return ae.Worlds
+    except ImportError as exc:
+        raise ImportError(
+            f"the compiled aip-engine is not available ({exc}); build it with "
+            "'pip install --no-build-isolation -e packages/aip-engine', or set "
+            f"{ENGINE_ENV}=reference to run on the slow Python reference"
+        ) from exc

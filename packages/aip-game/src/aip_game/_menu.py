@@ -1,0 +1,127 @@
+"""A vertical menu driven by keyboard (arrows/WASD, Enter, Esc) and mouse (hover, click)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import pygame
+
+from ._sprites import HUD_ACCENT, HUD_TEXT, HUD_WARN
+from ._text import Text
+
+__all__ = ["Menu", "MenuItem"]
+
+_UP = (pygame.K_UP, pygame.K_w)
+_DOWN = (pygame.K_DOWN, pygame.K_s)
+_SELECT = (pygame.K_RETURN, pygame.K_KP_ENTER, pygame.K_SPACE)
+
+
+@dataclass
+class MenuItem:
+    """One entry: `on_select()` runs when it is chosen; a disabled entry shows `detail` instead."""
+
+    label: str
+    on_select: Callable[[], None]
+    detail: str = ""
+    enabled: bool = True
+
+
+class Menu:
+    """A list of items drawn centred under a title.
+
+    Args:
+        items: The entries.
+        on_back: Runs on Esc (None: Esc does nothing).
+        top: The first item's vertical centre.
+        spacing: Largest distance between items (shrinks when there are many).
+    """
+
+    def __init__(
+        self,
+        items: Sequence[MenuItem],
+        on_back: Callable[[], None] | None = None,
+        *,
+        top: int = 230,
+        spacing: int = 52,
+        size: int = 44,
+    ) -> None:
+        self.items = list(items)
+        self.on_back = on_back
+        self.selected = next((i for i, item in enumerate(self.items) if item.enabled), 0)
+        n = max(1, len(self.items))
+        self.spacing = min(spacing, max(28, (690 - top) // n))
+        self.size = min(size, self.spacing - 6)
+        self.top = top
+
+    def item_rect(self, index: int) -> pygame.Rect:
+        """The clickable area of item `index` in logical screen coordinates."""
+        return pygame.Rect(340, self.top + index * self.spacing - self.spacing // 2 + 2, 600, self.spacing - 4)
+
+    def _move(self, step: int) -> None:
+        if not any(item.enabled for item in self.items):
+            return
+        i = self.selected
+        for _ in range(len(self.items)):
+            i = (i + step) % len(self.items)
+            if self.items[i].enabled:
+                self.selected = i
+                return
+
+    def _choose(self, index: int) -> None:
+        if 0 <= index < len(self.items) and self.items[index].enabled:
+            self.selected = index
+            self.items[index].on_select()
+
+    def handle(self, event: pygame.event.Event) -> bool:
+        """React to an event; return whether the menu used it."""
+        if event.type == pygame.KEYDOWN:
+            if event.key in _UP:
+                self._move(-1)
+            elif event.key in _DOWN:
+                self._move(1)
+            elif event.key in _SELECT:
+                self._choose(self.selected)
+            elif event.key == pygame.K_ESCAPE and self.on_back is not None:
+                self.on_back()
+            else:
+                return False
+            return True
+        if event.type in (pygame.MOUSEMOTION, pygame.MOUSEBUTTONDOWN):
+            hit = self.index_at(event.pos)
+            if hit is None:
+                return False
+            if self.items[hit].enabled:
+                self.selected = hit
+            if event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
+                self._choose(hit)
+            return True
+        return False
+
+    def index_at(self, pos: tuple[int, int]) -> int | None:
+        """The item under a logical screen position, if any."""
+        for i in range(len(self.items)):
+            if self.item_rect(i).collidepoint(pos):
+                return i
+        return None
+
+    def draw(self, surface: pygame.Surface, text: Text) -> None:
+        """Draw the items; the selected one is highlighted."""
+        for i, item in enumerate(self.items):
+            rect = self.item_rect(i)
+            chosen = i == self.selected
+            if chosen:
+                pygame.draw.rect(surface, (24, 40, 80), rect, border_radius=10)
+                pygame.draw.rect(surface, HUD_ACCENT, rect, 2, border_radius=10)
+            color = HUD_TEXT if item.enabled else (110, 110, 130)
+            label = f"> {item.label} <" if chosen else item.label
+            text.draw(surface, label, rect.center, self.size, color, anchor="center")
+            if item.detail and (chosen or not item.enabled):
+                text.draw(
+                    surface,
+                    item.detail[:110],
+                    (rect.centerx, rect.bottom + 1),
+                    20,
+                    HUD_WARN if not item.enabled else HUD_ACCENT,
+                    anchor="midtop",
+                )

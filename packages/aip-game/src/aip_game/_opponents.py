@@ -1,0 +1,262 @@
+"""Opponents: who controls the side the human does not play (scripted bots, trained policies, mods).
+
+Every opponent is an `Opponent`: the engine either runs it itself (a scripted bot: `controller` is
+the bot's name) or the game asks it for an action each frame (`controller` is ``"agent"`` and `act`
+returns the action in the role's layout). The menus list `OpponentChoice` records; choosing one
+makes a fresh `Opponent` for the game.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ._engine import ae
+from ._modhost import LoadedMod, ModHost
+from .mods import Controller, GameView
+
+__all__ = [
+    "POLICY_SOURCES_GROUP",
+    "BotOpponent",
+    "ControllerOpponent",
+    "Opponent",
+    "OpponentChoice",
+    "PolicyOpponent",
+    "find_choices",
+]
+
+log = logging.getLogger("aip_game")
+
+#: Entry-point group of policy sources: each loads a callable returning ``[(label, role, loader)]``.
+POLICY_SOURCES_GROUP = "aip_game.policy_sources"
+_POLICY_SUFFIX = ".aipp"
+
+
+class Opponent:
+    """Controls one role (``"enemy"`` or ``"player"``) for a game.
+
+    Attributes:
+        label: What the menus and the HUD show.
+        role: The role it controls.
+        kind: ``"bot"``, ``"policy"`` or ``"mod"``.
+        last_action: The last action it chose (None for a bot, which the engine runs).
+    """
+
+    kind = "opponent"
+
+    def __init__(self, label: str, role: str) -> None:
+        self.label = label
+        self.role = role
+        self.last_action: npt.NDArray[np.float32] | None = None
+        self.act_size = ae.role_layout(role).act_size
+
+    @property
+    def controller(self) -> str:
+        """The engine controller name for the role: a bot's name or ``"agent"``."""
+        return "agent"
+
+    def prepare(self) -> None:
+        """Load what the opponent needs before a game (a policy file); may raise with a clear message."""
+
+    def reset(self, seed: int) -> None:
+        """Called at the start of each game."""
+
+    def act(self, observation: npt.NDArray[np.float32], view: GameView) -> npt.NDArray[np.float32]:
+        """Return the role's action (only called when `controller` is ``"agent"``)."""
+        raise NotImplementedError
+
+    def _checked(self, action: Any) -> npt.NDArray[np.float32]:
+        arr = np.asarray(action, dtype=np.float32).reshape(-1)
+        if arr.size != self.act_size or not np.all(np.isfinite(arr)):
+            raise ValueError(
+                f"opponent {self.label!r} returned {arr.tolist()!r}; the {self.role} role needs "
+                f"{self.act_size} finite numbers ({', '.join(f.name for f in ae.role_layout(self.role).action)})"
+            )
+        self.last_action = arr
+        return arr
+
+
+class BotOpponent(Opponent):
+    """A scripted bot built into the engine."""
+
+    kind = "bot"
+
+    def __init__(self, role: str, bot: str) -> None:
+        super().__init__(f"bot: {bot}", role)
+        self.bot = bot
+
+    @property
+    def controller(self) -> str:
+        return self.bot
+
+
+class PolicyOpponent(Opponent):
+    """A trained policy in the portable format, run by the engine's numpy runtime (no torch).
+
+    Args:
+        label: The menu label.
+        role: The role it plays.
+        locate: Returns the policy file's path (may download or look something up).
+    """
+
+    kind = "policy"
+
+    def __init__(self, label: str, role: str, locate: Callable[[], Any]) -> None:
+        super().__init__(label, role)
+        self._locate = locate
+        self.policy: Any = None
+
+    def prepare(self) -> None:
+        if self.policy is None:
+            self.policy = ae.load_policy(Path(self._locate()), role=self.role)
+
+    def act(self, observation: npt.NDArray[np.float32], view: GameView) -> npt.NDArray[np.float32]:
+        return self._checked(self.policy.act(observation))
+
+
+class ControllerOpponent(Opponent):
+    """An opponent added by a mod: its `Controller` is called inside the mod host's isolation."""
+
+    kind = "mod"
+
+    def __init__(self, label: str, role: str, factory: Callable[[], Controller], host: ModHost, record: LoadedMod):
+        super().__init__(label, role)
+        self._factory = factory
+        self.host = host
+        self.record = record
+        self.controller_obj: Controller | None = None
+        self._zero = np.zeros(self.act_size, dtype=np.float32)
+
+    def prepare(self) -> None:
+        made = self.host.call(self.record, "its opponent factory", self._factory)
+        if made is None:
+            raise RuntimeError(
+                f"the mod {self.record.name!r} could not make opponent {self.label!r}: {self.record.message}"
+            )
+        self.controller_obj = made
+
+    def reset(self, seed: int) -> None:
+        reset = getattr(self.controller_obj, "reset", None)
+        if callable(reset):
+            self.host.call(self.record, "its controller's reset()", reset, seed)
+
+    def act(self, observation: npt.NDArray[np.float32], view: GameView) -> npt.NDArray[np.float32]:
+        # A failed mod leaves its role standing still: the game goes on.
+        if not self.record.enabled or self.controller_obj is None:
+            self.last_action = self._zero
+            return self._zero
+        ctrl = self.controller_obj
+        result = self.host.call(
+            self.record, "its controller's act()", lambda: self._checked(ctrl.act(observation, view))
+        )
+        if result is None:
+            self.last_action = self._zero
+            return self._zero
+        return result  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class OpponentChoice:
+    """A menu entry: `make()` builds a fresh opponent; `problem` says why it cannot be chosen."""
+
+    label: str
+    role: str
+    kind: str
+    make: Callable[[], Opponent]
+    problem: str | None = None
+
+
+def bot_choices(role: str) -> list[OpponentChoice]:
+    """Return every scripted bot of `role` the engine provides."""
+    return [OpponentChoice(f"bot: {bot}", role, "bot", _bot_maker(role, bot)) for bot in ae.bots(role)]
+
+
+def _bot_maker(role: str, bot: str) -> Callable[[], Opponent]:
+    return lambda: BotOpponent(role, bot)
+
+
+def policy_file_choices(role: str, folders: Iterable[Path]) -> list[OpponentChoice]:
+    """Return the policy files (``*.aipp``) of `role` in `folders`; unreadable files carry a `problem`."""
+    choices = []
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob(f"*{_POLICY_SUFFIX}")):
+            try:
+                policy_role = ae.load_policy(path).role
+            except Exception as exc:
+                choices.append(OpponentChoice(f"policy: {path.name}", role, "policy", _broken(path), str(exc)))
+                continue
+            if policy_role == role:
+                label = f"policy: {path.stem}"
+                choices.append(OpponentChoice(label, role, "policy", _policy_maker(label, role, _constant(path))))
+    return choices
+
+
+def _constant(path: Path) -> Callable[[], Path]:
+    return lambda: path
+
+
+def _policy_maker(label: str, role: str, locate: Callable[[], Any]) -> Callable[[], Opponent]:
+    return lambda: PolicyOpponent(label, role, locate)
+
+
+def _broken(path: Path) -> Callable[[], Opponent]:
+    def make() -> Opponent:
+        raise RuntimeError(f"the policy file {path} cannot be used")
+
+    return make
+
+
+def entry_point_choices(role: str, group: str = POLICY_SOURCES_GROUP) -> list[OpponentChoice]:
+    """Return the policies offered by installed policy sources (e.g. a model registry) for `role`."""
+    choices: list[OpponentChoice] = []
+    for ep in importlib.metadata.entry_points(group=group):
+        try:
+            offers: Sequence[tuple[str, str, Callable[[], Any]]] = list(ep.load()())
+        except Exception as exc:
+            log.warning("policy source %s failed: %s", ep.name, exc)
+            choices.append(OpponentChoice(f"source: {ep.name}", role, "policy", _broken(Path(ep.name)), str(exc)))
+            continue
+        for label, offer_role, loader in offers:
+            if offer_role == role:
+                choices.append(OpponentChoice(label, role, "policy", _policy_maker(label, role, loader)))
+    return choices
+
+
+def mod_choices(role: str, host: ModHost | None) -> list[OpponentChoice]:
+    """Return the opponents enabled mods offer for `role`."""
+    if host is None:
+        return []
+    return [
+        OpponentChoice(
+            f"mod: {offer.label}",
+            role,
+            "mod",
+            _mod_maker(f"mod: {offer.label}", role, offer.factory, host, record),
+        )
+        for record, offer in host.opponents(role)
+    ]
+
+
+def _mod_maker(
+    label: str, role: str, factory: Callable[[], Controller], host: ModHost, record: LoadedMod
+) -> Callable[[], Opponent]:
+    return lambda: ControllerOpponent(label, role, factory, host, record)
+
+
+def find_choices(role: str, host: ModHost | None, policy_folders: Iterable[Path]) -> list[OpponentChoice]:
+    """Return every opponent for `role`: bots, policy files, policy sources, then mods."""
+    return (
+        bot_choices(role)
+        + policy_file_choices(role, policy_folders)
+        + entry_point_choices(role)
+        + mod_choices(role, host)
+    )

@@ -1,0 +1,342 @@
+"""The menu screens: main menu, side and opponent choice, high scores, settings, help."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pygame
+
+from . import _paths
+from ._menu import Menu, MenuItem
+from ._opponents import Opponent, OpponentChoice, PolicyOpponent, find_choices
+from ._sprites import ENEMY_BODY, HUD_ACCENT, HUD_TEXT, HUD_WARN, PLAYER_BODY
+
+if TYPE_CHECKING:
+    from ._app import App
+
+__all__ = [
+    "HelpScreen",
+    "HighScoresScreen",
+    "MainMenu",
+    "OpponentMenu",
+    "SettingsScreen",
+    "SideMenu",
+    "start_from_options",
+]
+
+_SIDE_LABEL = {"player": "the player", "enemy": "the enemy"}
+
+
+class _MenuScreen:
+    """A screen made of a title and a `Menu` over the game's background."""
+
+    title = ""
+    subtitle = ""
+
+    def __init__(self, app: App, menu: Menu) -> None:
+        self.app = app
+        self.menu = menu
+        self.frame = 0
+
+    def handle(self, event: pygame.event.Event) -> None:
+        self.menu.handle(event)
+
+    def update(self) -> None:
+        self.frame += 1
+
+    def draw(self, surface: pygame.Surface) -> None:
+        draw_backdrop(self.app, surface, self.frame)
+        t = self.app.text
+        t.draw(surface, self.title, (640, 70), 84, HUD_TEXT, anchor="center")
+        if self.subtitle:
+            t.draw(surface, self.subtitle, (640, 128), 28, HUD_ACCENT, anchor="center")
+        self.menu.draw(surface, t)
+        self.app.hud.draw_notices(surface, self.app.notice_lines())
+
+
+def draw_backdrop(app: App, surface: pygame.Surface, frame: int) -> None:
+    """The menus' background: the arena with a player and an enemy circling."""
+    surface.blit(app.sprites.background, (0, 0))
+    import math
+
+    a = frame * 0.01
+    app.sprites.draw_enemy(surface, (int(640 + 520 * math.cos(a)), int(400 + 260 * math.sin(a))), frame, 255)
+    app.sprites.draw_player(
+        surface,
+        (int(640 + 520 * math.cos(a + 0.5)), int(400 + 260 * math.sin(a + 0.5))),
+        (-math.sin(a + 0.5), math.cos(a + 0.5)),
+    )
+
+
+class MainMenu(_MenuScreen):
+    """Play, Watch, Record demonstrations, High scores, Settings, Help, Quit."""
+
+    title = "PIXEL PURSUIT"
+    subtitle = "dodge, shoot, survive - or hunt"
+
+    def __init__(self, app: App) -> None:
+        items = [
+            MenuItem("Play", lambda: app.switch(SideMenu(app, record=False))),
+            MenuItem("Watch (AI against AI)", lambda: app.switch(OpponentMenu(app, "enemy", watch=True))),
+            MenuItem("Record demonstrations", lambda: app.switch(SideMenu(app, record=True))),
+            MenuItem("High scores", lambda: app.switch(HighScoresScreen(app))),
+            MenuItem("Settings", lambda: app.switch(SettingsScreen(app))),
+            MenuItem("Help", lambda: app.switch(HelpScreen(app))),
+            MenuItem("Quit", app.quit),
+        ]
+        super().__init__(app, Menu(items, on_back=app.quit, top=220))
+
+    def draw(self, surface: pygame.Surface) -> None:
+        super().draw(surface)
+        lines = self.app.host.summary()
+        if lines:
+            self.app.text.draw(surface, "Mods", (20, 600), 22, HUD_ACCENT)
+            for i, line in enumerate(lines[-4:]):
+                color = HUD_TEXT if line.endswith("enabled") else HUD_WARN
+                self.app.text.draw(surface, line[:120], (20, 620 + i * 18), 20, color)
+
+
+class SideMenu(_MenuScreen):
+    """Choose your side: the player (dodge and shoot) or the enemy (hunt a player bot)."""
+
+    title = "CHOOSE YOUR SIDE"
+
+    def __init__(self, app: App, *, record: bool) -> None:
+        self.subtitle = "recording every frame you play" if record else ""
+        items = [
+            MenuItem("Play the player: dodge and shoot", lambda: app.switch(OpponentMenu(app, "enemy", record=record))),
+            MenuItem(
+                "Play the enemy: hunt a player bot", lambda: app.switch(OpponentMenu(app, "player", record=record))
+            ),
+        ]
+        super().__init__(app, Menu(items, on_back=lambda: app.switch(MainMenu(app)), top=300))
+
+
+class OpponentMenu(_MenuScreen):
+    """Choose who controls `role`: every scripted bot, every policy found, and mods' controllers.
+
+    Args:
+        app: The app.
+        role: The role the chosen opponent plays.
+        record: Record the human's frames.
+        watch: Watch mode: after the enemy, the player's controller is chosen too.
+        enemy: In watch mode, the enemy already chosen.
+    """
+
+    def __init__(
+        self, app: App, role: str, *, record: bool = False, watch: bool = False, enemy: Opponent | None = None
+    ):
+        self.role = role
+        self.title = "WATCH: " if watch else ""
+        self.title += "CHOOSE THE ENEMY" if role == "enemy" else "CHOOSE THE PLAYER"
+        self.subtitle = "scripted bots, trained policies and mods" if not watch else "then the other side"
+        self.choices = find_choices(role, app.host, _paths.policy_dirs())
+        items = [
+            MenuItem(c.label, self._chooser(app, c, record, watch, enemy), c.problem or "", c.problem is None)
+            for c in self.choices
+        ]
+        back: Callable[[], None] = lambda: app.switch(MainMenu(app))  # noqa: E731
+        super().__init__(app, Menu(items, on_back=back, top=190, spacing=46, size=36))
+
+    def _chooser(
+        self, app: App, choice: OpponentChoice, record: bool, watch: bool, enemy: Opponent | None
+    ) -> Callable[[], None]:
+        def choose() -> None:
+            try:
+                opponent = choice.make()
+            except Exception as exc:
+                app.notify(f"{choice.label}: {exc}")
+                return
+            if watch and enemy is None:
+                app.switch(OpponentMenu(app, "player", watch=True, enemy=opponent))
+            elif watch and enemy is not None:
+                start_game(app, "watch", enemy, partner=opponent)
+            else:
+                start_game(app, "player" if choice.role == "enemy" else "enemy", opponent, record=record)
+
+        return choose
+
+
+def start_game(
+    app: App, side: str, opponent: Opponent, *, partner: Opponent | None = None, record: bool = False
+) -> bool:
+    """Start a game and show it; on failure show a notice and stay. Return whether it started."""
+    from ._play import GameScreen
+
+    try:
+        screen = GameScreen(app, side, opponent, partner=partner, record=record)
+    except Exception as exc:
+        app.notify(f"could not start the game: {exc}")
+        return False
+    app.switch(screen)
+    return True
+
+
+def resolve_opponent(app: App, role: str, name: str) -> Opponent:
+    """Find an opponent for `role` by bot name, policy file path, or menu label.
+
+    Raises:
+        ValueError: Nothing matches (the message lists the choices).
+    """
+    if name.endswith(".aipp") or Path(name).is_file():
+        path = Path(name)
+        return PolicyOpponent(f"policy: {path.stem}", role, lambda: path)
+    choices = find_choices(role, app.host, _paths.policy_dirs())
+    for c in choices:
+        if name in (c.label, c.label.split(": ", 1)[-1]) and c.problem is None:
+            return c.make()
+    raise ValueError(f"no {role} opponent named {name!r}; choose one of: {', '.join(c.label for c in choices)}")
+
+
+def start_from_options(app: App) -> None:
+    """Start the game the command line asked for (skipping the menus)."""
+    opts = app.options
+    assert opts.opponent is not None
+    side = opts.side
+    try:
+        if side == "watch":
+            enemy = resolve_opponent(app, "enemy", opts.opponent)
+            player = resolve_opponent(app, "player", opts.player_bot or str(app.settings.get("player_bot")))
+            start_game(app, "watch", enemy, partner=player)
+        else:
+            role = "enemy" if side == "player" else "player"
+            start_game(app, side, resolve_opponent(app, role, opts.opponent), record=opts.record)
+    except ValueError as exc:
+        app.notify(str(exc))
+
+
+def new_seed(app: App) -> int:
+    """The seed of the next game: the command line's, or a fresh one."""
+    return app.options.seed if app.options.seed is not None else random.randrange(2**31)
+
+
+class HighScoresScreen:
+    """The high-score table. Enter or Esc (or a click) returns to the menu."""
+
+    def __init__(self, app: App, highlight: int | None = None) -> None:
+        self.app = app
+        self.highlight = highlight
+        self.frame = 0
+
+    def handle(self, event: pygame.event.Event) -> None:
+        if (event.type == pygame.KEYDOWN and event.key in (pygame.K_ESCAPE, pygame.K_RETURN, pygame.K_SPACE)) or (
+            event.type == pygame.MOUSEBUTTONDOWN
+        ):
+            self.app.switch(MainMenu(self.app))
+
+    def update(self) -> None:
+        self.frame += 1
+
+    def draw(self, surface: pygame.Surface) -> None:
+        draw_backdrop(self.app, surface, self.frame)
+        t = self.app.text
+        t.draw(surface, "HIGH SCORES", (640, 70), 84, HUD_TEXT, anchor="center")
+        entries = self.app.highscores.entries
+        if not entries:
+            t.draw(surface, "no scores yet - play a game!", (640, 300), 36, HUD_ACCENT, anchor="center")
+        for i, e in enumerate(entries):
+            y = 170 + i * 44
+            color = HUD_WARN if i == self.highlight else HUD_TEXT
+            t.draw(surface, f"{i + 1:2d}.", (300, y), 36, HUD_ACCENT, anchor="topright")
+            t.draw(surface, e.name, (320, y), 36, color)
+            t.draw(surface, f"{e.score:7d}", (700, y), 36, color, anchor="topright")
+            side_color = PLAYER_BODY if e.side == "player" else ENEMY_BODY
+            t.draw(surface, f"{e.side} vs {e.opponent}"[:34], (730, y + 6), 24, side_color)
+        t.draw(surface, "Enter / Esc: back", (640, 690), 24, HUD_ACCENT, anchor="center")
+        self.app.hud.draw_notices(surface, self.app.notice_lines())
+
+
+class SettingsScreen(_MenuScreen):
+    """Every setting (the game's and the mods'); Enter, a click or Right cycles; Left goes back one."""
+
+    title = "SETTINGS"
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        super().__init__(app, Menu([], on_back=lambda: app.switch(MainMenu(app)), top=180, spacing=44, size=34))
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        selected = self.menu.selected
+        specs = self.app.settings.visible()
+        items = [
+            MenuItem(f"{s.label}: {_show(self.app.settings.get(s.key))}", self._cycler(s.key, 1), s.help) for s in specs
+        ]
+        self.menu = Menu(items, on_back=self.menu.on_back, top=180, spacing=44, size=34)
+        self.menu.selected = min(selected, max(0, len(items) - 1))
+
+    def _cycler(self, key: str, step: int) -> Callable[[], None]:
+        def cycle() -> None:
+            self.app.settings.cycle(key, step)
+            if key == "fullscreen" and bool(self.app.settings.get(key)) != self.app.fullscreen:
+                self.app.toggle_fullscreen()
+            self._rebuild()
+
+        return cycle
+
+    def handle(self, event: pygame.event.Event) -> None:
+        if event.type == pygame.KEYDOWN and event.key in (pygame.K_LEFT, pygame.K_RIGHT, pygame.K_a, pygame.K_d):
+            specs = self.app.settings.visible()
+            if specs:
+                self._cycler(specs[self.menu.selected].key, -1 if event.key in (pygame.K_LEFT, pygame.K_a) else 1)()
+            return
+        self.menu.handle(event)
+
+
+def _show(value: object) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)
+
+
+_HELP = [
+    ("Player", "arrows or WASD move, SPACE fires (3 missiles at most, one every half second)"),
+    ("Enemy", "arrows or WASD move; catch the player bot, dodge its missiles"),
+    ("Keys", "P pause, ESC menu, F fullscreen, F3 debug overlay (what the opponent sees)"),
+    ("Score", "+100 per hit (or catch when hunting), +1 per second survived"),
+    ("Lives", "3; after a catch you flash and cannot be caught for 2 seconds"),
+    ("Levels", "every 60 s the enemy gets 10 % faster, up to 1.5x"),
+]
+
+
+class HelpScreen:
+    """How to play, where the files go, and the mods' status."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.frame = 0
+
+    def handle(self, event: pygame.event.Event) -> None:
+        if (
+            event.type == pygame.KEYDOWN and event.key in (pygame.K_ESCAPE, pygame.K_RETURN)
+        ) or event.type == pygame.MOUSEBUTTONDOWN:
+            self.app.switch(MainMenu(self.app))
+
+    def update(self) -> None:
+        self.frame += 1
+
+    def draw(self, surface: pygame.Surface) -> None:
+        surface.blit(self.app.sprites.background, (0, 0))
+        t = self.app.text
+        t.draw(surface, "HOW TO PLAY", (640, 60), 72, HUD_TEXT, anchor="center")
+        for i, (head, line) in enumerate(_HELP):
+            t.draw(surface, head, (120, 130 + i * 40), 30, HUD_ACCENT)
+            t.draw(surface, line, (260, 130 + i * 40), 30, HUD_TEXT)
+        y = 390
+        t.draw(surface, f"Files: {_paths.data_dir()}", (120, y), 24, HUD_ACCENT)
+        t.draw(
+            surface,
+            "highscores.json, settings.json, recordings/, policies/*.aipp, mods/, game.log",
+            (120, y + 24),
+            24,
+            HUD_TEXT,
+        )
+        t.draw(surface, "Mods", (120, y + 64), 30, HUD_ACCENT)
+        for i, line in enumerate(self.app.host.summary()[:6] or ["none installed"]):
+            t.draw(
+                surface, line[:130], (120, y + 96 + i * 24), 24, HUD_TEXT if "enabled" in line or i == 0 else HUD_WARN
+            )
+        t.draw(surface, "Enter / Esc: back", (640, 690), 24, HUD_ACCENT, anchor="center")

@@ -1,0 +1,138 @@
+"""The player's settings: a small record of choices, saved atomically as JSON."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._atomic import write_json_atomic
+
+__all__ = ["BUILTIN_SETTINGS", "SettingSpec", "Settings"]
+
+log = logging.getLogger("aip_game")
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """A setting the Settings screen shows: the player cycles through `choices`.
+
+    Attributes:
+        key: The key it is stored under (a mod's keys are prefixed with ``"<mod name>."``).
+        label: What the screen shows.
+        choices: The allowed values (JSON values: bool, int, float or str).
+        default: The value before the player changes it; one of `choices`.
+        help: One line of explanation.
+    """
+
+    key: str
+    label: str
+    choices: tuple[Any, ...]
+    default: Any
+    help: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.choices:
+            raise ValueError(f"setting {self.key!r} needs at least one choice")
+        if self.default not in self.choices:
+            raise ValueError(f"setting {self.key!r}: default {self.default!r} is not one of {self.choices!r}")
+
+
+BUILTIN_SETTINGS: tuple[SettingSpec, ...] = (
+    SettingSpec("fullscreen", "Fullscreen", (False, True), False, "Start in fullscreen (F toggles in game)"),
+    SettingSpec("show_fps", "Show FPS", (True, False), True, "Frames per second in the HUD"),
+    SettingSpec("trails", "Missile trails", (True, False), True, "Draw a fading trail behind missiles"),
+    SettingSpec("explosions", "Explosions", (True, False), True, "Particles when the enemy is hit"),
+    SettingSpec("debug_overlay", "Debug overlay", (False, True), False, "What the opponent sees (F3 in game)"),
+    SettingSpec(
+        "player_bot",
+        "Player bot (hunt/watch)",
+        ("patterns", "wander", "kite", "flee", "idle"),
+        "patterns",
+        "The player bot you hunt as the enemy, and in Watch",
+    ),
+    SettingSpec("player_name", "Name", ("PLAYER",), "PLAYER", "Type a name when you enter the high scores"),
+)
+
+
+@dataclass
+class Settings:
+    """The current values of every known setting, loaded from and saved to one JSON file.
+
+    Unknown keys in the file are kept (a mod that is not loaded today keeps its settings).
+
+    Args:
+        path: The settings file; None keeps them in memory only.
+    """
+
+    path: Path | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    specs: dict[str, SettingSpec] = field(default_factory=dict)
+    problem: str | None = None
+
+    def __post_init__(self) -> None:
+        for spec in BUILTIN_SETTINGS:
+            self.register(spec)
+        if self.path is not None:
+            self._load(self.path)
+
+    def _load(self, path: Path) -> None:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict):
+                raise ValueError("expected a JSON object")
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError) as exc:
+            self.problem = f"the settings file {path} could not be read ({exc}); using the defaults"
+            log.warning(self.problem)
+            return
+        self.values.update(data)
+
+    def register(self, spec: SettingSpec) -> None:
+        """Make a setting known (the Settings screen shows it); a stored value outside its choices is reset."""
+        self.specs[spec.key] = spec
+        if spec.key == "player_name":
+            if not isinstance(self.values.get(spec.key), str):
+                self.values[spec.key] = spec.default
+            return
+        if self.values.get(spec.key, spec.default) not in spec.choices:
+            self.values[spec.key] = spec.default
+        self.values.setdefault(spec.key, spec.default)
+
+    def visible(self) -> Sequence[SettingSpec]:
+        """Return the settings the Settings screen lists, built-in first."""
+        return [s for s in self.specs.values() if s.key != "player_name"]
+
+    def get(self, key: str) -> Any:
+        """Return a setting's value (its default when never set)."""
+        if key in self.values:
+            return self.values[key]
+        spec = self.specs.get(key)
+        return spec.default if spec is not None else None
+
+    def set(self, key: str, value: Any) -> None:
+        """Change a setting and save the file."""
+        self.values[key] = value
+        self.save()
+
+    def cycle(self, key: str, step: int = 1) -> Any:
+        """Move a setting to its next (or previous) choice, save, and return the new value."""
+        spec = self.specs[key]
+        current = self.get(key)
+        index = spec.choices.index(current) if current in spec.choices else 0
+        value = spec.choices[(index + step) % len(spec.choices)]
+        self.set(key, value)
+        return value
+
+    def save(self) -> None:
+        """Write the settings atomically (nothing when the path is None)."""
+        if self.path is None:
+            return
+        try:
+            write_json_atomic(self.path, self.values)
+        except OSError as exc:
+            log.warning("could not save the settings to %s: %s", self.path, exc)

@@ -1,0 +1,82 @@
+"""Shared fixtures: a headless game (SDL dummy video driver) in a temporary data folder."""
+
+from __future__ import annotations
+
+import os
+
+# Before pygame initialises anything: no window, no sound device, no banner.
+os.environ["SDL_VIDEODRIVER"] = "dummy"
+os.environ["SDL_AUDIODRIVER"] = "dummy"
+os.environ["PYGAME_HIDE_SUPPORT_PROMPT"] = "1"
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pygame
+import pytest
+
+from aip_game._app import App, Options
+
+REPO = Path(__file__).resolve().parents[3]
+EXAMPLE_MODS = REPO / "examples" / "mods"
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh user data folder (and working directory) for the test."""
+    data = tmp_path / "home"
+    monkeypatch.setenv("AIP_GAME_HOME", str(data))
+    monkeypatch.chdir(tmp_path)
+    return data
+
+
+@pytest.fixture
+def make_app(home: Path) -> Iterator[Callable[..., App]]:
+    """Build headless apps with no mods unless asked; every app is closed at the end."""
+    apps: list[App] = []
+
+    def make(**kwargs: Any) -> App:
+        options: dict[str, Any] = {"headless": True, "fps": 0, "mod_dirs": [], "entry_point_mods": False, "seed": 1}
+        options.update(kwargs)
+        app = App(Options(**options))
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        if pygame.get_init():
+            app.close()
+
+
+class UI:
+    """Scripted input for a headless app: key presses, clicks, and frames of the loop."""
+
+    @staticmethod
+    def key(k: int, unicode: str = "") -> None:
+        """Post a key press."""
+        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=k, unicode=unicode, mod=0, scancode=0))
+
+    @staticmethod
+    def release(k: int) -> None:
+        """Post a key release."""
+        pygame.event.post(pygame.event.Event(pygame.KEYUP, key=k, unicode="", mod=0, scancode=0))
+
+    @staticmethod
+    def click(app: App, logical: tuple[int, int]) -> None:
+        """Post a left click at a logical screen position (mapped to the window)."""
+        pos = app.to_window(logical)
+        pygame.event.post(pygame.event.Event(pygame.MOUSEMOTION, pos=pos, rel=(0, 0), buttons=(0, 0, 0)))
+        pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=pos, button=1))
+
+    @staticmethod
+    def run(app: App, frames: int) -> None:
+        """Run the app's loop for `frames` frames."""
+        for _ in range(frames):
+            app.tick()
+
+
+@pytest.fixture
+def ui() -> UI:
+    """Scripted input helpers."""
+    return UI()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from rich import box
 from rich.table import Table
 
 from aip_cli._common import JSON_OPTION, TRACKING_OPTION, client_for, require_store
@@ -22,7 +24,7 @@ __all__ = ["register"]
 def _when(ms: int) -> str:
     if ms <= 0:
         return "-"
-    return dt.datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M")
+    return dt.datetime.fromtimestamp(ms / 1000).strftime("%m-%d %H:%M")
 
 
 def list_models(
@@ -43,15 +45,18 @@ def list_models(
     if not versions:
         console.print("No registered models yet. Train one: aip train chase-v1")
         return
-    table = Table(title=f"Registered policies ({client.tracking_uri})", title_justify="left")
-    for column in ("model", "version", "aliases", "success", "mean return", "frames to success", "created", "run"):
-        table.add_column(
-            column, justify="right" if column in ("version", "success", "mean return", "frames to success") else "left"
-        )
+    console.print(f"Registered policies in {client.tracking_uri}", markup=False)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("version", no_wrap=True)
+    table.add_column("aliases", no_wrap=True)
+    table.add_column("success", justify="right", no_wrap=True)
+    table.add_column("return", justify="right", no_wrap=True)
+    table.add_column("frames", justify="right", no_wrap=True)
+    table.add_column("created", no_wrap=True)
+    table.add_column("run", no_wrap=True)
     for v in versions:
         table.add_row(
-            v.name,
-            v.version,
+            v.reference,
             " ".join(f"@{a}" for a in v.aliases) or "-",
             fmt_score(v.scores, "success_rate", percent=True),
             fmt_score(v.scores, "mean_return"),
@@ -66,7 +71,8 @@ def _show_version(info: ModelVersionInfo) -> None:
     console.print(f"[bold]{info.reference}[/bold]  " + (" ".join(f"@{a}" for a in info.aliases) or "(no aliases)"))
     console.print(f"  task        {info.task}")
     console.print(f"  role        {info.role}")
-    console.print(f"  created     {_when(info.created_ms)}")
+    created = dt.datetime.fromtimestamp(info.created_ms / 1000).strftime("%Y-%m-%d %H:%M:%S")
+    console.print(f"  created     {created}")
     console.print(f"  run         {info.run_id or '-'}")
     console.print(f"  source      {info.source}")
     console.print(f"  policy file {info.policy_file or '-'}")
@@ -75,12 +81,12 @@ def _show_version(info: ModelVersionInfo) -> None:
     if info.scores:
         console.print("  evaluation:")
         for key in sorted(info.scores):
-            console.print(f"    {key:<28} {info.scores[key]:.4g}")
+            console.print(f"    {key:<36} {info.scores[key]:.6g}")
     others = {k: v for k, v in info.tags.items() if not k.startswith("eval.")}
     if others:
         console.print("  tags:")
         for key in sorted(others):
-            console.print(f"    {key:<28} {others[key]}")
+            console.print(f"    {key:<36} {others[key]}")
 
 
 def show(
@@ -103,7 +109,7 @@ def promote(
     reference: str = typer.Argument(..., metavar="MODEL", help="The candidate: NAME/VERSION or NAME@ALIAS."),
     force: bool = typer.Option(False, "--force", help="Promote without comparing with the champion."),
     episodes: int = typer.Option(100, "--episodes", min=1, help="Episodes per side for the comparison."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the comparison episodes (the same for both)."),
+    seed: int = typer.Option(12345, "--seed", help="Seed of the comparison episodes (the same for both)."),
     tracking_uri: str | None = TRACKING_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -124,7 +130,8 @@ def promote(
             f"name the version to promote: {candidate.name}/VERSION (see `aip models list {candidate.name}`)",
             ExitCode.USAGE,
         )
-    if not as_json and not force:
+    has_champion = "champion" in (client.get_registered_model(candidate.name).aliases or {})
+    if not as_json and not force and has_champion:
         console.print(
             f"Comparing {candidate.reference} with the current champion ({episodes} episodes each, seed {seed})..."
         )
@@ -138,13 +145,15 @@ def promote(
 
 
 _TARGET = typer.Argument(
-    ..., metavar="PATH", help="The file to write, or a folder (the file is then NAME-vVERSION.aipp)."
+    ...,
+    metavar="PATH",
+    help="The file to write, or a folder (an existing one, or PATH ending in /): the file is then NAME-vVERSION.aipp.",
 )
 
 
 def export(
     reference: str = typer.Argument(..., metavar="MODEL", help="NAME, NAME/VERSION or NAME@ALIAS."),
-    target: Path = _TARGET,
+    target: str = _TARGET,
     force: bool = typer.Option(False, "--force", help="Replace the file if it exists."),
     tracking_uri: str | None = TRACKING_OPTION,
     as_json: bool = JSON_OPTION,
@@ -154,7 +163,10 @@ def export(
 
     client = client_for(require_store(tracking_uri))
     info = resolve_version(client, reference)
-    written = export_version(client, info, target, overwrite=force)
+    path = Path(target)
+    if target.endswith(("/", os.sep)):
+        path.mkdir(parents=True, exist_ok=True)  # "DIR/" names a folder, created if needed
+    written = export_version(client, info, path, overwrite=force)
     if as_json:
         emit_json({"reference": info.reference, "path": str(written)})
     else:

@@ -11,7 +11,7 @@ from rich.console import Console
 
 __all__ = ["console", "emit_json", "error_console", "fmt_score", "jsonable"]
 
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)
 error_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from aip_cli._common import TRACKING_OPTION, client_for, parse_policy_choice, require_store
@@ -11,6 +13,13 @@ from aip_cli._output import console
 __all__ = ["register"]
 
 _SIDES = ("player", "enemy")
+
+
+def _wrong_role(what: str, role: str, wanted: str) -> str:
+    return (
+        f"{what} plays the {role} role, but your opponent plays the {wanted} role; choose a {wanted} "
+        f"policy, or play the other side with --side {wanted}"
+    )
 
 
 def _opponent_arg(opponent: str, opponent_role: str, tracking_uri: str | None) -> str:
@@ -27,6 +36,14 @@ def _opponent_arg(opponent: str, opponent_role: str, tracking_uri: str | None) -
             )
         return choice.value
     if choice.kind == "file":
+        import aip_engine
+
+        try:
+            file_role = aip_engine.load_policy(choice.path).layout.role
+        except (OSError, ValueError) as exc:
+            raise CliError(f"{choice.path} is not a readable policy file: {exc}", ExitCode.USAGE) from None
+        if file_role != opponent_role:
+            raise CliError(_wrong_role(str(choice.path), file_role, opponent_role), ExitCode.USAGE)
         return str(choice.path.resolve())
     from aip_ml.tracking import cached_policy, resolve_version
 
@@ -34,11 +51,7 @@ def _opponent_arg(opponent: str, opponent_role: str, tracking_uri: str | None) -
     client = client_for(uri)
     info = resolve_version(client, choice.value)
     if info.role != opponent_role:
-        raise CliError(
-            f"{info.reference} plays the {info.role} role, but your opponent plays {opponent_role}; "
-            f"choose a {opponent_role} model or --side {'enemy' if opponent_role == 'player' else 'player'}",
-            ExitCode.USAGE,
-        )
+        raise CliError(_wrong_role(info.reference, info.role, opponent_role), ExitCode.USAGE)
     console.print(f"Opponent: {info.reference}", markup=False)
     return str(cached_policy(str(client.tracking_uri), info.name, info.version))
 
@@ -54,6 +67,9 @@ def play_command(
     ),
     side: str = typer.Option("player", "--side", "-s", metavar="player|enemy", help="The side you play."),
     fullscreen: bool = typer.Option(False, "--fullscreen", help="Start in full screen (F toggles)."),
+    seed: int | None = typer.Option(None, "--seed", help="Engine seed [default: a new one each game]."),
+    headless: bool = typer.Option(False, "--headless", help="No window (for servers and tests)."),
+    frames: int | None = typer.Option(None, "--frames", min=1, help="Quit after this many frames."),
     tracking_uri: str | None = TRACKING_OPTION,
 ) -> None:
     """Play Pixel Pursuit against a trained model or a scripted bot.
@@ -69,14 +85,18 @@ def play_command(
         argv += ["--opponent", _opponent_arg(opponent, opponent_role, tracking_uri)]
     if fullscreen:
         argv.append("--fullscreen")
+    if seed is not None:
+        argv += ["--seed", str(seed)]
+    if headless:
+        argv.append("--headless")
+    if frames is not None:
+        argv += ["--frames", str(frames)]
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     import aip_game
 
-    entry = getattr(aip_game, "main", None)
-    if entry is None:
-        raise CliError("this aip-game has no main(); update aip-game", ExitCode.UNAVAILABLE)
-    status = entry(argv)
-    if isinstance(status, int) and status != 0:
-        raise typer.Exit(status)
+    status = aip_game.main(argv)
+    if status != 0:
+        raise typer.Exit(int(status))
 
 
 def register(app: typer.Typer) -> None:

@@ -158,7 +158,9 @@ MISSILE_V1 = RoleLayout(
         Field("bearing_cos", -1.0, 1.0, "direction to the enemy in the missile's frame: h.e / |e|"),
         Field("bearing_sin", -1.0, 1.0, "direction to the enemy in the missile's frame: (h x e) / |e|"),
     ),
-    action=(Field("turn", -1.0, 1.0, "turn, as a fraction of missile_max_turn_deg per frame (+ = counter-clockwise in x-right, y-down screen terms: from +x toward +y)"),),
+    action=(
+        Field("turn", -1.0, 1.0, "turn as a fraction of missile_max_turn_deg per frame; + turns from +x toward +y"),
+    ),
 )
 
 PLAYER_V1 = RoleLayout(

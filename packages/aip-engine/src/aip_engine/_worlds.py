@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
-from typing import Any, NamedTuple, Union
+from typing import Any, NamedTuple, TypeAlias
 
 import numpy as np
 from numpy.typing import NDArray
@@ -17,7 +17,7 @@ from ._tasks import AGENT, BOTS, RANDOM, TASKS, bot_code, task_spec
 
 __all__ = ["Obs", "StepResult", "Worlds"]
 
-Obs = Union[NDArray[np.float32], dict[str, NDArray[np.float32]]]
+Obs: TypeAlias = NDArray[np.float32] | dict[str, NDArray[np.float32]]
 
 _ROLES = ("player", "enemy", "missile")
 _TASK_CODES = {name: code for code, name in enumerate(TASKS)}
@@ -211,9 +211,9 @@ class Worlds:
         core = _load_core()
         self._engine = core.Engine(num_worlds, rules, params, threads or _default_threads())
         self.threads: int = int(self._engine.threads)
-        self._state = self._engine.arrays("state")
-        self._params = self._engine.arrays("params")
-        out = self._engine.arrays("outputs")
+        self._state: dict[str, NDArray[Any]] = self._engine.arrays("state")
+        self._params: dict[str, NDArray[Any]] = self._engine.arrays("params")
+        out: dict[str, NDArray[Any]] = self._engine.arrays("outputs")
         self._out = out
         self._obs = {r: out[f"obs_{r}"] for r in _ROLES}
         self._final = {r: _readonly(out[f"final_obs_{r}"]) for r in _ROLES}
@@ -398,8 +398,7 @@ class Worlds:
             np.copyto(target, np.asarray(values), casting="unsafe")
         except ValueError as exc:
             raise ShapeError(
-                f"values for state {name!r} must broadcast to shape {target.shape}, got "
-                f"{np.shape(values)}"
+                f"values for state {name!r} must broadcast to shape {target.shape}, got {np.shape(values)}"
             ) from exc
         for role in self.agents:
             self._engine.observe(_ROLES.index(role))
@@ -409,6 +408,3 @@ class Worlds:
             f"Worlds(task={self.task!r}, num_worlds={self.num_worlds}, agents={self.agents}, "
             f"threads={self.threads}, backend={self.backend!r})"
         )
-
-
-PUBLIC_STATE = _PUBLIC_STATE

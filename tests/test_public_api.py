@@ -55,7 +55,7 @@ def kind(value: object) -> str:
         return "class"
     if inspect.ismodule(value):
         return "module"
-    if callable(value):
+    if inspect.isroutine(value):
         return "function"
     return type(value).__name__
 
@@ -68,7 +68,8 @@ def api_lines(module_name: str) -> list[str]:
             pytest.fail(f"{module.__name__} is public (no leading underscore) but has no __all__: declare one")
         assert len(set(names)) == len(names), f"{module.__name__}.__all__ lists a name twice"
         for name in names:
-            assert not name.startswith("_"), f"{module.__name__}.__all__ exports the private name {name!r}"
+            private = name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+            assert not private, f"{module.__name__}.__all__ exports the private name {name!r}"
             assert hasattr(module, name), f"{module.__name__}.__all__ names {name!r}, which the module lacks"
             lines.append(f"{module.__name__}.{name}: {kind(getattr(module, name))}")
     return sorted(lines)

@@ -65,6 +65,7 @@ def compare(eng: Any, ref: Any, frame: int, *, all_roles: bool) -> list[str]:
     """Every output and state field of the two batches; the list of differences."""
     out: list[str | None] = []
     es, rs = eng.state(), ref.state()
+    # The keys both show: the public state, the generators, frame counters, stage clocks, returns.
     for key in rs:
         out.append(_first_difference(f"state[{key!r}]", frame, es[key], rs[key]))
     roles = ae.roles() if all_roles else eng.agents
@@ -242,11 +243,13 @@ def test_thread_count_does_not_change_the_numbers() -> None:
         {"respawn_tries": 1, "respawn_min_distance": 5000.0, "aim_error": 0.0, "missile_max_turn_deg": 0.0},
         {"boundary": "clamp", "arena_width": 500.0, "arena_height": 300.0, "respawn_margin": 25.0, "time_limit": 250},
         {"shaping_scale": 0.25, "reward_success": 3.5, "reward_failure": -1.25, "wander_min": 1, "wander_max": 2},
+        {"missile_life_min": 100, "missile_life_max": 150, "enemy_speed": 4.0, "missile_speed": 6.5},
     ],
 )
 def test_rule_numbers_agree(config: dict[str, Any]) -> None:
     run_pair("play-v1", 12, 800, seed=6, config=config, controllers={"player": "kite", "enemy": "staged"})
     run_pair("duel-v1", 12, 800, seed=6, config=config)
+    run_pair("intercept-v1", 12, 800, seed=6, config=config)
 
 
 def test_masked_reseeding_and_manual_resets_agree() -> None:
@@ -269,3 +272,21 @@ def test_masked_reseeding_and_manual_resets_agree() -> None:
                 ref.reset(seed=frame, mask=mask.copy())
             diffs = compare(eng, ref, frame, all_roles=True)
             assert not diffs, "\n".join(diffs)
+
+
+@pytest.mark.parametrize(
+    ("task", "controllers"),
+    [
+        ("play-v1", {"enemy": "agent"}),
+        ("chase-v1", {"player": "agent"}),
+        ("intercept-v1", {"enemy": "agent", "missile": "agent"}),
+        ("dodge-v1", {"enemy": "chase", "missile": "straight", "player": "flee"}),
+    ],
+)
+def test_overridden_agents_agree(task: str, controllers: dict[str, str]) -> None:
+    eng = Worlds(task, 4, controllers=controllers)
+    ref = reference.Worlds(task, 4, controllers=controllers)
+    assert eng.agents == ref.agents
+    for key, value in eng.params.items():
+        np.testing.assert_array_equal(value, ref.params[key], err_msg=key)
+    run_pair(task, 12, 700, seed=8, controllers=controllers)

@@ -20,7 +20,8 @@ from ._observe import observe
 from ._rng import Rng
 from ._state import Params, WorldState
 
-__all__ = ["Outcome", "World", "success_role"]
+__all__ = ["Outcome", "World", "success_role", "time_limit"]
+
 
 def _role_success(role: str, ev: Events) -> bool:
     """A role's success event: the enemy catches, the player hits, missile slot 0 hits."""
@@ -96,9 +97,11 @@ class World:
             guidance=_bot_or_none(self.controllers["missile"]),
         )
         self.arena = self._arena()
-        limit = config.time_limit if config.time_limit is not None else spec.time_limit
-        self.time_limit = limit
-        self.reward_roles = spec.agents
+        self.time_limit = time_limit(spec, config)
+        # Rewards go to the task's agent roles and to any role an override made an agent.
+        self.reward_roles = tuple(
+            r for r in ("player", "enemy", "missile") if r in spec.agents or self.controllers[r] == AGENT
+        )
         self.episode_return = dict.fromkeys(self.reward_roles, 0.0)
 
     # --- reset ------------------------------------------------------------------------------
@@ -233,3 +236,15 @@ def success_role(task: str) -> str | None:
     """The role whose success is a world's ``success``: the task's first agent (None for play-v1)."""
     spec = task_spec(task)
     return spec.agents[0] if spec.success != "none" and spec.agents else None
+
+
+def time_limit(spec: TaskSpec, config: Config) -> int:
+    """Frames before truncation (0 = none): the config's, else the task's.
+
+    intercept-v1's limit is the largest missile lifetime, so its episodes end by hit or expiry.
+    """
+    if config.time_limit is not None:
+        return config.time_limit
+    if spec.name == "intercept-v1":
+        return config.missile_life_max
+    return spec.time_limit

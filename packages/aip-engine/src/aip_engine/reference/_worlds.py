@@ -17,7 +17,7 @@ from aip_engine._errors import ActionError, BackendError, ConfigError, ShapeErro
 from aip_engine._layouts import role_layout, roles
 from aip_engine._tasks import AGENT, EVENTS, RANDOM, bot_code, bots, task_spec
 
-from ._episode import World, success_role
+from ._episode import World, success_role, time_limit
 from ._state import MAX_MISSILE_SLOTS
 
 __all__ = ["StepResult", "Worlds"]
@@ -93,8 +93,9 @@ class Worlds:
         for role, name in (controllers or {}).items():
             if role not in roles():
                 raise unknown_name_error("role", role, roles())
-            if name not in (AGENT, RANDOM) and name not in bots(role):
-                raise unknown_name_error(f"{role} bot", name, (AGENT, *bots(role)))
+            allowed = (AGENT, *bots(role)) + ((RANDOM,) if role == "enemy" else ())
+            if name not in allowed:
+                raise unknown_name_error(f"{role} controller", name, allowed)
             ctrl[role] = name
         self.task = task
         self.num_worlds = num_worlds
@@ -102,6 +103,8 @@ class Worlds:
         self.controllers = ctrl
         self.agents = tuple(r for r in ("player", "enemy", "missile") if ctrl[r] == AGENT)
         self.threads = 1
+        self.backend = "cpu"
+        self.time_limit = time_limit(spec, cfg)
         self.auto_reset = auto_reset
         self.spec = spec
         self._worlds = [World(spec, cfg, ctrl, i) for i in range(num_worlds)]
@@ -118,7 +121,8 @@ class Worlds:
         }
         for key, role in _BOT_PARAMS.items():
             name = ctrl[role]
-            code = -1 if name in (AGENT, RANDOM) else bot_code(role, name)
+            # An agent's slot holds bot 0 (unused); "random" is -1 (the task draws a motion).
+            code = 0 if name == AGENT else bot_code(role, name)
             self.params[key] = np.full(n, code, dtype=np.int32)
         self._obs = {r: np.zeros((n, role_layout(r).obs_size), np.float32) for r in roles()}
         self._final = {r: np.zeros((n, role_layout(r).obs_size), np.float32) for r in roles()}
@@ -134,6 +138,28 @@ class Worlds:
         self.reset(seed)
 
     # --- per-world parameters ---------------------------------------------------------------
+
+    def _check_params(self) -> None:
+        """Reject per-world parameters out of their ranges, as the engine does, naming the world."""
+        p = self.params
+        checks: list[tuple[str, float, float]] = [
+            ("player_speed", 0, 1000),
+            ("enemy_speed", 0, 1000),
+            ("enemy_speed_scale", 0, 1000),
+            ("missile_speed", 0, 1000),
+            ("arena_width", 100, 1e6),
+            ("arena_height", 100, 1e6),
+            ("fire_probability", 0, 1),
+            ("max_missiles", 0, MAX_MISSILE_SLOTS),
+            ("player_bot", 0, len(bots("player")) - 1),
+            ("enemy_bot", -1, len(bots("enemy")) - 1),
+            ("guidance", 0, len(bots("missile")) - 1),
+        ]
+        for key, low, high in checks:
+            bad = ~((p[key] >= low) & (p[key] <= high))
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise ConfigError(f"params[{key!r}][{i}] is {p[key][i]}; allowed range is [{low}, {high}]")
 
     def _load_params(self, i: int) -> None:
         p = self._worlds[i].params
@@ -162,6 +188,7 @@ class Worlds:
                 raise ShapeError(
                     f"mask must be a bool array of shape ({self.num_worlds},), got {mask.dtype} {mask.shape}"
                 )
+        self._check_params()
         for i, w in enumerate(self._worlds):
             if mask is not None and not mask[i]:
                 continue
@@ -186,6 +213,7 @@ class Worlds:
             ActionError: A NaN or infinite action.
         """
         acts = self._check_actions(actions)
+        self._check_params()
         n = self.num_worlds
         self.events[:] = 0
         self.terminated[:] = False
@@ -314,6 +342,11 @@ class Worlds:
             "player_cooldown": np.zeros(n, np.int32),
             "player_invulnerable": np.zeros(n, np.int32),
             "stage": np.zeros(n, np.int32),
+            # Beyond docs/engine-api.md, as the engine also shows them: bookkeeping and generator.
+            "stage_clock": np.zeros(n, np.int32),
+            "frame": np.zeros(n, np.int32),
+            "episode_return": np.zeros((n, 3)),
+            "rng": np.zeros(n, np.uint64),
         }
         for i, w in enumerate(self._worlds):
             s = w.state
@@ -332,6 +365,10 @@ class Worlds:
             out["player_cooldown"][i] = s.player_cooldown
             out["player_invulnerable"][i] = s.player_invulnerable
             out["stage"][i] = min(3, s.stage_clock // 600)
+            out["stage_clock"][i] = s.stage_clock
+            out["frame"][i] = s.frame
+            out["episode_return"][i] = [w.episode_return.get(role, 0.0) for role in ("player", "enemy", "missile")]
+            out["rng"][i] = w.rng.state
         for a in out.values():
             a.flags.writeable = False
         return out

@@ -307,7 +307,9 @@ def pytest_stage(extra: Sequence[str]) -> Counts:
     report.parent.mkdir(parents=True, exist_ok=True)
     report.unlink(missing_ok=True)
     say(f"Running pytest over {', '.join(str(f.relative_to(ROOT)) for f in folders)} (slow tests included)")
-    cmd: list[str | Path] = [venv_python(), "-m", "pytest", *(str(f.relative_to(ROOT)) for f in folders)]
+    # -c: the root configuration (warnings as errors, markers, importlib mode) whatever the packages say.
+    cmd: list[str | Path] = [venv_python(), "-m", "pytest", "-c", "pyproject.toml"]
+    cmd += [str(f.relative_to(ROOT)) for f in folders]
     cmd += [f"--junitxml={report}", "--durations=10", *extra]
     code = run(cmd, check=False)
     counts.elapsed = time.monotonic() - start
@@ -336,7 +338,6 @@ def sanitizer_stage() -> Counts:
     configure = ["cmake", "-S", ".", "-B", str(build), "-DCMAKE_BUILD_TYPE=Debug"]
     if shutil.which("ninja", path=child_env()["PATH"]) and not (build / "CMakeCache.txt").exists():
         configure += ["-G", "Ninja"]
-    configure += [f"-DPython_EXECUTABLE={venv_python()}"]
     jobs = os.environ.get("CMAKE_BUILD_PARALLEL_LEVEL", "2")
     try:
         run(configure)

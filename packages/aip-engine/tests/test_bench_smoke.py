@@ -79,3 +79,33 @@ def test_an_unknown_backend_name_fails_with_the_valid_names() -> None:
     )
     assert out.returncode != 0
     assert "cpu" in out.stderr
+
+
+def test_demonstration_reports_episodes_successes_and_speed() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "aip_engine", "--task", "chase-v1", "--worlds", "256", "--seconds", "0.5", "--json"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    report = json.loads(out.stdout)
+    assert report["task"] == "chase-v1" and report["worlds"] == 256
+    assert set(report["per_bot"]) == {"enemy=chase", "enemy=intercept"}
+    assert sum(b["worlds"] for b in report["per_bot"].values()) == 256
+    assert report["episodes"] == sum(b["episodes"] for b in report["per_bot"].values())
+    assert report["events"]["catch"] >= sum(b["successes"] for b in report["per_bot"].values()) > 0
+    assert report["world_steps_per_s"] > 0
+
+
+def test_demonstration_prints_a_readable_summary() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "aip_engine", "--task", "duel-v1", "--worlds", "64", "--seconds", "0.2"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert "world-steps/s" in out.stdout
+    assert "player=kite enemy=staged" in out.stdout
+    assert "events: fire" in out.stdout

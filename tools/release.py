@@ -79,9 +79,9 @@ SMOKE: dict[str, str] = {
         import aip_game
         for absent in ("torch", "mlflow", "aip_ml"):
             assert importlib.util.find_spec(absent) is None, f"{absent} is installed with aip-game alone"
-        code = subprocess.call(
-            [sys.executable, "-m", "aip_game", "--headless", "--frames", "120"],
-        )
+        os.environ["AIP_GAME_HOME"] = os.path.abspath("game-home")  # high scores, settings: not the user's
+        args = ["--headless", "--opponent", "chase", "--side", "watch", "--frames", "120", "--fps", "0"]
+        code = subprocess.call([sys.executable, "-m", "aip_game", *args])
         assert code == 0, f"the headless game exited with {code}"
         assert "torch" not in sys.modules
         print("aip-game", aip_game.__version__, "ran 120 headless frames without torch")
@@ -93,7 +93,7 @@ SMOKE: dict[str, str] = {
 
         config = aip_ml.load_config(
             "chase-v1",
-            overrides=["num_worlds=8", "rollout_steps=32", "total_steps=512", "eval_episodes=0"],
+            overrides=["num_worlds=8", "rollout_steps=32", "minibatch_size=64", "total_steps=512", "eval_episodes=0"],
         )
         with tempfile.TemporaryDirectory() as tmp:
             result = aip_ml.train(config, run_dir=Path(tmp) / "run")

@@ -90,9 +90,7 @@ class Hud:
         t.draw(surface, f"{label} sees ({layout.name})", (x0 + 10, y0 + 6), 20, HUD_ACCENT)
         y = y0 + 24
         fields: Sequence[ae.Field] = layout.observation
-        rows = len(fields) + len(layout.action) + 2
-        step = max(12, min(18, (720 - y - 10) // rows))
-        size = step + 3
+        step, size = self.debug_row_size(role)
         values = observation if observation is not None else np.zeros(len(fields), dtype=np.float32)
         for f, v in zip(fields, values, strict=False):
             self._row(surface, x0, y, f.name, float(v), f.low, f.high, size)
@@ -104,6 +102,14 @@ class Hud:
         for f, v in zip(layout.action, acts, strict=False):
             self._row(surface, x0, y, f.name, float(v), f.low, f.high, size)
             y += step
+
+    @staticmethod
+    def debug_row_size(role: str) -> tuple[int, int]:
+        """Row spacing and text size of the debug overlay for `role` (they shrink for long layouts)."""
+        layout = ae.role_layout(role)
+        rows = len(layout.observation) + len(layout.action) + 2
+        step = max(12, min(18, (720 - HUD_HEIGHT - 28 - 10) // rows))
+        return step, step + 3
 
     def _row(
         self, surface: pygame.Surface, x0: int, y: int, name: str, v: float, lo: float, hi: float, size: int

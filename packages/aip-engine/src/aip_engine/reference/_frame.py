@@ -108,39 +108,68 @@ def run_frame(s: WorldState, rng: Rng, cfg: Config, par: Params, arena: Arena, i
         The frame's events.
     """
     ev = Events()
-    max_turn = cfg.missile_max_turn_deg * math.pi / 180.0
+    enemy_was_active = s.enemy_active
+    pmove, fire, emove, speed_factor = _actions(s, rng, cfg, par, arena, inp)
+    _movement(s, rng, cfg, par, arena, ev, pmove, fire, emove, speed_factor)
+    _guidance_and_expiry(s, cfg, arena, inp, ev)
+    caught = _collisions(s, cfg, arena, ev)
+    _respawns(s, rng, cfg, arena, ev, enemy_was_active, caught)
+    return ev
 
-    # 1. Actions, from the state at the start of the frame: player (move, fire), then enemy.
-    # Agent moves are clipped to the unit disc; bot moves are unit vectors or shorter already.
+
+Move = tuple[float, float]
+
+
+def _actions(
+    s: WorldState, rng: Rng, cfg: Config, par: Params, arena: Arena, inp: FrameInput
+) -> tuple[Move, bool, Move, float]:
+    """1. Actions, from the state at the start of the frame: player (move, fire), then enemy.
+
+    Agent moves are clipped to the unit disc; bot moves are unit vectors or shorter already.
+    Returns the player's move, its fire wish, the enemy's move and the enemy bot's speed factor.
+    """
     if inp.player_action is None:
-        pmx, pmy = player_move(inp.player_bot, s, rng, cfg, par, arena)
+        pmove = player_move(inp.player_bot, s, rng, cfg, par, arena)
         fire = player_fire(s, rng, cfg, par, arena)
     else:
-        pmx, pmy = clip_to_unit_disc(inp.player_action[0], inp.player_action[1])
+        pmove = clip_to_unit_disc(inp.player_action[0], inp.player_action[1])
         fire = inp.player_action[2] >= 0.5
-    enemy_was_active = s.enemy_active
-    emx = emy = 0.0
+    emove = (0.0, 0.0)
     speed_factor = 1.0
     if s.enemy_active:
         if inp.enemy_action is None:
-            emx, emy = enemy_move(inp.enemy_bot, s, rng, cfg, par, arena)
+            emove = enemy_move(inp.enemy_bot, s, rng, cfg, par, arena)
             if inp.enemy_bot == "staged":
                 speed_factor = staged_speed_factor(s)
         else:
-            emx, emy = clip_to_unit_disc(inp.enemy_action[0], inp.enemy_action[1])
+            emove = clip_to_unit_disc(inp.enemy_action[0], inp.enemy_action[1])
+    return pmove, fire, emove, speed_factor
 
-    # 2. Movement: player, enemy, the fire decision, then missiles alive at the frame's start.
-    s.player_vx = pmx * par.player_speed
-    s.player_vy = pmy * par.player_speed
+
+def _movement(
+    s: WorldState,
+    rng: Rng,
+    cfg: Config,
+    par: Params,
+    arena: Arena,
+    ev: Events,
+    pmove: Move,
+    fire: bool,
+    emove: Move,
+    speed_factor: float,
+) -> None:
+    """2. Movement: player, enemy, the fire decision, then the missiles alive at the frame's start."""
+    s.player_vx = pmove[0] * par.player_speed
+    s.player_vy = pmove[1] * par.player_speed
     s.player_x, s.player_y = arena.bound_body(s.player_x + s.player_vx, s.player_y + s.player_vy, cfg.player_radius)
     if s.enemy_active:
-        s.enemy_vx = emx * par.enemy_speed * par.enemy_speed_scale * speed_factor
-        s.enemy_vy = emy * par.enemy_speed * par.enemy_speed_scale * speed_factor
+        s.enemy_vx = emove[0] * par.enemy_speed * par.enemy_speed_scale * speed_factor
+        s.enemy_vy = emove[1] * par.enemy_speed * par.enemy_speed_scale * speed_factor
         s.enemy_x, s.enemy_y = arena.bound_body(s.enemy_x + s.enemy_vx, s.enemy_y + s.enemy_vy, cfg.enemy_radius)
     else:
         s.enemy_vx = 0.0
         s.enemy_vy = 0.0
-    moving = [m.alive for m in s.missiles]
+    moving = [m.alive for m in s.missiles]  # a missile fired in this frame does not move in it
     if fire and s.player_cooldown == 0 and s.alive_missiles() < par.max_missiles:
         fire_missile(s, rng, cfg, arena)
         ev.fire += 1
@@ -160,7 +189,10 @@ def run_frame(s: WorldState, rng: Rng, cfg: Config, par: Params, arena: Arena, i
                 ev.expire += 1
                 ev.slot0_expired |= i == 0
 
-    # 3. Guidance and expiry, in slot order.
+
+def _guidance_and_expiry(s: WorldState, cfg: Config, arena: Arena, inp: FrameInput, ev: Events) -> None:
+    """3. Guidance and expiry, in slot order (slot 0 takes the missile agent's turn)."""
+    max_turn = cfg.missile_max_turn_deg * math.pi / 180.0
     for i, m in enumerate(s.missiles):
         if not m.alive:
             continue
@@ -177,7 +209,12 @@ def run_frame(s: WorldState, rng: Rng, cfg: Config, par: Params, arena: Arena, i
             ev.expire += 1
             ev.slot0_expired |= i == 0
 
-    # 4. Collisions: missiles against the active enemy, then the enemy against the player.
+
+def _collisions(s: WorldState, cfg: Config, arena: Arena, ev: Events) -> bool:
+    """4. Collisions: missiles against the active enemy, then the enemy against the player.
+
+    Returns whether the enemy caught the player.
+    """
     hit_range = cfg.missile_radius + cfg.enemy_radius
     for i, m in enumerate(s.missiles):
         if not s.enemy_active:
@@ -200,8 +237,13 @@ def run_frame(s: WorldState, rng: Rng, cfg: Config, par: Params, arena: Arena, i
         s.player_invulnerable = cfg.catch_invulnerability
     elif s.player_invulnerable > 0:
         s.player_invulnerable -= 1
+    return caught
 
-    # 5. Respawns; the fade counter of an enemy active all frame; the staged bot's clock.
+
+def _respawns(
+    s: WorldState, rng: Rng, cfg: Config, arena: Arena, ev: Events, enemy_was_active: bool, caught: bool
+) -> None:
+    """5. Respawns; the fade counter of an enemy active all frame; the staged bot's clock."""
     if not enemy_was_active:
         s.enemy_respawn_timer -= 1
         if s.enemy_respawn_timer <= 0:
@@ -213,4 +255,3 @@ def run_frame(s: WorldState, rng: Rng, cfg: Config, par: Params, arena: Arena, i
     elif s.enemy_active and s.enemy_fade < 65535:
         s.enemy_fade += 1
     s.stage_clock = 0 if caught else min(s.stage_clock + 1, 2**31 - 1)
-    return ev

@@ -9,6 +9,9 @@ import pytest
 
 import aip_engine as ae
 
+ARENA = np.array([1280.0, 720.0])
+HALF = ARENA / 2
+
 FIRE, HIT, CATCH, RESPAWN, EXPIRE = range(5)
 
 
@@ -64,7 +67,7 @@ def test_aim_error_is_within_bounds() -> None:
     s = w.state()
     h = s["missile_heading"][:, 0]
     d = s["enemy_pos"] - s["missile_pos"][:, 0]
-    d = (d + [640.0, 360.0]) % [1280.0, 720.0] - [640.0, 360.0]
+    d = (d + HALF) % ARENA - HALF
     ang = np.arctan2(h[:, 1], h[:, 0]) - np.arctan2(d[:, 1], d[:, 0])
     ang = (ang + np.pi) % (2 * np.pi) - np.pi
     assert np.abs(ang).max() <= 0.1 + 1e-12
@@ -179,7 +182,7 @@ def test_respawn_keeps_distance_and_margins() -> None:
     s = w.state()
     assert s["enemy_active"].all()
     d = s["enemy_pos"] - s["player_pos"]
-    d = (d + [640.0, 360.0]) % [1280.0, 720.0] - [640.0, 360.0]
+    d = (d + HALF) % ARENA - HALF
     assert (np.hypot(d[:, 0], d[:, 1]) >= 200.0).all()
     assert (s["enemy_pos"] >= 50.0).all() and (s["enemy_pos"] <= [1230.0, 670.0]).all()
 
@@ -190,7 +193,7 @@ def test_respawn_takes_the_farthest_candidate_when_none_is_far_enough() -> None:
     assert s["enemy_active"].all()
     assert (s["enemy_pos"] >= 50.0).all() and (s["enemy_pos"] <= [1230.0, 670.0]).all()
     d = s["enemy_pos"] - s["player_pos"]
-    d = (d + [640.0, 360.0]) % [1280.0, 720.0] - [640.0, 360.0]
+    d = (d + HALF) % ARENA - HALF
     # The farthest of 16 uniform candidates is far more often than not beyond 300 px.
     assert np.median(np.hypot(d[:, 0], d[:, 1])) > 300.0
 

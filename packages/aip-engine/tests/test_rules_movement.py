@@ -46,7 +46,9 @@ def test_player_moves_by_speed_and_velocity_is_the_displacement() -> None:
         ((600.0, 1.0), (0, -1), (600.0, 716.0)),
     ],
 )
-def test_wrap_reenters_at_the_opposite_edge(start: tuple[float, float], move: tuple[int, int], end: tuple[float, float]) -> None:
+def test_wrap_reenters_at_the_opposite_edge(
+    start: tuple[float, float], move: tuple[int, int], end: tuple[float, float]
+) -> None:
     w = _play()
     _park_enemy(w)
     w.set_state("player_pos", [start])

@@ -11,7 +11,7 @@ import math
 
 from aip_engine._config import Config
 
-from ._geometry import Arena, norm, rotate
+from ._geometry import Arena, norm, rotate, unit_or_zero
 from ._rng import Rng
 from ._state import Missile, Params, PatternsState, TargetMotion, Wander, WorldState
 
@@ -282,26 +282,24 @@ def _dodge(s: WorldState, arena: Arena) -> tuple[float, float]:
     return vx / n, vy / n
 
 
-def _blend(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:
-    vx = 0.5 * a[0] + 0.5 * b[0]
-    vy = 0.5 * a[1] + 0.5 * b[1]
-    n = norm(vx, vy)
-    if n < _EPS:
-        return 0.0, 0.0
-    return vx / n, vy / n
+def _half_and_half(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:
+    return 0.5 * a[0] + 0.5 * b[0], 0.5 * a[1] + 0.5 * b[1]
 
 
 def _staged(s: WorldState, rng: Rng, cfg: Config, par: Params, arena: Arena) -> tuple[float, float]:
+    """The difficulty ramp: a blend that moves from wandering to intercepting and dodging."""
     w = s.enemy_wander
     advance_wander(w, rng, cfg)
     k = min(3, s.stage_clock // _STAGE_FRAMES)
     if k == 0:
-        return _blend((w.hx, w.hy), (w.hx, w.hy))  # = the wander heading
-    if k == 1:
-        return _blend((w.hx, w.hy), _chase(s, arena))
-    if k == 2:
-        return _blend(_chase(s, arena), _intercept(s, par, arena))
-    return _blend(_intercept(s, par, arena), _dodge(s, arena))
+        vx, vy = w.hx, w.hy
+    elif k == 1:
+        vx, vy = _half_and_half((w.hx, w.hy), _chase(s, arena))
+    elif k == 2:
+        vx, vy = _half_and_half(_chase(s, arena), _intercept(s, par, arena))
+    else:
+        vx, vy = _half_and_half(_intercept(s, par, arena), _dodge(s, arena))
+    return unit_or_zero(vx, vy)
 
 
 def _nearest_missile(s: WorldState, arena: Arena) -> tuple[Missile | None, float, float, float]:
@@ -318,17 +316,27 @@ def _nearest_missile(s: WorldState, arena: Arena) -> tuple[Missile | None, float
     return best, best_d, bex, bey
 
 
-def _target_motion(bot: str, s: WorldState, arena: Arena) -> tuple[float, float]:
+def _target_motion(bot: str, s: WorldState, rng: Rng, arena: Arena) -> tuple[float, float]:
+    """The scripted target motions of intercept-v1: linear, circular, zigzag, evasive."""
     t: TargetMotion = s.target
     if bot == "linear":
         return t.hx, t.hy
     if bot == "circular":
+        # Turn by side * speed / R (its cos and sin drawn at reset), then move along the heading.
         hx = t.hx
         hy = t.hy
         t.hx = hx * t.turn_cos - hy * t.turn_sin
         t.hy = hx * t.turn_sin + hy * t.turn_cos
         return t.hx, t.hy
-    # evasive
+    if bot == "zigzag":
+        # Legs of randint(20, 60) frames at base + 45°, then base - 45°, alternating.
+        if t.leg == 0:
+            t.zig = -t.zig
+            t.leg = rng.randint(20, 60)
+        t.leg -= 1
+        angle = t.base + t.zig * (math.pi / 4.0)
+        return math.cos(angle), math.sin(angle)
+    # evasive: linear, but sideways from the nearest alive missile within 200 px.
     m, d, ex, ey = _nearest_missile(s, arena)
     if m is None or d >= _EVASIVE_RANGE:
         return t.hx, t.hy
@@ -362,16 +370,8 @@ def enemy_move(bot: str, s: WorldState, rng: Rng, cfg: Config, par: Params, aren
         return _dodge(s, arena)
     if bot == "staged":
         return _staged(s, rng, cfg, par, arena)
-    if bot == "zigzag":
-        t = s.target
-        if t.leg == 0:
-            t.zig = -t.zig
-            t.leg = rng.randint(20, 60)
-        t.leg -= 1
-        angle = t.base + t.zig * (math.pi / 4.0)
-        return math.cos(angle), math.sin(angle)
     if bot in TARGET_MOTIONS:
-        return _target_motion(bot, s, arena)
+        return _target_motion(bot, s, rng, arena)
     raise ValueError(f"unknown enemy bot {bot!r}")
 
 

@@ -290,3 +290,48 @@ def test_overridden_agents_agree(task: str, controllers: dict[str, str]) -> None
     for key, value in eng.params.items():
         np.testing.assert_array_equal(value, ref.params[key], err_msg=key)
     run_pair(task, 12, 700, seed=8, controllers=controllers)
+
+
+def _random_scenario(rng: np.random.Generator) -> dict[str, Any]:
+    task = str(rng.choice(TASKS))
+    spec = ae.task_spec(task)
+    controllers: dict[str, str] = {}
+    for role in ae.roles():
+        if rng.random() < 0.4:
+            choices = ["agent", *ae.bots(role)]
+            controllers[role] = str(rng.choice(choices))
+    if spec.name == "intercept-v1" and rng.random() < 0.5:
+        controllers["enemy"] = "random"
+    config = {
+        "boundary": str(rng.choice(["wrap", "clamp"])),
+        "player_speed": float(rng.uniform(1, 9)),
+        "enemy_speed": float(rng.uniform(1, 9)),
+        "missile_speed": float(rng.uniform(1, 12)),
+        "max_missiles": int(rng.integers(0, 4)),
+        "fire_cooldown": int(rng.integers(0, 40)),
+        "fire_probability": float(rng.uniform(0, 0.5)),
+        "aim_error": float(rng.uniform(0, 0.5)),
+        "missile_life_min": int(rng.integers(20, 200)),
+        "missile_max_turn_deg": float(rng.uniform(0, 30)),
+        "respawn_delay": int(rng.integers(1, 90)),
+        "respawn_tries": int(rng.integers(1, 20)),
+        "catch_invulnerability": int(rng.integers(0, 150)),
+        "time_limit": int(rng.integers(0, 700)),
+    }
+    config["missile_life_max"] = config["missile_life_min"] + int(rng.integers(0, 200))
+    return {"task": task, "controllers": controllers, "config": config}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scenario_seed", range(40))
+def test_random_scenarios_agree(scenario_seed: int) -> None:
+    scenario = _random_scenario(np.random.default_rng(scenario_seed))
+    run_pair(
+        scenario["task"],
+        8,
+        500,
+        seed=scenario_seed,
+        config=scenario["config"],
+        controllers=scenario["controllers"],
+        all_roles_every=5,
+    )

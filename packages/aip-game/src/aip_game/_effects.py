@@ -12,11 +12,12 @@ from dataclasses import dataclass
 
 import pygame
 
-from ._sprites import ENEMY_BODY, PLAYER_BODY, TRAIL_HEAD
+from ._sprites import ENEMY_BODY, PLAYER_BODY, TRAIL_HEAD, glow
 
 __all__ = ["Effects"]
 
-_TRAIL_LENGTH = 16
+_TRAIL_LENGTH = 28
+_FLASH_FRAMES = 10
 _EXPLOSION_COLORS = ((255, 245, 200), (255, 210, 90), (255, 140, 50), (230, 60, 60), (120, 30, 40))
 
 
@@ -46,6 +47,9 @@ class Effects:
         self.rings: list[_Ring] = []
         self.banner: tuple[str, int] | None = None
         self.shake = 0
+        # x, y, age: a bright additive flash where the enemy was hit
+        self.flashes: list[list[float]] = []
+        self._flash_frames: list[pygame.Surface] = []
 
     def track_missiles(self, positions: list[tuple[float, float] | None]) -> None:
         """Extend each missile slot's trail with its position (None: the slot is empty)."""
@@ -66,6 +70,7 @@ class Effects:
             s = self.rng.uniform(0.5, 5.5)
             self.particles.append([x, y, s * math.cos(a), s * math.sin(a), 0, self.rng.randint(24, 48)])
         self.rings.append(_Ring(x, y, 0, 24, 10, 90, (255, 200, 120)))
+        self.flashes.append([x, y, 0])
         self.shake = max(self.shake, 8)
 
     def caught(self, x: float, y: float) -> None:
@@ -98,6 +103,9 @@ class Effects:
             if p[4] < p[5]:
                 alive.append(p)
         self.particles = alive
+        for flash in self.flashes:
+            flash[2] += 1
+        self.flashes = [f for f in self.flashes if f[2] < _FLASH_FRAMES]
         for ring in self.rings:
             ring.age += 1
         self.rings = [r for r in self.rings if r.age < r.life]
@@ -126,8 +134,20 @@ class Effects:
                 a, b = points[i - 1], points[i]
                 pygame.draw.line(surface, color, (a[0] * sx, a[1] * sy), (b[0] * sx, b[1] * sy), 1 + int(3 * k))
 
+    def _flash(self, age: int) -> pygame.Surface:
+        if not self._flash_frames:
+            self._flash_frames = [
+                glow(int(40 + 50 * k / _FLASH_FRAMES), tuple(int(c * (1 - k / _FLASH_FRAMES)) for c in (255, 190, 90)))
+                for k in range(_FLASH_FRAMES)
+            ]
+        return self._flash_frames[age]
+
     def draw(self, surface: pygame.Surface, sx: float, sy: float) -> None:
-        """Draw particles and rings."""
+        """Draw flashes, particles and rings."""
+        for x, y, age in self.flashes:
+            image = self._flash(int(age))
+            half = image.get_width() // 2
+            surface.blit(image, (x * sx - half, y * sy - half), special_flags=pygame.BLEND_ADD)
         last = len(_EXPLOSION_COLORS) - 1
         for p in self.particles:
             k = p[4] / p[5]
@@ -146,5 +166,6 @@ class Effects:
             trail.clear()
         self.particles.clear()
         self.rings.clear()
+        self.flashes.clear()
         self.banner = None
         self.shake = 0

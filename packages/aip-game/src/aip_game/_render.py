@@ -34,6 +34,7 @@ class ArenaRenderer:
         self.sprites = sprites
         self.effects = effects
         self.heading = (1.0, 0.0)
+        self.thrust = 0.0
         self.trails = True
         self.explosions = True
         self.wrap = True
@@ -62,6 +63,9 @@ class ArenaRenderer:
         speed = math.hypot(vx, vy)
         if speed > 1e-6:
             self.heading = (vx / speed, vy / speed)
+        # the flame flickers with the frame number; its length follows the speed
+        base = session.param("player_speed") or 1.0
+        self.thrust = min(1.0, speed / base) * (0.8 + 0.2 * ((session.frame // 2) % 3) / 2)
 
     def draw(self, surface: pygame.Surface, session: GameSession) -> None:
         """Draw the arena of `session` as the engine reports it now."""
@@ -86,7 +90,7 @@ class ArenaRenderer:
         if invulnerable == 0 or (invulnerable // _FLASH_PERIOD) % 2 == 0:
             px, py = float(st["player_pos"][0, 0]) * sx, float(st["player_pos"][0, 1]) * sy
             for x, y in self._copies(px, py, self.sprites.player_radius + 30, self.wrap):
-                self.sprites.draw_player(surface, (x, y), self.heading)
+                self.sprites.draw_player(surface, (x, y), self.heading, self.thrust)
         self.effects.draw(surface, sx, sy)
 
     @staticmethod

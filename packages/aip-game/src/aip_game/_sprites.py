@@ -41,7 +41,7 @@ HUD_ACCENT = (110, 220, 255)
 HUD_WARN = (255, 110, 130)
 
 
-def glow(radius: int, color: tuple[int, int, int], power: float = 2.0) -> pygame.Surface:
+def glow(radius: int, color: tuple[int, ...], power: float = 2.0) -> pygame.Surface:
     """Return a radial glow (to blit with ``BLEND_ADD``): `color` at the centre fading to black."""
     size = radius * 2
     surf = pygame.Surface((size, size))
@@ -123,14 +123,30 @@ class Sprites:
         """The enemy's sprite for a frame number (it spins slowly)."""
         return self.enemy_frames[(frame // 2) % self.ENEMY_FRAMES]
 
-    def draw_player(self, surface: pygame.Surface, pos: tuple[int, int], heading: tuple[float, float]) -> None:
-        """Draw the player's ship centred at `pos`, its nose along `heading` (a unit vector)."""
+    def draw_player(
+        self, surface: pygame.Surface, pos: tuple[int, int], heading: tuple[float, float], thrust: float = 0.0
+    ) -> None:
+        """Draw the player's ship centred at `pos`, its nose along `heading` (a unit vector).
+
+        Args:
+            surface: Where to draw.
+            pos: The centre in screen pixels.
+            heading: Unit vector the nose points along.
+            thrust: Length of the engine flame (0: none; about 1 at full speed).
+        """
         x, y = pos
         g = self.player_glow
         surface.blit(g, (x - g.get_width() // 2, y - g.get_height() // 2), special_flags=pygame.BLEND_ADD)
         r = self.player_radius
         hx, hy = heading
         px, py = -hy, hx
+        if thrust > 0:
+            tail = (x - hx * r * (0.55 + 0.75 * thrust), y - hy * r * (0.55 + 0.75 * thrust))
+            base_l = (x - hx * r * 0.4 + px * r * 0.3, y - hy * r * 0.4 + py * r * 0.3)
+            base_r = (x - hx * r * 0.4 - px * r * 0.3, y - hy * r * 0.4 - py * r * 0.3)
+            pygame.draw.polygon(surface, (255, 150, 50), (base_l, tail, base_r))
+            inner = (x - hx * r * (0.5 + 0.4 * thrust), y - hy * r * (0.5 + 0.4 * thrust))
+            pygame.draw.polygon(surface, (255, 230, 150), (base_l, inner, base_r))
         nose = (x + hx * r, y + hy * r)
         left = (x - hx * r * 0.7 + px * r * 0.75, y - hy * r * 0.7 + py * r * 0.75)
         right = (x - hx * r * 0.7 - px * r * 0.75, y - hy * r * 0.7 - py * r * 0.75)

@@ -39,7 +39,6 @@ for sub in ("packages/aip-engine/src", "packages/aip-ml/src"):
         sys.path.append(str(ROOT / sub))
 
 import aip_engine  # noqa: E402
-
 import aip_ml  # noqa: E402
 from aip_ml._ppo import PPO  # noqa: E402
 from aip_ml._train import make_worlds, set_threads  # noqa: E402
@@ -75,7 +74,7 @@ def _sb3_vec_adapter() -> type:
 
     from aip_engine.gym import AipEnv
 
-    class EngineVecEnv(VecEnv):  # type: ignore[misc]
+    class EngineVecEnv(VecEnv):
         """An SB3 VecEnv over one engine batch (same-step auto-reset, final observations in infos)."""
 
         def __init__(self, task: str, num_worlds: int, seed: int, threads: int) -> None:
@@ -85,7 +84,8 @@ def _sb3_vec_adapter() -> type:
             self.worlds = aip_engine.Worlds(task, num_worlds, seed=seed, threads=threads)
             self.role = aip_engine.task_spec(task).agents[0]
             self._seed = seed
-            self._actions: np.ndarray = np.zeros((num_worlds, self.action_space.shape[0]), np.float32)
+            act_size = aip_engine.role_layout(self.role).act_size
+            self._actions: np.ndarray = np.zeros((num_worlds, act_size), np.float32)
 
         def reset(self) -> np.ndarray:
             return np.array(self.worlds.reset(seed=self._seed))
@@ -207,8 +207,11 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(out, indent=2, default=list))
     else:
         s = out["settings"]
-        print(f"PPO on {TASK}: N={s['num_worlds']} T={s['rollout_steps']} minibatch={s['minibatch_size']} "
-              f"epochs={s['epochs']} net={list(s['hidden_sizes'])} {s['activation']}, torch threads {out['torch_threads']}")
+        print(
+            f"PPO on {TASK}: N={s['num_worlds']} T={s['rollout_steps']} minibatch={s['minibatch_size']} "
+            f"epochs={s['epochs']} net={list(s['hidden_sizes'])} {s['activation']}, "
+            f"torch threads {out['torch_threads']}"
+        )
         for name, r in results.items():
             print(f"  {name:12s} {r['steps_per_second']:>12,.0f} steps/s  ({r['steps']} steps in {r['seconds']:.2f} s)")
         for name, v in ratios.items():

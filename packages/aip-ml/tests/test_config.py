@@ -21,8 +21,16 @@ def test_every_benchmark_single_agent_task_has_a_valid_shipped_config() -> None:
 def test_overrides_are_parsed_and_typed() -> None:
     config = load_config(
         "chase-v1",
-        overrides=["learning_rate=1e-3", "num_worlds=32", "rollout_steps=16", "minibatch_size=128",
-                   "hidden_sizes=[32, 16]", "obs_norm=false", "activation=relu", "gamma=1"],
+        overrides=[
+            "learning_rate=1e-3",
+            "num_worlds=32",
+            "rollout_steps=16",
+            "minibatch_size=128",
+            "hidden_sizes=[32, 16]",
+            "obs_norm=false",
+            "activation=relu",
+            "gamma=1",
+        ],
     )
     assert config.learning_rate == 1e-3
     assert config.num_worlds == 32

@@ -50,7 +50,10 @@ def test_best_is_highest_success_then_fewest_frames() -> None:
     nan = math.nan
     r = aip_ml.EvalResult
     report = aip_ml.EvalReport(
-        task="chase-v1", role="enemy", episodes=10, seed=0,
+        task="chase-v1",
+        role="enemy",
+        episodes=10,
+        seed=0,
         agent=r("agent", 10, 0.9, 100.0, 5.0, 120.0),
         bots={"chase": r("chase", 10, 0.9, 90.0, 5.0, 100.0), "idle": r("idle", 10, 0.0, nan, 0.0, 600.0)},
     )
@@ -63,9 +66,13 @@ def test_evaluate_reads_policy_files_and_rejects_the_wrong_role(tmp_path: Path) 
 
     lay = aip_engine.role_layout("missile")
     path = save_policy(
-        tmp_path / "m.aipp", layout_name=lay.name,
-        weights=[np.zeros((lay.act_size, lay.obs_size), np.float32)], biases=[np.zeros(lay.act_size, np.float32)],
-        activation="tanh", obs_mean=np.zeros(lay.obs_size), obs_var=np.ones(lay.obs_size),
+        tmp_path / "m.aipp",
+        layout_name=lay.name,
+        weights=[np.zeros((lay.act_size, lay.obs_size), np.float32)],
+        biases=[np.zeros(lay.act_size, np.float32)],
+        activation="tanh",
+        obs_mean=np.zeros(lay.obs_size),
+        obs_var=np.ones(lay.obs_size),
     )
     # A zero-turn missile flies straight: the same as the `straight` guidance bot on the same seeds.
     report = aip_ml.evaluate(path, "intercept-v1", episodes=32, seed=3)

@@ -25,7 +25,11 @@ def _policy(role: str, activation: str, seed: int) -> TorchPolicy:
             layer.bias.normal_(0, 0.3)
     rms = RunningMeanStd((layout.obs_size,))
     rng = np.random.default_rng(seed)
-    rms.update(rng.normal(rng.normal(0, 0.3, layout.obs_size), rng.uniform(0.05, 1.5, layout.obs_size), (1000, layout.obs_size)))
+    rms.update(
+        rng.normal(
+            rng.normal(0, 0.3, layout.obs_size), rng.uniform(0.05, 1.5, layout.obs_size), (1000, layout.obs_size)
+        )
+    )
     return TorchPolicy(model, ObsNormalizer(rms, layout.obs_size, 5.0), layout, "chase-v1", {"seed": seed})
 
 

@@ -118,11 +118,11 @@ def test_truncated_episodes_are_bootstrapped_from_final_observations() -> None:
     with torch.no_grad():
         final_values = ppo.model.value(torch.from_numpy(ppo.worlds.final.copy()))
     np.testing.assert_allclose(ppo.buf.boot_values[-1].numpy(), final_values.numpy(), rtol=1e-5, atol=1e-6)
-    advantages, returns = ppo._advantages()
+    _, returns = ppo._advantages()
     expected = torch.from_numpy(ppo.buf.rewards) + ppo.buf.boot_values
     torch.testing.assert_close(returns, expected)
 
 
 def test_multi_agent_tasks_are_refused_clearly() -> None:
-    with pytest.raises(NotImplementedError, match="duel-v1.*single-agent"):
+    with pytest.raises(NotImplementedError, match=r"duel-v1.*single-agent"):
         PPO(_config(task="duel-v1"), AimWorlds(64))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -52,7 +54,7 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def _train(run_dir: Path, *overrides: str, tracking_uri: str | None = None) -> tuple[object, MlflowCallback]:
+def _train(run_dir: Path, *overrides: str, tracking_uri: str | None = None) -> tuple[Any, MlflowCallback]:
     config = aip_ml.load_config("chase-v1", overrides=[*TINY, *overrides])
     with MlflowCallback(tracking_uri) as callback:
         result = aip_ml.train(config, run_dir=run_dir, callbacks=[callback])
@@ -124,8 +126,20 @@ def test_an_unreachable_server_gives_no_policy_sources(workdir: Path, monkeypatc
 # --- a real training run in the default store -------------------------------------------------
 
 
+def _run_id(callback: MlflowCallback) -> str:
+    assert callback.run_id is not None
+    return callback.run_id
+
+
+@dataclass(frozen=True)
+class Trained:
+    root: Path
+    results: tuple[Any, Any]
+    callbacks: tuple[MlflowCallback, MlflowCallback]
+
+
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Trained]:
     """Two tiny trainings recorded in the default store of one working directory."""
     root = tmp_path_factory.mktemp("store")
     with pytest.MonkeyPatch.context() as mp:
@@ -134,13 +148,12 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, obje
         mp.setenv("AIP_CACHE_DIR", str(root / "cache"))
         first, cb1 = _train(root / "runs" / "a")
         second, cb2 = _train(root / "runs" / "b", "seed=1")
-        yield {"root": root, "results": (first, second), "callbacks": (cb1, cb2)}
+        yield Trained(root, (first, second), (cb1, cb2))
 
 
 @pytest.fixture
-def in_store(trained: dict[str, object], monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = trained["root"]
-    assert isinstance(root, Path)
+def in_store(trained: Trained, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = trained.root
     monkeypatch.chdir(root)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.setenv("AIP_CACHE_DIR", str(root / "cache"))
@@ -153,8 +166,8 @@ def test_the_default_store_is_created_in_the_working_directory(in_store: Path) -
     assert not (in_store / "mlruns").exists()
 
 
-def test_each_run_registers_a_new_version_with_scores(trained: dict[str, object], in_store: Path) -> None:
-    cb1, cb2 = trained["callbacks"]  # type: ignore[misc]
+def test_each_run_registers_a_new_version_with_scores(trained: Trained, in_store: Path) -> None:
+    cb1, cb2 = trained.callbacks
     assert [v.reference for v in cb1.registered] == ["chase-v1-enemy/1"]
     assert [v.reference for v in cb2.registered] == ["chase-v1-enemy/2"]
     versions = list_versions(make_client())
@@ -169,23 +182,21 @@ def test_each_run_registers_a_new_version_with_scores(trained: dict[str, object]
         assert version.source == f"runs:/{version.run_id}/policy/enemy"
 
 
-def test_run_has_params_batched_metrics_and_artifacts(trained: dict[str, object], in_store: Path) -> None:
-    result, _ = trained["results"]  # type: ignore[misc]
-    cb1, _ = trained["callbacks"]  # type: ignore[misc]
+def test_run_has_params_batched_metrics_and_artifacts(trained: Trained, in_store: Path) -> None:
+    result = trained.results[0]
+    run_id = _run_id(trained.callbacks[0])
     client = make_client()
-    run = client.get_run(cb1.run_id)
+    run = client.get_run(run_id)
     assert run.info.status == "FINISHED"
     assert run.data.params["task"] == "chase-v1"
     assert run.data.params["total_steps"] == "512"
-    history = client.get_metric_history(cb1.run_id, "loss/policy")
+    history = client.get_metric_history(run_id, "loss/policy")
     assert [m.step for m in history] == [256, 512]  # one point per update, at the global step
-    assert run.data.metrics["eval/enemy/agent.success_rate"] == pytest.approx(
-        result.evaluation.agent.success_rate  # type: ignore[attr-defined]
-    )
+    assert run.data.metrics["eval/enemy/agent.success_rate"] == pytest.approx(result.evaluation.agent.success_rate)
     paths = {
         a.path
         for top in ("config", "checkpoints", "policy/enemy", "evaluation")
-        for a in client.list_artifacts(cb1.run_id, top)
+        for a in client.list_artifacts(run_id, top)
     }
     assert {
         "config/config.json",
@@ -194,7 +205,7 @@ def test_run_has_params_batched_metrics_and_artifacts(trained: dict[str, object]
         "evaluation/enemy.json",
     } <= paths
     saved = json.loads((Path(result.run_dir) / "mlflow_run.json").read_text())
-    assert saved["run_id"] == cb1.run_id
+    assert saved["run_id"] == run_id
 
 
 def test_export_writes_the_policy_and_never_overwrites_silently(in_store: Path, tmp_path: Path) -> None:
@@ -276,5 +287,5 @@ def test_a_resumed_training_continues_the_same_mlflow_run(workdir: Path) -> None
     with MlflowCallback() as second:
         aip_ml.train(longer, run_dir=run_dir, callbacks=[second], resume=True)
     assert second.run_id == first.run_id
-    history = make_client().get_metric_history(first.run_id, "loss/policy")
+    history = make_client().get_metric_history(_run_id(first), "loss/policy")
     assert [m.step for m in history] == [256, 512, 768, 1024]

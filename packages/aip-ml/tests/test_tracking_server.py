@@ -135,6 +135,7 @@ def test_training_against_a_server_registers_a_version_with_served_artifacts(
     assert not (workdir / "mlartifacts").exists()
 
     client = make_client(server)
+    assert callback.run_id is not None
     run = client.get_run(callback.run_id)
     assert run.info.status == "FINISHED"
     assert run.info.artifact_uri.startswith("mlflow-artifacts:/")

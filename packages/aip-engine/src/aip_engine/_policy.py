@@ -63,7 +63,10 @@ def _activation(name: str, x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32
         return np.where(x > 0, x, np.expm1(np.minimum(x, np.float32(0.0)))).astype(np.float32)
     if name == "silu":
         # x * sigmoid(x), with sigmoid written through tanh so that no exp() can overflow.
-        return (x * np.float32(0.5) * (np.float32(1.0) + np.tanh(x * np.float32(0.5)))).astype(np.float32)
+        out: npt.NDArray[np.float32] = (x * np.float32(0.5) * (np.float32(1.0) + np.tanh(x * np.float32(0.5)))).astype(
+            np.float32
+        )
+        return out
     return x
 
 

@@ -60,7 +60,7 @@ class TrainConfig:
     checkpoint_every: int = _f("updates between checkpoints (the worlds are reseeded there); 0 = only at the end", 20)
     eval_episodes: int = _f("episodes of the final evaluation (0 = none)", 200)
     eval_seed: int = _f("seed of the final evaluation", 12345)
-    torch_threads: int = _f("torch threads; 0 = one per core, at most 2", 0)
+    torch_threads: int = _f("torch threads; 0 = 1 (small networks gain nothing from more)", 0)
     engine_threads: int = _f("engine threads; 0 = all cores", 0)
 
     def __post_init__(self) -> None:
@@ -166,7 +166,11 @@ def _coerce(key: str, value: Any) -> Any:
                 value = [int(v) for v in value.split(",") if v.strip()]
             except ValueError:
                 ok = False
-        ok = ok and isinstance(value, (list, tuple)) and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        ok = (
+            ok
+            and isinstance(value, (list, tuple))
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        )
         value = tuple(value) if ok else value
     if not ok:
         raise ConfigError(f"config key {key!r}: expected {_type_name(tp)}, got {value!r}")
@@ -203,7 +207,8 @@ def _validate(c: TrainConfig) -> None:
     if c.batch_size % c.minibatch_size:
         raise bad(
             "minibatch_size",
-            f"must divide num_worlds * rollout_steps = {c.batch_size} (e.g. {_divisor_near(c.batch_size, c.minibatch_size)})",
+            f"must divide num_worlds * rollout_steps = {c.batch_size} "
+            f"(e.g. {_divisor_near(c.batch_size, c.minibatch_size)})",
         )
     if c.lr_schedule not in _SCHEDULES:
         raise bad("lr_schedule", f"must be one of {', '.join(_SCHEDULES)}")

@@ -129,7 +129,7 @@ def _run(
     success = np.zeros(episodes, bool)
     for _ in range(time_limit + 1):
         if actor is not None:
-            result = worlds.step(actor.act(obs))
+            result = worlds.step(actor.act(np.asarray(obs)))
             obs = result.obs
         else:
             result = worlds.step(None)

@@ -14,9 +14,7 @@ from ._model import TorchPolicy
 __all__ = ["export_policy", "export_torch_policy"]
 
 
-def export_torch_policy(
-    policy: TorchPolicy, out_path: str | os.PathLike[str], *, overwrite: bool = False
-) -> Path:
+def export_torch_policy(policy: TorchPolicy, out_path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
     """Write a `TorchPolicy` as a portable ``.aipp`` file.
 
     Args:

@@ -135,8 +135,8 @@ class ObsNormalizer:
         if rms is None:
             self.mean = torch.zeros(obs_size)
             self.scale = torch.ones(obs_size)
-            self.np_mean = np.zeros(obs_size)
-            self.np_var = np.ones(obs_size) - self.epsilon
+            self.np_mean: npt.NDArray[np.float64] = np.zeros(obs_size)
+            self.np_var: npt.NDArray[np.float64] = np.ones(obs_size) - self.epsilon
         else:
             self.mean = torch.from_numpy(rms.mean.astype(np.float32))
             self.scale = torch.from_numpy((1.0 / np.sqrt(rms.var + self.epsilon)).astype(np.float32))

@@ -124,7 +124,9 @@ class PPO:
 
     def policy(self) -> TorchPolicy:
         """Return the current deterministic policy (sharing the network, with frozen statistics)."""
-        normalizer = ObsNormalizer(self.obs_rms if self.config.obs_norm else None, self.layout.obs_size, self.config.obs_clip)
+        normalizer = ObsNormalizer(
+            self.obs_rms if self.config.obs_norm else None, self.layout.obs_size, self.config.obs_clip
+        )
         return TorchPolicy(self.model, normalizer, self.layout, self.config.task)
 
     # --- one update ------------------------------------------------------------------------------

@@ -302,7 +302,8 @@ def _random_scenario(rng: np.random.Generator) -> dict[str, Any]:
             controllers[role] = str(rng.choice(choices))
     if spec.name == "intercept-v1" and rng.random() < 0.5:
         controllers["enemy"] = "random"
-    config = {
+    life_min = int(rng.integers(20, 200))
+    config: dict[str, Any] = {
         "boundary": str(rng.choice(["wrap", "clamp"])),
         "player_speed": float(rng.uniform(1, 9)),
         "enemy_speed": float(rng.uniform(1, 9)),
@@ -311,14 +312,14 @@ def _random_scenario(rng: np.random.Generator) -> dict[str, Any]:
         "fire_cooldown": int(rng.integers(0, 40)),
         "fire_probability": float(rng.uniform(0, 0.5)),
         "aim_error": float(rng.uniform(0, 0.5)),
-        "missile_life_min": int(rng.integers(20, 200)),
+        "missile_life_min": life_min,
+        "missile_life_max": life_min + int(rng.integers(0, 200)),
         "missile_max_turn_deg": float(rng.uniform(0, 30)),
         "respawn_delay": int(rng.integers(1, 90)),
         "respawn_tries": int(rng.integers(1, 20)),
         "catch_invulnerability": int(rng.integers(0, 150)),
         "time_limit": int(rng.integers(0, 700)),
     }
-    config["missile_life_max"] = config["missile_life_min"] + int(rng.integers(0, 200))
     return {"task": task, "controllers": controllers, "config": config}
 
 

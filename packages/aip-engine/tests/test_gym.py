@@ -84,7 +84,8 @@ def test_make_vec_gives_the_engine_batch_with_same_step_autoreset(env_id: str) -
     assert isinstance(venv.unwrapped, ag.AipVectorEnv)
     assert venv.metadata["autoreset_mode"] == AutoresetMode.SAME_STEP
     obs, _ = venv.reset(seed=5)
-    assert obs.shape == (16, *venv.single_observation_space.shape)
+    shape = venv.single_observation_space.shape
+    assert shape is not None and obs.shape == (16, *shape)
     assert obs.dtype == np.float32
     assert venv.observation_space.contains(obs)
     finished = 0

@@ -15,9 +15,7 @@ from aip_engine.reference._rng import mix64
 
 
 def _random_actions(w: Worlds, rng: np.random.Generator) -> object:
-    acts = {
-        r: rng.uniform(-1.2, 1.2, (w.num_worlds, ae.role_layout(r).act_size)).astype(np.float32) for r in w.agents
-    }
+    acts = {r: rng.uniform(-1.2, 1.2, (w.num_worlds, ae.role_layout(r).act_size)).astype(np.float32) for r in w.agents}
     if len(acts) == 1:
         return next(iter(acts.values()))
     return acts or None

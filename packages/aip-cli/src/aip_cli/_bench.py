@@ -20,6 +20,8 @@ from aip_cli._output import console, emit_json, error_console
 __all__ = ["BENCHMARKS", "find_checkout", "register"]
 
 BENCHMARKS = ("engine", "game", "train")
+EXTRA_BENCHMARKS = ("skill",)  # long (trains every task): run by name only, not by "all"
+_SOURCE = Path(__file__).resolve()
 
 
 def _is_checkout(path: Path) -> bool:
@@ -37,7 +39,7 @@ def find_checkout(start: Path | None = None) -> Path | None:
     Returns:
         The checkout's root, or ``None``.
     """
-    candidates = [(start or Path.cwd()).resolve(), Path(__file__).resolve()]
+    candidates = [(start or Path.cwd()).resolve(), _SOURCE]
     for origin in candidates:
         for path in (origin, *origin.parents):
             if _is_checkout(path):
@@ -55,8 +57,12 @@ def _run_one(root: Path, name: str, quick: bool, as_json: bool) -> dict[str, Any
             "detail": f"{script} does not exist in this checkout",
         }
     args = [sys.executable, str(script)]
+    note = None
     if quick:
-        args.append("--quick")
+        if '"--quick"' in script.read_text(encoding="utf-8", errors="replace"):
+            args.append("--quick")
+        else:
+            note = f"{script.name} has no --quick option; it runs with its defaults"
     if as_json:
         args.append("--json")
     env = dict(os.environ)
@@ -70,16 +76,20 @@ def _run_one(root: Path, name: str, quick: bool, as_json: bool) -> dict[str, Any
             output = json.loads(done.stdout)
         return {
             "benchmark": name,
+            "note": note,
             "status": "ok" if done.returncode == 0 else "failed",
             "returncode": done.returncode,
             "seconds": time.perf_counter() - started,
             "result": output,
             "stderr_tail": done.stderr[-2000:],
         }
+    if note:
+        error_console.print(f"aip: {note}", markup=False)
     console.rule(f"bench {name}{' (quick)' if quick else ''}: {' '.join(args[1:])}")
     returncode = subprocess.run(args, cwd=root, env=env, check=False).returncode
     return {
         "benchmark": name,
+        "note": note,
         "status": "ok" if returncode == 0 else "failed",
         "returncode": returncode,
         "seconds": time.perf_counter() - started,
@@ -88,7 +98,10 @@ def _run_one(root: Path, name: str, quick: bool, as_json: bool) -> dict[str, Any
 
 def bench_command(
     which: str = typer.Argument(
-        "all", metavar="[engine|game|train|all]", help="Which benchmark to run [default: all]."
+        "all",
+        metavar="[engine|game|train|all]",
+        help="Which benchmark to run [default: all = engine, game, train]; skill (trains every task, "
+        "minutes) runs only when named.",
     ),
     quick: bool = typer.Option(False, "--quick", help="A short run (seconds), for a smoke test."),
     as_json: bool = JSON_OPTION,
@@ -98,8 +111,8 @@ def bench_command(
     Needs a checkout of the AIP repository (the working directory or the installed sources). Each
     benchmark runs in its own process with the same Python; --quick and --json are passed on.
     """
-    if which not in (*BENCHMARKS, "all"):
-        raise CliError(f"unknown benchmark {which!r}; choose engine, game, train or all", ExitCode.USAGE)
+    if which not in (*BENCHMARKS, *EXTRA_BENCHMARKS, "all"):
+        raise CliError(f"unknown benchmark {which!r}; choose engine, game, train, skill or all", ExitCode.USAGE)
     root = find_checkout()
     if root is None:
         raise CliError(

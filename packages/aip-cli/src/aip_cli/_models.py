@@ -108,7 +108,7 @@ def show(
 def promote(
     reference: str = typer.Argument(..., metavar="MODEL", help="The candidate: NAME/VERSION or NAME@ALIAS."),
     force: bool = typer.Option(False, "--force", help="Promote without comparing with the champion."),
-    episodes: int = typer.Option(100, "--episodes", min=1, help="Episodes per side for the comparison."),
+    episodes: int = typer.Option(100, "--episodes", "-n", min=1, help="Episodes per side for the comparison."),
     seed: int = typer.Option(12345, "--seed", help="Seed of the comparison episodes (the same for both)."),
     tracking_uri: str | None = TRACKING_OPTION,
     as_json: bool = JSON_OPTION,

@@ -1,0 +1,143 @@
+"""The whole path through real parts: train → models list → promote → export → eval → play."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from aip_cli import ExitCode, app
+
+
+class Session:
+    """One working directory (its own SQLite store) shared by the steps of the workflow."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.runner = CliRunner()
+        self.first: dict[str, Any] = {}
+        self.second_output = ""
+
+    def __call__(self, *args: str) -> Result:
+        return self.runner.invoke(app, list(args))
+
+    def json(self, *args: str) -> Any:
+        result = self(*args, "--json")
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory: pytest.TempPathFactory, tiny: list[str]) -> Iterator[Session]:
+    root = tmp_path_factory.mktemp("workflow")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(root)
+        mp.delenv("MLFLOW_TRACKING_URI", raising=False)
+        mp.setenv("AIP_CACHE_DIR", str(root / "cache"))
+        mp.setenv("AIP_GAME_HOME", str(root / "game-data"))
+        mp.setenv("SDL_VIDEODRIVER", "dummy")
+        mp.setenv("SDL_AUDIODRIVER", "dummy")
+        run = Session(root)
+        # Two identical trainings (same seed): two versions with equal skill.
+        run.first = run.json("train", "chase-v1", *tiny)
+        second = run("train", "chase-v1", *tiny)
+        assert second.exit_code == 0, second.output
+        run.second_output = second.stdout
+        yield run
+
+
+def test_train_reports_json_registers_and_says_how_to_play(session: Session) -> None:
+    first = session.first
+    assert first["global_step"] == 512 and first["interrupted"] is False
+    assert [v["reference"] for v in first["registered"]] == ["chase-v1-enemy/1"]
+    assert first["play_command"] == "aip play --opponent chase-v1-enemy/1"
+    assert Path(first["policy"]).is_file()
+    assert 0.0 <= first["evaluation"]["agent"]["success_rate"] <= 1.0
+    assert (session.root / "mlflow.db").is_file() and (session.root / "mlartifacts").is_dir()
+
+
+def test_train_text_output_ends_with_the_play_command(session: Session) -> None:
+    out = session.second_output
+    assert "Registered chase-v1-enemy/2" in out
+    assert out.strip().splitlines()[-1] == "Play against it:  aip play --opponent chase-v1-enemy/2"
+
+
+def test_models_list(session: Session) -> None:
+    listing = session.json("models", "list")
+    assert [v["reference"] for v in listing["versions"]] == ["chase-v1-enemy/2", "chase-v1-enemy/1"]
+    assert all("success_rate" in v["scores"] for v in listing["versions"])
+    table = session("models", "list", "chase-v1")
+    assert table.exit_code == 0
+    assert "chase-v1-enemy/1" in table.stdout and "chase-v1-enemy/2" in table.stdout
+
+
+def test_promote_refuses_an_equal_candidate_unless_forced(session: Session) -> None:
+    first = session("models", "promote", "chase-v1-enemy/1")
+    assert first.exit_code == 0, first.output
+    assert "now @champion" in first.stdout
+    refused = session("models", "promote", "chase-v1-enemy/2", "--episodes", "8")
+    assert refused.exit_code == ExitCode.REFUSED
+    assert "does not beat @champion chase-v1-enemy/1" in " ".join(refused.stdout.split())
+    assert "--force" in refused.stdout
+    assert session.json("models", "show", "chase-v1-enemy@champion")["version"] == 1
+    bare = session("models", "promote", "chase-v1-enemy")
+    assert bare.exit_code == ExitCode.USAGE  # a bare name is ambiguous for promotion
+    forced = session.json("models", "promote", "chase-v1-enemy/2", "--force")
+    assert forced["promoted"] is True
+    shown = session.json("models", "show", "chase-v1-enemy")
+    assert shown["version"] == 2 and shown["aliases"] == ["champion"]
+
+
+def test_export_never_overwrites_silently(session: Session) -> None:
+    target = session.root / "exported" / "enemy.aipp"
+    first = session("models", "export", "chase-v1-enemy/1", str(target))
+    assert first.exit_code == 0, first.output
+    data = target.read_bytes()
+    again = session("models", "export", "chase-v1-enemy/2", str(target))
+    assert again.exit_code == ExitCode.REFUSED
+    assert "--force" in again.stderr
+    assert target.read_bytes() == data
+    forced = session("models", "export", "chase-v1-enemy/2", str(target), "--force")
+    assert forced.exit_code == 0
+    into = session.json("models", "export", "chase-v1-enemy/1", f"{session.root / 'dir'}/")
+    assert Path(into["path"]).name == "chase-v1-enemy-v1.aipp"
+
+
+def test_eval_of_a_file_a_model_and_a_bot(session: Session) -> None:
+    target = session.root / "exported" / "for-eval.aipp"
+    assert session("models", "export", "chase-v1-enemy/1", str(target)).exit_code == 0
+    from_file = session.json("eval", str(target), "--episodes", "8")
+    assert from_file["task"] == "chase-v1"  # read from the policy file's header
+    assert set(from_file["bots"]) == {"chase", "intercept"}
+    from_model = session.json("eval", "chase-v1-enemy/1", "-n", "8", "--no-bots")
+    assert from_model["agent"] == from_file["agent"]  # the same policy on the same seeds
+    assert from_model["bots"] == {}
+    bot = session.json("eval", "bot:chase", "--task", "chase-v1", "-n", "8")
+    for key in ("success_rate", "mean_return", "mean_frames"):
+        assert bot["agent"][key] == pytest.approx(from_file["bots"]["chase"][key])
+    table = session("eval", "bot:intercept", "--task", "chase-v1", "-n", "8")
+    assert table.exit_code == 0 and "bot:intercept" in table.stdout
+
+
+def test_play_against_the_champion_headless(session: Session) -> None:
+    result = session("play", "--opponent", "chase-v1-enemy@champion", "--headless", "--frames", "30")
+    assert result.exit_code == 0, result.output
+    assert "chase-v1-enemy/2" in result.stdout
+    wrong_side = session("play", "--opponent", "chase-v1-enemy", "--side", "enemy", "--headless")
+    assert wrong_side.exit_code == ExitCode.USAGE
+    assert "--side player" in wrong_side.stderr
+
+
+@pytest.mark.slow
+def test_resume_continues_the_latest_run(session: Session, tiny: list[str]) -> None:
+    more = [o for o in tiny if not o.startswith("total_steps=")] + ["total_steps=1024"]
+    resumed = session.json("train", "chase-v1", *more, "--resume")
+    assert resumed["global_step"] == 1024
+    second_run = session.json("models", "show", "chase-v1-enemy/2")["run_id"]
+    assert [v["reference"] for v in resumed["registered"]] == ["chase-v1-enemy/3"]
+    assert resumed["registered"][0]["run_id"] == second_run  # the same MLflow run, continued
+    assert resumed["mlflow_run_id"] == second_run

@@ -120,7 +120,9 @@ def run(cmd: Sequence[str | Path], *, check: bool = True, cwd: Path = ROOT) -> i
 def pip_install(*args: str, what: str) -> None:
     start = time.monotonic()
     say(f"Installing {what}")
-    run([venv_python(), "-m", "pip", "install", "--quiet", "-c", str(CONSTRAINTS), *args])
+    # -qq: errors only; this machine's pip configuration may name package folders that do not exist,
+    # and pip would warn about each of them for every package.
+    run([venv_python(), "-m", "pip", "install", "-qq", "-c", str(CONSTRAINTS), *args])
     say(f"Installed {what} ({seconds(start)})")
 
 

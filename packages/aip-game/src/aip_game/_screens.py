@@ -185,8 +185,9 @@ def resolve_opponent(app: App, role: str, name: str) -> Opponent:
         path = Path(name)
         return PolicyOpponent(f"policy: {path.stem}", role, lambda: path)
     choices = find_choices(role, app.host, _paths.policy_dirs())
+    wanted = name.replace(": ", ":").strip()
     for c in choices:
-        if name in (c.label, c.label.split(": ", 1)[-1]) and c.problem is None:
+        if wanted in (c.label.replace(": ", ":"), c.label.split(": ", 1)[-1]) and c.problem is None:
             return c.make()
     raise ValueError(f"no {role} opponent named {name!r}; choose one of: {', '.join(c.label for c in choices)}")
 

@@ -148,11 +148,6 @@ void Engine::reset(bool reseed, uint64_t seed, const uint8_t* mask) {
       if (reseed) b.s.rng[i] = seed_state(seed, static_cast<uint64_t>(i));
       reset_world(b, i);
       observe_agents(b, i);
-      for (int32_t role = 0; role < 3; ++role) {
-        if (b.r.agent[role]) {
-          std::memcpy(final_obs_row(b, role, i), obs_row(b, role, i), sizeof(float) * obs_size(role));
-        }
-      }
       b.o.reward_player[i] = b.o.reward_enemy[i] = b.o.reward_missile[i] = 0;
       b.o.return_player[i] = b.o.return_enemy[i] = b.o.return_missile[i] = 0;
       b.o.success_player[i] = b.o.success_enemy[i] = b.o.success_missile[i] = b.o.success[i] = 0;
@@ -178,7 +173,10 @@ void Engine::observe(int32_t role) {
   if (role < 0 || role > 2) throw ConfigError("role code must be 0, 1 or 2");
   const Batch& b = batch_;
   pool_.run(b.num_worlds, [&b, role](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) observe_role(b, i, arena_of(b, i), role, obs_row(b, role, i));
+    for (int64_t i = begin; i < end; ++i) {
+      float* row = obs_row(b, role, i);
+      observe_role(b, i, arena_of(b, i), role, ObsOut{row, row});
+    }
   });
 }
 

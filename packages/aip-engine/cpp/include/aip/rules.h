@@ -107,11 +107,11 @@ AIP_HD AIP_INLINE int obs_size(int32_t role) {
   return role == kPlayer ? kObsPlayer : (role == kEnemy ? kObsEnemy : kObsMissile);
 }
 
-// Observations of every agent role for world i (current state).
+// Observations of every agent role for world i (current state), into the current and final rows.
 AIP_HD AIP_INLINE void observe_agents(const Batch& b, int64_t i) {
   const Arena ar = arena_of(b, i);
   for (int32_t role = 0; role < 3; ++role) {
-    if (b.r.agent[role]) observe_role(b, i, ar, role, obs_row(b, role, i));
+    if (b.r.agent[role]) observe_role(b, i, ar, role, ObsOut{obs_row(b, role, i), final_obs_row(b, role, i)});
   }
 }
 
@@ -320,20 +320,22 @@ AIP_HD inline void step_world(const Batch& b, int64_t i) {
   for (int e = 0; e < kNumEvents; ++e) o.events[kNumEvents * i + e] = ev.counts[e];
   o.episode_frames[i] = s.frame[i];
 
-  // Observations: final_observations hold the end-of-frame observation before any automatic reset.
-  for (int32_t role = 0; role < 3; ++role) {
-    if (b.r.agent[role]) observe_role(b, i, ar, role, final_obs_row(b, role, i));
-  }
-  if (done && b.r.auto_reset) reset_world(b, i);
-  if (done && b.r.auto_reset) ar = arena_of(b, i);
+  // Observations: final_observations hold the end-of-frame observation before any automatic reset;
+  // for a world that goes on, the current observation is the same.
+  const bool reset = done && b.r.auto_reset;
   for (int32_t role = 0; role < 3; ++role) {
     if (!b.r.agent[role]) continue;
-    float* dst = obs_row(b, role, i);
-    if (done && b.r.auto_reset) {
-      observe_role(b, i, ar, role, dst);
-    } else {
-      const float* src = final_obs_row(b, role, i);
-      for (int j = 0, n = obs_size(role); j < n; ++j) dst[j] = src[j];
+    float* fin = final_obs_row(b, role, i);
+    observe_role(b, i, ar, role, ObsOut{fin, reset ? fin : obs_row(b, role, i)});
+  }
+  if (reset) {
+    reset_world(b, i);
+    ar = arena_of(b, i);
+    for (int32_t role = 0; role < 3; ++role) {
+      if (b.r.agent[role]) {
+        float* cur = obs_row(b, role, i);
+        observe_role(b, i, ar, role, ObsOut{cur, cur});
+      }
     }
   }
 }

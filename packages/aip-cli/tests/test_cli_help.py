@@ -30,7 +30,7 @@ def test_root_help_lists_commands_a_session_and_exit_codes(aip: Runner) -> None:
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["train", "--help"], ["KEY=VALUE", "--resume", "--config", "--tracking-uri", "--json", "total_steps="]),
+        (["train", "--help"], ["KEY=VALUE", "--resume", "--config", "--show-config", "--json", "total_steps="]),
         (["eval", "--help"], ["bot:NAME", "--task", "--episodes", "--json"]),
         (["play", "--help"], ["--opponent", "--side", "bot:intercept"]),
         (["models", "--help"], ["list", "show", "promote", "export", "NAME@ALIAS"]),
@@ -65,3 +65,14 @@ def test_console_script_and_module_entry(workdir: Path) -> None:
     )
     assert done.returncode == 0
     assert "Exit codes:" in done.stdout
+
+
+def test_show_config_prints_an_explained_toml_that_loads_back(aip: Runner, workdir: Path) -> None:
+    import aip_ml
+
+    result = aip("train", "chase-v1", "total_steps=777", "--show-config")
+    assert result.exit_code == 0, result.output
+    assert "# environment steps to train for" in result.stdout
+    (workdir / "shown.toml").write_text(result.stdout)
+    assert aip_ml.load_config(path=workdir / "shown.toml").total_steps == 777
+    assert not (workdir / "mlflow.db").exists() and not (workdir / "aip-runs").exists()

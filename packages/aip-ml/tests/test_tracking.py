@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -121,6 +122,16 @@ def test_no_store_means_no_policy_sources_and_nothing_created(workdir: Path) -> 
 def test_an_unreachable_server_gives_no_policy_sources(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")
     assert policy_sources() == []
+
+
+def test_the_game_finds_the_registry_through_its_entry_point() -> None:
+    found = [
+        ep
+        for ep in importlib.metadata.entry_points(group="aip_game.policy_sources")
+        if ep.value == "aip_ml.tracking:policy_sources"
+    ]
+    assert len(found) == 1, "reinstall aip-ml (pip install -e packages/aip-ml) to register its entry points"
+    assert found[0].load() is policy_sources
 
 
 # --- a real training run in the default store -------------------------------------------------

@@ -77,6 +77,27 @@ def _progress() -> Progress:
     )
 
 
+def _explained_toml(text: str, helps: dict[str, str]) -> str:
+    """The config's TOML with each key's description as a comment above it."""
+    out: list[str] = []
+    for line in text.splitlines():
+        key = line.split("=", 1)[0].strip() if "=" in line and not line.startswith("#") else ""
+        if key in helps:
+            out.append(f"# {helps[key]}")
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def _trainable_tasks() -> list[str]:
+    """The tasks with a shipped config, read from aip_ml's files without importing it (and torch)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("aip_ml")
+    folders = list(spec.submodule_search_locations or []) if spec is not None else []
+    names = {p.stem for folder in folders for p in (Path(folder) / "configs").glob("*.toml")}
+    return sorted(names) or ["chase-v1"]
+
+
 def _latest_run(task: str) -> Path:
     folder = RUNS_DIR / task
     runs = sorted(p.parent.parent for p in folder.glob("*/checkpoints/latest.ckpt")) if folder.is_dir() else []
@@ -128,13 +149,16 @@ _RUN_DIR = typer.Option(None, "--run-dir", metavar="DIR", help=f"The run folder 
 
 
 def train_command(
-    task: str = typer.Argument(..., metavar="TASK", help="The task: chase-v1, chase-flee-v1, dodge-v1, intercept-v1."),
+    task: str = typer.Argument(..., metavar="TASK", help=f"The task: {', '.join(_trainable_tasks())}."),
     overrides: list[str] | None = _OVERRIDES,
     config: Path | None = _CONFIG,
     resume: bool = typer.Option(
         False, "--resume", help="Continue the latest run of TASK (or --run-dir) from its checkpoint."
     ),
     run_dir: Path | None = _RUN_DIR,
+    show_config: bool = typer.Option(
+        False, "--show-config", help="Print the config that would be used (TOML, every key explained) and exit."
+    ),
     track: bool = typer.Option(True, "--track/--no-track", help="Record the run in MLflow and register the policy."),
     tracking_uri: str | None = TRACKING_OPTION,
     as_json: bool = JSON_OPTION,
@@ -143,7 +167,7 @@ def train_command(
 
     The run folder keeps config.toml, checkpoints/ and policy.aipp. Ctrl-C stops after the current
     update with a checkpoint; --resume continues it. At the end the policy is evaluated and the
-    command tells how to play against it.
+    command tells how to play against it. See every config key, explained: aip train TASK --show-config
     """
     import aip_ml
 
@@ -153,6 +177,9 @@ def train_command(
     if config is not None and not config.is_file():
         raise CliError(f"config file not found: {config}", ExitCode.NOT_FOUND)
     cfg = aip_ml.load_config(task, config, list(overrides or []))
+    if show_config:
+        typer.echo(_explained_toml(cfg.to_toml(), aip_ml.TrainConfig.field_help()), nl=False)
+        return
     if resume:
         folder = run_dir or _latest_run(cfg.task)
     else:

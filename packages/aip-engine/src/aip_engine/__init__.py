@@ -20,6 +20,7 @@ from ._layouts import Field, RoleLayout, layout, role_layout, roles
 from ._tasks import EVENTS, TaskSpec, bots, task_spec, tasks
 
 if TYPE_CHECKING:
+    from ._backends import BackendInfo, backends
     from ._policy import Policy, load_policy
     from ._worlds import StepResult, Worlds
 
@@ -28,6 +29,7 @@ __all__ = [
     "EVENTS",
     "ActionError",
     "BackendError",
+    "BackendInfo",
     "Config",
     "ConfigError",
     "EngineError",
@@ -40,6 +42,7 @@ __all__ = [
     "UnknownNameError",
     "Worlds",
     "__version__",
+    "backends",
     "bots",
     "layout",
     "load_policy",
@@ -55,6 +58,8 @@ API_VERSION = 1
 __version__ = "0.1.0"
 
 _LAZY = {
+    "BackendInfo": "._backends",
+    "backends": "._backends",
     "Worlds": "._worlds",
     "StepResult": "._worlds",
     "Policy": "._policy",

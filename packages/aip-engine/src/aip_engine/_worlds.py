@@ -10,6 +10,7 @@ from typing import Any, NamedTuple, TypeAlias
 import numpy as np
 from numpy.typing import NDArray
 
+from ._backends import cuda_device, require_cuda
 from ._config import BOUNDARIES, Config
 from ._errors import BackendError, ConfigError, ShapeError, unknown_name_error
 from ._layouts import role_layout, roles
@@ -69,6 +70,8 @@ def _load_core() -> Any:
 
 
 def _readonly(array: NDArray[Any]) -> NDArray[Any]:
+    if not isinstance(array, np.ndarray):  # a CUDA DeviceArray: exported through DLPack as it is
+        return array
     view = array.view()
     view.flags.writeable = False
     return view
@@ -115,7 +118,8 @@ class Worlds:
         controllers: Overrides of who drives each role: ``"agent"`` or a bot name (see `bots`).
         threads: CPU threads; 0 = every core this process may use.
         auto_reset: Reset finished worlds inside `step` (Gymnasium's same-step mode).
-        backend: ``"cpu"``; ``"cuda"`` where the CUDA backend is built.
+        backend: ``"cpu"``; ``"cuda"`` (or ``"cuda:N"``) where the CUDA backend is built and a
+            GPU is visible: arrays then live on the GPU and export through DLPack (docs/gpu.md).
 
     Raises:
         UnknownNameError: Unknown task, role, bot or config key.
@@ -140,13 +144,8 @@ class Worlds:
             raise ConfigError(f"num_worlds must be an integer >= 1, got {num_worlds!r}")
         if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
             raise ConfigError(f"threads must be an integer >= 0 (0 = all cores), got {threads!r}")
-        if backend != "cpu":
-            if backend == "cuda":
-                raise BackendError(
-                    "backend 'cuda' is not built into this installation; rebuild aip-engine with "
-                    "AIP_ENGINE_CUDA=ON on a machine with the CUDA toolkit, or use backend='cpu'"
-                )
-            raise unknown_name_error("backend", backend, ("cpu", "cuda"))
+        # backend="cuda" or "cuda:N": the batch lives on that GPU (aip_engine._core_cuda, docs/gpu.md).
+        device = -1 if backend == "cpu" else cuda_device(backend)
         self.task: str = task
         self.num_worlds: int = num_worlds
         self.backend: str = backend
@@ -208,8 +207,11 @@ class Worlds:
             "enemy_bot": code("enemy"),
             "guidance": code("missile"),
         }
-        core = _load_core()
-        self._engine = core.Engine(num_worlds, rules, params, threads or _default_threads())
+        if device >= 0:
+            self._engine = require_cuda(device).Engine(num_worlds, rules, params, device)
+        else:
+            core = _load_core()
+            self._engine = core.Engine(num_worlds, rules, params, threads or _default_threads())
         self.threads: int = int(self._engine.threads)
         self._state: dict[str, NDArray[Any]] = self._engine.arrays("state")
         self._params: dict[str, NDArray[Any]] = self._engine.arrays("params")
@@ -394,6 +396,11 @@ class Worlds:
         if name not in self._state:
             raise unknown_name_error("state array", name, tuple(self._state))
         target = self._state[name]
+        if not isinstance(target, np.ndarray):  # CUDA: broadcast and cast on the host, then one copy
+            target.copy_from(values)
+            for role in self.agents:
+                self._engine.observe(_ROLES.index(role))
+            return
         try:
             np.copyto(target, np.asarray(values), casting="unsafe")
         except ValueError as exc:

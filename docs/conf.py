@@ -63,3 +63,24 @@ html_theme = "furo"
 html_title = "AIP: AI Platform Trainer"
 html_static_path = ["_static"]
 html_theme_options = {"navigation_with_keys": True}
+
+
+# --- the changelogs page --------------------------------------------------------------------------
+CHANGELOG_MARKER = "<!-- the changelogs are inserted here by conf.py -->"
+
+
+def _insert_changelogs(app: object, docname: str, source: list[str]) -> None:
+    """Fill changelog.md with each package's CHANGELOG.md (a package without one says so)."""
+    if docname != "changelog":
+        return
+    parts = []
+    for package in ("aip-engine", "aip-game", "aip-ml", "aip-cli"):
+        if (ROOT / "packages" / package / "CHANGELOG.md").is_file():
+            parts.append(f"```{{include}} ../packages/{package}/CHANGELOG.md\n:heading-offset: 1\n```\n")
+        else:
+            parts.append(f"## {package}\n\nNo changelog yet.\n")
+    source[0] = source[0].replace(CHANGELOG_MARKER, "\n".join(parts))
+
+
+def setup(app: object) -> None:
+    app.connect("source-read", _insert_changelogs)  # type: ignore[attr-defined]

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 project = "AIP"
 author = "the AIP developers"
-copyright = "2026, the AIP developers"  # noqa: A001 - Sphinx's name
+copyright = "2026, the AIP developers"
 
 extensions = [
     "myst_parser",

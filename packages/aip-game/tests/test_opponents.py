@@ -112,3 +112,11 @@ def test_policy_sources_from_entry_points(
     assert isinstance(app.screen, GameScreen)
     ui.run(app, 5)
     assert app.screen.session.frame == 5
+    # the menu shows local opponents at once and adds the sources' offers when they arrive
+    menu = OpponentMenu(app, "enemy")
+    app.switch(menu)
+    menu.scan.wait(30)
+    ui.run(app, 1)
+    labels = [item.label for item in menu.menu.items]
+    assert labels[: len(ae.bots("enemy"))] == [f"bot: {b}" for b in ae.bots("enemy")]
+    assert "registry: chaser@champion" in labels and "looking for installed models ..." not in labels

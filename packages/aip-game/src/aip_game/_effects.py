@@ -18,6 +18,7 @@ __all__ = ["Effects"]
 
 _TRAIL_LENGTH = 28
 _FLASH_FRAMES = 10
+_FLASH_IMAGES: list[pygame.Surface] = []
 _EXPLOSION_COLORS = ((255, 245, 200), (255, 210, 90), (255, 140, 50), (230, 60, 60), (120, 30, 40))
 
 
@@ -49,7 +50,6 @@ class Effects:
         self.shake = 0
         # x, y, age: a bright additive flash where the enemy was hit
         self.flashes: list[list[float]] = []
-        self._flash_frames: list[pygame.Surface] = []
 
     def track_missiles(self, positions: list[tuple[float, float] | None]) -> None:
         """Extend each missile slot's trail with its position (None: the slot is empty)."""
@@ -134,13 +134,15 @@ class Effects:
                 a, b = points[i - 1], points[i]
                 pygame.draw.line(surface, color, (a[0] * sx, a[1] * sy), (b[0] * sx, b[1] * sy), 1 + int(3 * k))
 
-    def _flash(self, age: int) -> pygame.Surface:
-        if not self._flash_frames:
-            self._flash_frames = [
+    @staticmethod
+    def _flash(age: int) -> pygame.Surface:
+        # drawn once per process: a glow that grows and dims over the flash's frames
+        if not _FLASH_IMAGES:
+            _FLASH_IMAGES.extend(
                 glow(int(40 + 50 * k / _FLASH_FRAMES), tuple(int(c * (1 - k / _FLASH_FRAMES)) for c in (255, 190, 90)))
                 for k in range(_FLASH_FRAMES)
-            ]
-        return self._flash_frames[age]
+            )
+        return _FLASH_IMAGES[age]
 
     def draw(self, surface: pygame.Surface, sx: float, sy: float) -> None:
         """Draw flashes, particles and rings."""

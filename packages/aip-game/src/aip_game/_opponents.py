@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import logging
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,9 @@ __all__ = [
     "Opponent",
     "OpponentChoice",
     "PolicyOpponent",
+    "SourceScan",
     "find_choices",
+    "local_choices",
 ]
 
 log = logging.getLogger("aip_game")
@@ -252,11 +255,44 @@ def _mod_maker(
     return lambda: ControllerOpponent(label, role, factory, host, record)
 
 
+def local_choices(role: str, host: ModHost | None, policy_folders: Iterable[Path]) -> list[OpponentChoice]:
+    """Return the opponents found without asking installed policy sources: bots, policy files, mods."""
+    return bot_choices(role) + policy_file_choices(role, policy_folders) + mod_choices(role, host)
+
+
 def find_choices(role: str, host: ModHost | None, policy_folders: Iterable[Path]) -> list[OpponentChoice]:
-    """Return every opponent for `role`: bots, policy files, policy sources, then mods."""
-    return (
-        bot_choices(role)
-        + policy_file_choices(role, policy_folders)
-        + entry_point_choices(role)
-        + mod_choices(role, host)
-    )
+    """Return every opponent for `role`: bots, policy files, mods, then the policy sources' offers."""
+    return local_choices(role, host, policy_folders) + entry_point_choices(role)
+
+
+class SourceScan:
+    """Asks the installed policy sources for their offers in a background thread.
+
+    A source may be slow (it may import a large library or query a server); the menu shows the
+    local opponents at once and adds these when they arrive.
+
+    Args:
+        role: The role wanted.
+    """
+
+    def __init__(self, role: str) -> None:
+        self.role = role
+        self.result: list[OpponentChoice] | None = None
+        self._thread = threading.Thread(target=self._run, name="aip-game policy sources", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.result = entry_point_choices(self.role)
+        except Exception as exc:
+            self.result = [OpponentChoice("policy sources", self.role, "policy", _broken(Path("?")), str(exc))]
+
+    @property
+    def done(self) -> bool:
+        """Whether the offers have arrived."""
+        return self.result is not None
+
+    def wait(self, timeout: float | None = None) -> list[OpponentChoice]:
+        """Wait for the offers (the tests use it) and return them."""
+        self._thread.join(timeout)
+        return self.result or []

@@ -11,7 +11,7 @@ import pygame
 
 from . import _paths
 from ._menu import Menu, MenuItem
-from ._opponents import Opponent, OpponentChoice, PolicyOpponent, find_choices
+from ._opponents import Opponent, OpponentChoice, PolicyOpponent, SourceScan, entry_point_choices, local_choices
 from ._sprites import ENEMY_BODY, HUD_ACCENT, HUD_TEXT, HUD_WARN, PLAYER_BODY
 
 if TYPE_CHECKING:
@@ -129,17 +129,36 @@ class OpponentMenu(_MenuScreen):
     def __init__(
         self, app: App, role: str, *, record: bool = False, watch: bool = False, enemy: Opponent | None = None
     ):
+        self._app = app
         self.role = role
         self.title = "WATCH: " if watch else ""
         self.title += "CHOOSE THE ENEMY" if role == "enemy" else "CHOOSE THE PLAYER"
         self.subtitle = "scripted bots, trained policies and mods" if not watch else "then the other side"
-        self.choices = find_choices(role, app.host, _paths.policy_dirs())
+        self.choices = local_choices(role, app.host, _paths.policy_dirs())
+        self._mode = (record, watch, enemy)
+        self._merged = False
+        self.scan = SourceScan(role)
+        super().__init__(app, self._menu())
+
+    def _menu(self) -> Menu:
+        record, watch, enemy = self._mode
         items = [
-            MenuItem(c.label, self._chooser(app, c, record, watch, enemy), c.problem or "", c.problem is None)
+            MenuItem(c.label, self._chooser(self._app, c, record, watch, enemy), c.problem or "", c.problem is None)
             for c in self.choices
         ]
-        back: Callable[[], None] = lambda: app.switch(MainMenu(app))  # noqa: E731
-        super().__init__(app, Menu(items, on_back=back, top=190, spacing=46, size=36))
+        if not self._merged:
+            items.append(MenuItem("looking for installed models ...", lambda: None, "", False))
+        back: Callable[[], None] = lambda: self._app.switch(MainMenu(self._app))  # noqa: E731
+        return Menu(items, on_back=back, top=190, spacing=46, size=36)
+
+    def update(self) -> None:
+        super().update()
+        if not self._merged and self.scan.done:
+            self._merged = True
+            selected = self.menu.selected
+            self.choices = self.choices + (self.scan.result or [])
+            self.menu = self._menu()
+            self.menu.selected = min(selected, len(self.menu.items) - 1)
 
     def _chooser(
         self, app: App, choice: OpponentChoice, record: bool, watch: bool, enemy: Opponent | None
@@ -184,11 +203,16 @@ def resolve_opponent(app: App, role: str, name: str) -> Opponent:
     if name.endswith(".aipp") or Path(name).is_file():
         path = Path(name)
         return PolicyOpponent(f"policy: {path.stem}", role, lambda: path)
-    choices = find_choices(role, app.host, _paths.policy_dirs())
+    # installed policy sources are asked only when nothing local matches: they may be slow
     wanted = name.replace(": ", ":").strip()
-    for c in choices:
-        if wanted in (c.label.replace(": ", ":"), c.label.split(": ", 1)[-1]) and c.problem is None:
-            return c.make()
+    choices = local_choices(role, app.host, _paths.policy_dirs())
+    for group in (choices, None):
+        if group is None:
+            group = entry_point_choices(role)
+            choices = choices + group
+        for c in group:
+            if wanted in (c.label.replace(": ", ":"), c.label.split(": ", 1)[-1]) and c.problem is None:
+                return c.make()
     raise ValueError(f"no {role} opponent named {name!r}; choose one of: {', '.join(c.label for c in choices)}")
 
 

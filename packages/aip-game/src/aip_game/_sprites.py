@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 
+import numpy as np
 import pygame
 
 __all__ = [
@@ -43,13 +44,12 @@ HUD_WARN = (255, 110, 130)
 
 def glow(radius: int, color: tuple[int, ...], power: float = 2.0) -> pygame.Surface:
     """Return a radial glow (to blit with ``BLEND_ADD``): `color` at the centre fading to black."""
-    size = radius * 2
-    surf = pygame.Surface((size, size))
-    surf.fill((0, 0, 0))
-    for r in range(radius, 0, -1):
-        k = (1.0 - r / radius) ** power
-        pygame.draw.circle(surf, tuple(int(c * k) for c in color), (radius, radius), r)
-    return surf
+    size = max(1, radius * 2)
+    axis = np.arange(size, dtype=np.float64) - radius + 0.5
+    distance = np.sqrt(axis[:, None] ** 2 + axis[None, :] ** 2) / max(1, radius)
+    k = np.clip(1.0 - distance, 0.0, 1.0) ** power
+    rgb = (k[:, :, None] * np.asarray(color[:3], dtype=np.float64)).astype(np.uint8)
+    return pygame.surfarray.make_surface(rgb)
 
 
 def _enemy_frame(radius: int, angle: float) -> pygame.Surface:

@@ -12,7 +12,7 @@ from typing import Any
 import typer
 
 from aip_cli._common import JSON_OPTION, TRACKING_OPTION
-from aip_cli._output import console, emit_json
+from aip_cli._output import console, emit_json, jsonable
 
 __all__ = ["collect", "register"]
 
@@ -54,7 +54,7 @@ def _engine(problems: list[str]) -> dict[str, Any]:
         fn = getattr(aip_engine, attr, None)
         if callable(fn):
             try:
-                out[attr] = fn()
+                out[attr] = jsonable(fn())
             except Exception as exc:
                 out[attr] = f"error: {exc}"
     try:
@@ -156,8 +156,15 @@ def _print(report: dict[str, Any]) -> None:
         console.print(f"  {dist:<11} {state}{note}")
     engine = report["engine"]
     console.print(f"[bold]engine[/bold]   API version {engine.get('api_version')}")
-    for key in ("build_info", "backends", "compiled_core", "default_threads", "core_error", "worlds_error"):
-        if key in engine:
+    backends = engine.get("backends")
+    if isinstance(backends, dict):
+        for name, info in backends.items():
+            if isinstance(info, dict):
+                state = "available" if info.get("available") else ("built" if info.get("built") else "not built")
+                detail = ", ".join(info.get("devices") or []) or info.get("reason", "")
+                console.print(f"  backend {name:<8} {state}: {detail}", markup=False)
+    for key in ("build_info", "compiled_core", "default_threads", "core_error", "worlds_error"):
+        if engine.get(key) is not None:
             console.print(f"  {key:<16} {engine[key]}", markup=False)
     threads = report["threads"]
     console.print("[bold]threads[/bold]  " + ", ".join(f"{k} {v}" for k, v in threads.items()))

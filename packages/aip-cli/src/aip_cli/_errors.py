@@ -83,11 +83,17 @@ def classify(exc: BaseException) -> tuple[ExitCode, str] | None:
         return ExitCode.USAGE, message
     if _named(exc, "PolicyError", "PolicyFormatError", "PolicyLoadError", "LayoutMismatchError"):
         return ExitCode.USAGE, message
+    if isinstance(exc, NotImplementedError):
+        return ExitCode.USAGE, f"not supported: {message}"
     if isinstance(exc, FileNotFoundError):
         name = exc.filename or message
         return ExitCode.NOT_FOUND, f"file not found: {name}"
     if isinstance(exc, FileExistsError):
         return ExitCode.REFUSED, message
+    if _named(exc, "RunDirError"):
+        return ExitCode.USAGE, message
+    if _named(exc, "CheckpointError"):
+        return ExitCode.FAILURE, message
     if _named(exc, "MlflowException"):
         return ExitCode.FAILURE, f"tracking store: {getattr(exc, 'message', message)}"
     return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -126,3 +127,17 @@ def test_truncated_episodes_are_bootstrapped_from_final_observations() -> None:
 def test_multi_agent_tasks_are_refused_clearly() -> None:
     with pytest.raises(NotImplementedError, match=r"duel-v1.*single-agent"):
         PPO(_config(task="duel-v1"), AimWorlds(64))
+
+
+@pytest.mark.slow
+def test_ppo_learns_to_catch_on_the_engine(tmp_path: Path) -> None:
+    config = aip_ml.load_config(
+        "chase-v1",
+        overrides=["total_steps=1_500_000", "num_worlds=256", "minibatch_size=2048", "eval_episodes=200"],
+    )
+    result = aip_ml.train(config, run_dir=tmp_path / "run")
+    assert result.evaluation is not None
+    agent = result.evaluation.agent
+    assert agent.success_rate > 0.8, result.evaluation.to_dict()
+    assert (tmp_path / "run" / "policy.aipp").is_file()
+    assert (tmp_path / "run" / "eval.json").is_file()

@@ -132,3 +132,32 @@ def test_the_debug_overlay_lists_the_opponent_observation(make_app: Callable[...
     ui.key(pygame.K_F3)
     ui.run(app, 1)
     assert _find_text(app, "player_dx", size, x0, range(HUD_HEIGHT, 720)) is None
+
+
+def test_the_logical_screen_is_scaled_into_a_window_of_another_size(make_app: Callable[..., App], ui: Any) -> None:
+    app = make_app(opponent="chase", side="player")
+    s = _known_state(app)
+    ui.key(pygame.K_f)  # fullscreen: the dummy driver's desktop is not 1280 x 720
+    ui.run(app, 1)
+    window = pygame.display.get_surface()
+    assert window.get_size() != (1280, 720)
+    _place(s, player_pos=[[300.4, 420.6]], player_invulnerable=[0])
+    app.screen.draw(app.surface)
+    app.present()
+    wx, wy = app.to_window(s.to_screen(300.4, 420.6))
+    r, g, b, _ = window.get_at((wx, wy))
+    assert b > 200 and g > 180  # the player's bright core survives the scaling
+    assert app.to_logical(app.to_window((640, 360))) in {(640, 360), (639, 359), (639, 360), (640, 359)}
+
+
+def test_mouse_clicks_are_mapped_from_a_scaled_window(make_app: Callable[..., App], ui: Any) -> None:
+    from aip_game._screens import HighScoresScreen, MainMenu
+
+    app = make_app()
+    app.toggle_fullscreen()
+    ui.run(app, 1)
+    assert isinstance(app.screen, MainMenu)
+    labels = [i.label for i in app.screen.menu.items]
+    ui.click(app, app.screen.menu.item_rect(labels.index("High scores")).center)
+    ui.run(app, 1)
+    assert isinstance(app.screen, HighScoresScreen)

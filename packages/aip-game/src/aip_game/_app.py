@@ -113,7 +113,7 @@ class App:
         self.clock = pygame.time.Clock()
         self.running = True
         self.frames = 0
-        self.host = ModHost(self.settings, on_problem=self.notify)
+        self.host = ModHost(self.settings, on_problem=lambda message: self.notify(message, logged=True))
         mod_dirs = self.options.mod_dirs if self.options.mod_dirs is not None else [_paths.mods_dir()]
         discover(self.host, mod_dirs, entry_points=self.options.entry_point_mods)
         for problem in (self.settings.problem, self.highscores.problem):
@@ -184,9 +184,10 @@ class App:
         """Show another screen from the next frame on."""
         self.screen = screen
 
-    def notify(self, message: str, frames: int = 600) -> None:
-        """Show a notice at the bottom of the screen for `frames` frames (and log it)."""
-        log.warning(message)
+    def notify(self, message: str, frames: int = 600, *, logged: bool = False) -> None:
+        """Show a notice at the bottom of the screen for `frames` frames (and log it unless `logged`)."""
+        if not logged:
+            log.warning(message)
         self.notices.append(_Notice(message, frames))
         del self.notices[:-6]
 

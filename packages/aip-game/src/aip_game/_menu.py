@@ -50,9 +50,11 @@ class Menu:
         self.on_back = on_back
         self.selected = next((i for i, item in enumerate(self.items) if item.enabled), 0)
         n = max(1, len(self.items))
-        self.spacing = min(spacing, max(28, (690 - top) // n))
+        self.spacing = min(spacing, max(28, (640 - top) // n))
         self.size = min(size, self.spacing - 6)
         self.top = top
+        self.hover: int | None = None
+        self.detail_y = 652
 
     def item_rect(self, index: int) -> pygame.Rect:
         """The clickable area of item `index` in logical screen coordinates."""
@@ -76,6 +78,7 @@ class Menu:
     def handle(self, event: pygame.event.Event) -> bool:
         """React to an event; return whether the menu used it."""
         if event.type == pygame.KEYDOWN:
+            self.hover = None
             if event.key in _UP:
                 self._move(-1)
             elif event.key in _DOWN:
@@ -89,6 +92,7 @@ class Menu:
             return True
         if event.type in (pygame.MOUSEMOTION, pygame.MOUSEBUTTONDOWN):
             hit = self.index_at(event.pos)
+            self.hover = hit
             if hit is None:
                 return False
             if self.items[hit].enabled:
@@ -116,12 +120,8 @@ class Menu:
             color = HUD_TEXT if item.enabled else (110, 110, 130)
             label = f"> {item.label} <" if chosen else item.label
             text.draw(surface, label, rect.center, self.size, color, anchor="center")
-            if item.detail and (chosen or not item.enabled):
-                text.draw(
-                    surface,
-                    item.detail[:110],
-                    (rect.centerx, rect.bottom + 1),
-                    20,
-                    HUD_WARN if not item.enabled else HUD_ACCENT,
-                    anchor="midtop",
-                )
+        shown = self.hover if self.hover is not None else self.selected
+        if 0 <= shown < len(self.items) and self.items[shown].detail:
+            item = self.items[shown]
+            color = HUD_WARN if not item.enabled else HUD_ACCENT
+            text.draw(surface, item.detail[:120], (640, self.detail_y), 24, color, anchor="center")

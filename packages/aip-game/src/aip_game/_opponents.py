@@ -25,6 +25,7 @@ from .mods import Controller, GameView
 
 __all__ = [
     "POLICY_SOURCES_GROUP",
+    "BOT_DESCRIPTIONS",
     "BotOpponent",
     "ControllerOpponent",
     "Opponent",
@@ -174,11 +175,33 @@ class OpponentChoice:
     kind: str
     make: Callable[[], Opponent]
     problem: str | None = None
+    description: str = ""
+
+
+#: One line per scripted bot for the menus (docs/rules.md has the exact behaviour).
+BOT_DESCRIPTIONS = {
+    "chase": "flies straight at you",
+    "intercept": "aims where you will be",
+    "dodge": "chases you and swerves around missiles",
+    "staged": "starts slow and learns: wander, chase, intercept, dodge (resets at every life)",
+    "linear": "drifts in a straight line (a target, not a hunter)",
+    "circular": "flies in circles (a target, not a hunter)",
+    "zigzag": "zigzags across the arena (a target, not a hunter)",
+    "evasive": "drifts, and sidesteps missiles (a target, not a hunter)",
+    "idle": "stands still",
+    "wander": "wanders, changing heading every second or so",
+    "patterns": "wanders, circles and runs diagonals",
+    "kite": "keeps 200 px away, circling you, and shoots",
+    "flee": "runs when you come close",
+}
 
 
 def bot_choices(role: str) -> list[OpponentChoice]:
     """Return every scripted bot of `role` the engine provides."""
-    return [OpponentChoice(f"bot: {bot}", role, "bot", _bot_maker(role, bot)) for bot in ae.bots(role)]
+    return [
+        OpponentChoice(f"bot: {bot}", role, "bot", _bot_maker(role, bot), description=BOT_DESCRIPTIONS.get(bot, ""))
+        for bot in ae.bots(role)
+    ]
 
 
 def _bot_maker(role: str, bot: str) -> Callable[[], Opponent]:
@@ -199,7 +222,8 @@ def policy_file_choices(role: str, folders: Iterable[Path]) -> list[OpponentChoi
                 continue
             if policy_role == role:
                 label = f"policy: {path.stem}"
-                choices.append(OpponentChoice(label, role, "policy", _policy_maker(label, role, _constant(path))))
+                maker = _policy_maker(label, role, _constant(path))
+                choices.append(OpponentChoice(label, role, "policy", maker, description=f"trained policy {path}"))
     return choices
 
 
@@ -244,6 +268,7 @@ def mod_choices(role: str, host: ModHost | None) -> list[OpponentChoice]:
             role,
             "mod",
             _mod_maker(f"mod: {offer.label}", role, offer.factory, host, record),
+            description=f"from the mod {record.name}: {record.description}",
         )
         for record, offer in host.opponents(role)
     ]

@@ -153,7 +153,7 @@ class GameScreen:
             missiles_ready=max(0, max_missiles - alive),
             max_missiles=max_missiles,
             level=s.level,
-            speed_scale=s.enemy_speed_scale,
+            speed_scale=s.difficulty_scale,
             fps=self.app.clock.get_fps() if self.show_fps else None,
             side=s.side,
             opponent=s.opponent,

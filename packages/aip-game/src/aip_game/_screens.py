@@ -91,12 +91,22 @@ class MainMenu(_MenuScreen):
 
     def draw(self, surface: pygame.Surface) -> None:
         super().draw(surface)
-        lines = self.app.host.summary()
-        if lines:
-            self.app.text.draw(surface, "Mods", (20, 600), 22, HUD_ACCENT)
-            for i, line in enumerate(lines[-4:]):
-                color = HUD_TEXT if line.endswith("enabled") else HUD_WARN
-                self.app.text.draw(surface, line[:120], (20, 620 + i * 18), 20, color)
+        mods = self.app.host.mods
+        if not mods:
+            return
+        t = self.app.text
+        t.draw(surface, "MODS", (24, 200), 24, HUD_ACCENT)
+        y = 224
+        for record in mods[:8]:
+            if record.enabled:
+                t.draw(surface, f"+ {record.name} {record.version}", (24, y), 22, HUD_TEXT)
+                y += 20
+                continue
+            t.draw(surface, f"x {record.name}: {record.state}", (24, y), 22, HUD_WARN)
+            for part in _wrap(record.message, 38)[:2]:
+                y += 18
+                t.draw(surface, part, (36, y), 19, HUD_WARN)
+            y += 22
 
 
 class SideMenu(_MenuScreen):
@@ -143,13 +153,18 @@ class OpponentMenu(_MenuScreen):
     def _menu(self) -> Menu:
         record, watch, enemy = self._mode
         items = [
-            MenuItem(c.label, self._chooser(self._app, c, record, watch, enemy), c.problem or "", c.problem is None)
+            MenuItem(
+                c.label,
+                self._chooser(self._app, c, record, watch, enemy),
+                c.problem or c.description,
+                c.problem is None,
+            )
             for c in self.choices
         ]
         if not self._merged:
             items.append(MenuItem("looking for installed models ...", lambda: None, "", False))
         back: Callable[[], None] = lambda: self._app.switch(MainMenu(self._app))  # noqa: E731
-        return Menu(items, on_back=back, top=190, spacing=46, size=36)
+        return Menu(items, on_back=back, top=185, spacing=44, size=36)
 
     def update(self) -> None:
         super().update()
@@ -270,7 +285,7 @@ class HighScoresScreen:
             t.draw(surface, f"{e.score:7d}", (700, y), 36, color, anchor="topright")
             side_color = PLAYER_BODY if e.side == "player" else ENEMY_BODY
             t.draw(surface, f"{e.side} vs {e.opponent}"[:34], (730, y + 6), 24, side_color)
-        t.draw(surface, "Enter / Esc: back", (640, 690), 24, HUD_ACCENT, anchor="center")
+        t.draw(surface, "Enter / Esc: back", (640, 652), 24, HUD_ACCENT, anchor="center")
         self.app.hud.draw_notices(surface, self.app.notice_lines())
 
 
@@ -309,6 +324,16 @@ class SettingsScreen(_MenuScreen):
                 self._cycler(specs[self.menu.selected].key, -1 if event.key in (pygame.K_LEFT, pygame.K_a) else 1)()
             return
         self.menu.handle(event)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
 
 
 def _show(value: object) -> str:
@@ -364,4 +389,4 @@ class HelpScreen:
             t.draw(
                 surface, line[:130], (120, y + 96 + i * 24), 24, HUD_TEXT if "enabled" in line or i == 0 else HUD_WARN
             )
-        t.draw(surface, "Enter / Esc: back", (640, 690), 24, HUD_ACCENT, anchor="center")
+        t.draw(surface, "Enter / Esc: back", (640, 652), 24, HUD_ACCENT, anchor="center")

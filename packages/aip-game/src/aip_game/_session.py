@@ -311,6 +311,11 @@ class GameSession:
             self.host.publish(event)
 
     @property
+    def difficulty_scale(self) -> float:
+        """The current level's scale (1.0 at level 1, +0.1 per level): enemy speed, or the prey's fire rate."""
+        return 1.0 + LEVEL_STEP * (self.level - 1)
+
+    @property
     def enemy_speed_scale(self) -> float:
         """The enemy's current speed scale."""
         return self.param("enemy_speed_scale")

@@ -24,8 +24,8 @@ from ._modhost import LoadedMod, ModHost
 from .mods import Controller, GameView
 
 __all__ = [
-    "POLICY_SOURCES_GROUP",
     "BOT_DESCRIPTIONS",
+    "POLICY_SOURCES_GROUP",
     "BotOpponent",
     "ControllerOpponent",
     "Opponent",

@@ -1,6 +1,7 @@
 // A persistent pool of worker threads that runs one job over contiguous chunks of worlds.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -33,8 +34,10 @@ class ThreadPool {
   std::mutex mutex_;
   std::condition_variable start_;
   std::condition_variable done_;
-  uint64_t generation_ = 0;
-  int pending_ = 0;
+  // A short spin before blocking keeps the hand-over cheap when steps follow each other quickly,
+  // without burning a core when the pool is idle.
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> pending_{0};
   int chunks_ = 0;
   int64_t n_ = 0;
   bool stop_ = false;

@@ -141,3 +141,13 @@ def test_resume_continues_the_latest_run(session: Session, tiny: list[str]) -> N
     assert [v["reference"] for v in resumed["registered"]] == ["chase-v1-enemy/3"]
     assert resumed["registered"][0]["run_id"] == second_run  # the same MLflow run, continued
     assert resumed["mlflow_run_id"] == second_run
+
+
+def test_play_command_depends_on_the_role() -> None:
+    from aip_cli._train import play_command
+
+    assert play_command("chase-v1-enemy/1", "enemy", None) == "aip play --opponent chase-v1-enemy/1"
+    assert play_command("p.aipp", "player", "http://h:5000") == (
+        "aip play --opponent p.aipp --side enemy --tracking-uri http://h:5000"
+    )
+    assert play_command("intercept-v1-missile/1", "missile", None) is None

@@ -14,7 +14,7 @@ from aip_cli._common import JSON_OPTION, TRACKING_OPTION
 from aip_cli._errors import CliError, ExitCode
 from aip_cli._output import console, emit_json, error_console
 
-__all__ = ["RUNS_DIR", "ProgressCallback", "register"]
+__all__ = ["RUNS_DIR", "ProgressCallback", "play_command", "register"]
 
 RUNS_DIR = Path("aip-runs")
 
@@ -215,11 +215,12 @@ def train_command(
     registered = tracking.registered if tracking else []
     play = None
     if registered:
-        play = f"aip play --opponent {registered[0].reference}"
-        if tracking is not None and tracking.tracking_uri != _default_uri():
-            play += f" --tracking-uri {tracking.tracking_uri}"
+        uri = tracking.tracking_uri if tracking is not None and tracking.tracking_uri != _default_uri() else None
+        play = play_command(registered[0].reference, registered[0].role, uri)
     elif result.policy_path:
-        play = f"aip play --opponent {result.policy_path}"
+        import aip_engine
+
+        play = play_command(str(result.policy_path), aip_engine.task_spec(cfg.task).agents[0], None)
     if as_json:
         emit_json(_summary(result, registered, play, tracking.run_id if tracking else None))
     else:
@@ -230,6 +231,26 @@ def train_command(
             markup=False,
         )
         raise typer.Exit(int(ExitCode.INTERRUPTED))
+
+
+def play_command(opponent: str, role: str, tracking_uri: str | None) -> str | None:
+    """The ``aip play`` command that puts the human against a policy of ``role``, if the game can.
+
+    Args:
+        opponent: A model reference or a policy file.
+        role: The policy's role.
+        tracking_uri: A non-default store to name, or ``None``.
+
+    Returns:
+        The command, or ``None`` for roles the game cannot give to an opponent (``missile``).
+    """
+    if role == "enemy":
+        command = f"aip play --opponent {opponent}"
+    elif role == "player":
+        command = f"aip play --opponent {opponent} --side enemy"
+    else:
+        return None
+    return command + (f" --tracking-uri {tracking_uri}" if tracking_uri else "")
 
 
 def _default_uri() -> str:
@@ -259,6 +280,12 @@ def _print_summary(result: Any, registered: list[Any], play: str | None) -> None
         console.print(f"Registered {version.reference} (see: aip models show {version.reference})", markup=False)
     if play:
         console.print(f"Play against it:  {play}", markup=False)
+    elif registered:
+        console.print(
+            f"The game takes enemy and player policies as opponents, not {registered[0].role} ones; "
+            f"evaluate it with: aip eval {registered[0].reference}",
+            markup=False,
+        )
 
 
 def register(app: typer.Typer) -> None:

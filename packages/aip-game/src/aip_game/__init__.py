@@ -8,6 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from aip_engine._deprecation import require_engine_api
+
+from ._engine import ENGINE_API_VERSION
+
+# Refuse an engine whose API differs from the one this game was written for, with what to install.
+require_engine_api(ENGINE_API_VERSION, "aip-game")
+
 __all__ = ["App", "Options", "__version__", "main", "mods", "recording"]
 
 __version__ = "0.1.0"

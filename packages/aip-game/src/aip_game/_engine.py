@@ -1,4 +1,4 @@
-"""The one place the game imports the engine, checking that its API is the one the game was written for."""
+"""The one place the game imports the engine (the package checks its API version at import)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,6 @@ __all__ = ["ENGINE_API_VERSION", "ENGINE_ENV", "ae", "worlds_class"]
 
 #: The engine API version (docs/engine-api.md) this game is written for.
 ENGINE_API_VERSION = 1
-
-if getattr(ae, "API_VERSION", None) != ENGINE_API_VERSION:
-    raise ImportError(
-        f"aip-game needs the aip-engine API version {ENGINE_API_VERSION}, but the installed aip-engine "
-        f"{getattr(ae, '__version__', '?')} provides API version {getattr(ae, 'API_VERSION', None)}. "
-        "Install a matching engine: pip install 'aip-engine>=0.1,<0.2'"
-    )
 
 
 #: Environment variable: ``reference`` runs the game on the engine's pure-Python reference

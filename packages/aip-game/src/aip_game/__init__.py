@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from aip_engine._deprecation import require_engine_api
 
+from . import mods, recording
 from ._engine import ENGINE_API_VERSION
 
 # Refuse an engine whose API differs from the one this game was written for, with what to install.
@@ -18,8 +19,6 @@ require_engine_api(ENGINE_API_VERSION, "aip-game")
 __all__ = ["App", "Options", "__version__", "main", "mods", "recording"]
 
 __version__ = "0.1.0"
-
-from . import mods, recording
 
 if TYPE_CHECKING:
     from ._app import App, Options

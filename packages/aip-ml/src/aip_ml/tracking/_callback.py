@@ -17,6 +17,7 @@ checkpoint (``checkpoints/``), the exported policy (``policy/<role>/``), the eva
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import tempfile
@@ -31,6 +32,7 @@ from aip_ml.tracking._run import RunTracker
 __all__ = ["RUN_FILE", "MlflowCallback", "scores_from_report"]
 
 RUN_FILE = "mlflow_run.json"
+_log = logging.getLogger(__name__)
 
 
 class _Config(Protocol):
@@ -192,7 +194,10 @@ class MlflowCallback:
         """
         if self.tracker is not None and not self._finished:
             self._finished = True
-            self.tracker.finish(status)
+            try:
+                self.tracker.finish(status)
+            except Exception as exc:  # cleanup must not hide the error that ended the training
+                _log.warning("could not mark MLflow run %s as %s: %s", self.tracker.run_id, status, exc)
 
     def __enter__(self) -> MlflowCallback:
         return self

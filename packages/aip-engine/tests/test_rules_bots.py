@@ -32,7 +32,7 @@ def _bots_only(n: int, player: str, enemy: str, **config: object) -> ae.Worlds:
         seed=21,
         threads=1,
         controllers={"player": player, "enemy": enemy, "missile": "straight"},
-        config={"fire_probability": 0.0, **config},
+        config={"fire_probability": 0.0, "player_speed": 5.0, "missile_speed": 5.0, **config},
     )
 
 

@@ -91,6 +91,8 @@ def play_command(
         argv.append("--headless")
     if frames is not None:
         argv += ["--frames", str(frames)]
+    if tracking_uri:
+        os.environ["MLFLOW_TRACKING_URI"] = tracking_uri  # the game's menu lists this store's models
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     import aip_game
 

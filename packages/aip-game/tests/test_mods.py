@@ -267,3 +267,44 @@ def test_each_example_mod_is_an_installable_package(tmp_path: Path, name: str) -
         [sys.executable, "-c", code, name], env={"PYTHONPATH": str(target)}, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip().splitlines()[-1] == "1"
+
+
+def test_a_parameter_the_engine_refuses_disables_the_mod_that_set_it(
+    make_app: Callable[..., App], tmp_path: Path, ui: Any
+) -> None:
+    folder = _loose(
+        tmp_path / "mods",
+        "reverse",
+        """
+        from aip_game.mods import Mod, MOD_API_VERSION
+        class Reverse(Mod):
+            api_version = MOD_API_VERSION
+            def setup(self, ctx):
+                ctx.set_param("player_speed", -5.0)
+        mod = Reverse
+        """,
+    )
+    folder = _loose(
+        folder,
+        "warp",
+        """
+        from aip_game.mods import Mod, MOD_API_VERSION, FrameEvent
+        class Warp(Mod):
+            api_version = MOD_API_VERSION
+            def setup(self, ctx):
+                def on_frame(event):
+                    if event.frame == 3:
+                        ctx.game.set_param("enemy_speed_scale", float("nan"))
+                ctx.subscribe(FrameEvent, on_frame)
+        mod = Warp
+        """,
+    )
+    app = make_app(mod_dirs=[EXAMPLES / "turbo", folder], opponent="chase")
+    s = _session(app)
+    ui.run(app, 10)
+    states = {m.name: m.state for m in app.host.mods}
+    assert states == {"turbo": "enabled", "reverse": "failed", "warp": "failed"}
+    assert s.frame == 10
+    assert s.param("player_speed") == 6.0  # turbo's value: only the refused change was undone
+    assert s.param("enemy_speed_scale") == 1.0
+    assert any("refused" in m.message for m in app.host.mods if m.name == "warp")

@@ -113,6 +113,8 @@ class ModHost:
         self.mods: list[LoadedMod] = []
         self.on_problem = on_problem or (lambda message: None)
         self.problems: list[str] = []
+        #: The mod being called right now (so that what it changes can be traced back to it).
+        self.current: LoadedMod | None = None
 
     def load_all(self, sources: Iterable[ModSource]) -> None:
         """Load every source, in order; names already loaded are skipped with a note."""
@@ -177,11 +179,18 @@ class ModHost:
 
     def call(self, record: LoadedMod, what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Call into a mod; if it raises, disable the mod, report it, and return None."""
+        outer, self.current = self.current, record
         try:
             return fn(*args, **kwargs)
         except Exception as exc:
             self._fail(record, f"raised in {what}", exc)
             return None
+        finally:
+            self.current = outer
+
+    def disable(self, record: LoadedMod, why: str, exc: BaseException) -> None:
+        """Disable a mod for something it caused outside a call (e.g. a parameter the engine refused)."""
+        self._fail(record, why, exc)
 
     def publish(self, event: GameEvent) -> None:
         """Deliver `event` to every enabled mod that subscribed to its type (or a base type)."""

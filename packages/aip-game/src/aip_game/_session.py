@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._engine import ae, worlds_class
-from ._modhost import ModHost
+from ._modhost import LoadedMod, ModHost
 from ._opponents import Opponent
 from .mods import (
     CatchEvent,
@@ -122,6 +122,8 @@ class GameSession:
         self.agents = tuple(role for role in ("player", "enemy") if self.controllers[role] == "agent")
         self.worlds.reset(seed)
         self._params = self.worlds.params
+        # parameter changes since the last step, in order: (name, value before, the mod that made it)
+        self._param_changes: list[tuple[str, Any, LoadedMod | None]] = []
         self._base_fire_probability = float(self._params["fire_probability"][0])
         self._actions = {role: np.zeros((1, ae.role_layout(role).act_size), dtype=np.float32) for role in self.agents}
         self.human_action = np.zeros(
@@ -194,6 +196,8 @@ class GameSession:
         """
         if name not in self._params:
             raise KeyError(f"unknown engine parameter {name!r}; known: {', '.join(sorted(self._params))}")
+        blame = self.host.current if self.host is not None else None
+        self._param_changes.append((name, self._params[name][0].copy(), blame))
         self._params[name][0] = value
 
     def add_score(self, points: int, reason: str = "") -> None:
@@ -237,12 +241,11 @@ class GameSession:
             elif who is self.opponent_obj and observe_opponent:
                 self.opponent_observation = self.worlds.observations(who.role)[0].copy()
         t1 = time.perf_counter()
-        if len(self.agents) == 1:
-            self.worlds.step(self._actions[self.agents[0]])
-        elif self.agents:
-            self.worlds.step(self._actions)
-        else:
-            self.worlds.step(None)
+        try:
+            self._engine_step()
+        except ae.ConfigError as exc:
+            self._step_without_bad_mod_params(exc)
+        self._param_changes.clear()
         t2 = time.perf_counter()
         self.frame += 1
         self.frame_events[:] = self.worlds.events[0]
@@ -251,6 +254,28 @@ class GameSession:
             self.recorder.add(self.frame - 1, record_obs, self.human_action, reward, self.frame_events)
         self._rules()
         self.timings = Timings(opponent=t1 - t0, engine=t2 - t1, events=time.perf_counter() - t2)
+
+    def _engine_step(self) -> None:
+        if len(self.agents) == 1:
+            self.worlds.step(self._actions[self.agents[0]])
+        elif self.agents:
+            self.worlds.step(self._actions)
+        else:
+            self.worlds.step(None)
+
+    def _step_without_bad_mod_params(self, exc: Exception) -> None:
+        """The engine refused a parameter: undo mods' changes, latest first, disabling each, until it steps."""
+        for name, before, mod in reversed(self._param_changes):
+            if mod is None or self.host is None:
+                continue
+            self._params[name][0] = before
+            self.host.disable(mod, f"set the engine parameter {name!r} to a value the engine refused", exc)
+            try:
+                self._engine_step()
+                return
+            except ae.ConfigError as again:
+                exc = again
+        raise exc
 
     def _rules(self) -> None:
         ev = self.frame_events

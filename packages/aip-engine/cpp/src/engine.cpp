@@ -87,7 +87,8 @@ void Engine::check_params() const {
   auto fail = [](const char* field, int64_t i, double value, const char* range) {
     std::ostringstream msg;
     msg.precision(17);
-    msg << "params['" << field << "'][" << i << "] is " << value << "; allowed range is " << range;
+    msg << "params['" << field << "'][" << i << "] is " << value << "; "
+        << (range[0] == '[' ? "allowed range is " : "it must be ") << range;
     throw ConfigError(msg.str());
   };
   for (int64_t i = 0; i < n; ++i) {
@@ -99,10 +100,9 @@ void Engine::check_params() const {
     if (!(p.arena_width[i] >= 100 && p.arena_width[i] <= 1e6)) fail("arena_width", i, p.arena_width[i], "[100, 1000000]");
     if (!(p.arena_height[i] >= 100 && p.arena_height[i] <= 1e6))
       fail("arena_height", i, p.arena_height[i], "[100, 1000000]");
-    const double side = p.arena_width[i] < p.arena_height[i] ? p.arena_width[i] : p.arena_height[i];
-    if (batch_.r.respawn_margin > side / 2) {
-      fail("arena_width" /* the smaller side */, i, side, "at least 2 * respawn_margin on both sides");
-    }
+    const double margin2 = 2 * batch_.r.respawn_margin;
+    if (p.arena_width[i] < margin2) fail("arena_width", i, p.arena_width[i], "at least 2 * respawn_margin (the config's)");
+    if (p.arena_height[i] < margin2) fail("arena_height", i, p.arena_height[i], "at least 2 * respawn_margin (the config's)");
     if (!(p.fire_probability[i] >= 0 && p.fire_probability[i] <= 1))
       fail("fire_probability", i, p.fire_probability[i], "[0, 1]");
     if (p.max_missiles[i] < 0 || p.max_missiles[i] > kMaxMissiles) fail("max_missiles", i, p.max_missiles[i], "[0, 3]");

@@ -293,7 +293,7 @@ AIP_HD inline void step_world(const Batch& b, int64_t i) {
   simulate_frame(b, i, ar, rng, ev);
 
   // 6. Rewards, termination, truncation.
-  s.frame[i] += 1;
+  if (s.frame[i] < 2147483647) s.frame[i] += 1;  // saturates (play-v1 never ends)
   const bool terminated = task_terminated(b.r.task, ev);
   const bool truncated = !terminated && b.r.time_limit > 0 && s.frame[i] >= b.r.time_limit;
   const bool done = terminated || truncated;

@@ -165,3 +165,22 @@ def test_record_a_demonstration_as_the_enemy(make_app: Callable[..., App], home:
     dx = np.where(dx > 600, dx - 1280, dx)
     moved = dx[np.abs(dx) > 0]  # frames where the enemy was inactive (after a catch) do not move it
     np.testing.assert_allclose(moved, -5.0, atol=1e-3)
+
+
+def test_a_long_opponent_list_scrolls(make_app: Callable[..., App], home: Path, ui: Any) -> None:
+    from aip_game._menu import MenuItem
+
+    make_app()  # pygame is initialised
+    chosen: list[int] = []
+    items = [MenuItem(f"item {i}", (lambda i=i: chosen.append(i))) for i in range(40)]
+    menu = Menu(items, top=185, spacing=44)
+    assert menu.rows < 40 and list(menu.visible()) == list(range(menu.rows))
+    for _ in range(30):
+        menu.handle(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_DOWN, unicode="", mod=0, scancode=0))
+    assert menu.selected == 30 and 30 in menu.visible() and menu.first > 0
+    rect = menu.item_rect(30)
+    assert 150 < rect.centery < 640
+    menu.handle(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=rect.center, button=1))
+    assert chosen == [30]
+    menu.handle(pygame.event.Event(pygame.MOUSEWHEEL, x=0, y=100))
+    assert menu.first == 0

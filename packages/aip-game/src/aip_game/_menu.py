@@ -15,6 +15,8 @@ __all__ = ["Menu", "MenuItem"]
 _UP = (pygame.K_UP, pygame.K_w)
 _DOWN = (pygame.K_DOWN, pygame.K_s)
 _SELECT = (pygame.K_RETURN, pygame.K_KP_ENTER, pygame.K_SPACE)
+_MIN_SPACING = 34
+_BOTTOM = 630
 
 
 @dataclass
@@ -50,15 +52,37 @@ class Menu:
         self.on_back = on_back
         self.selected = next((i for i, item in enumerate(self.items) if item.enabled), 0)
         n = max(1, len(self.items))
-        self.spacing = min(spacing, max(28, (640 - top) // n))
+        self.spacing = min(spacing, max(_MIN_SPACING, (_BOTTOM - top) // n))
         self.size = min(size, self.spacing - 6)
         self.top = top
         self.hover: int | None = None
         self.detail_y = 652
+        #: Items shown at once; a longer list scrolls (keys follow the selection, the wheel scrolls).
+        self.rows = max(1, (_BOTTOM - top) // self.spacing)
+        self.first = 0
+        self._follow()
+
+    def _follow(self) -> None:
+        if self.selected < self.first:
+            self.first = self.selected
+        elif self.selected >= self.first + self.rows:
+            self.first = self.selected - self.rows + 1
+        self.first = max(0, min(self.first, max(0, len(self.items) - self.rows)))
+
+    def visible(self) -> range:
+        """The indices of the items on screen."""
+        return range(self.first, min(len(self.items), self.first + self.rows))
 
     def item_rect(self, index: int) -> pygame.Rect:
-        """The clickable area of item `index` in logical screen coordinates."""
-        return pygame.Rect(340, self.top + index * self.spacing - self.spacing // 2 + 2, 600, self.spacing - 4)
+        """The clickable area of item `index` in logical screen coordinates (scrolls it into view)."""
+        if index not in self.visible():
+            self.first = index if index < self.first else index - self.rows + 1
+            self._follow_bounds()
+        row = index - self.first
+        return pygame.Rect(340, self.top + row * self.spacing - self.spacing // 2 + 2, 600, self.spacing - 4)
+
+    def _follow_bounds(self) -> None:
+        self.first = max(0, min(self.first, max(0, len(self.items) - self.rows)))
 
     def _move(self, step: int) -> None:
         if not any(item.enabled for item in self.items):
@@ -81,14 +105,20 @@ class Menu:
             self.hover = None
             if event.key in _UP:
                 self._move(-1)
+                self._follow()
             elif event.key in _DOWN:
                 self._move(1)
+                self._follow()
             elif event.key in _SELECT:
                 self._choose(self.selected)
             elif event.key == pygame.K_ESCAPE and self.on_back is not None:
                 self.on_back()
             else:
                 return False
+            return True
+        if event.type == pygame.MOUSEWHEEL:
+            self.first -= int(event.y)
+            self._follow_bounds()
             return True
         if event.type in (pygame.MOUSEMOTION, pygame.MOUSEBUTTONDOWN):
             hit = self.index_at(event.pos)
@@ -104,14 +134,21 @@ class Menu:
 
     def index_at(self, pos: tuple[int, int]) -> int | None:
         """The item under a logical screen position, if any."""
-        for i in range(len(self.items)):
+        for i in self.visible():
             if self.item_rect(i).collidepoint(pos):
                 return i
         return None
 
     def draw(self, surface: pygame.Surface, text: Text) -> None:
         """Draw the items; the selected one is highlighted."""
-        for i, item in enumerate(self.items):
+        shown_rows = self.visible()
+        if self.first > 0:
+            text.draw(surface, "more above", (640, self.top - self.spacing // 2 - 8), 20, HUD_ACCENT, anchor="center")
+        if shown_rows.stop < len(self.items):
+            y = self.top + self.rows * self.spacing - self.spacing // 2 + 4
+            text.draw(surface, "more below (scroll)", (640, y), 20, HUD_ACCENT, anchor="center")
+        for i in shown_rows:
+            item = self.items[i]
             rect = self.item_rect(i)
             chosen = i == self.selected
             if chosen:

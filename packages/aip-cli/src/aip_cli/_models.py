@@ -46,23 +46,27 @@ def list_models(
         console.print("No registered models yet. Train one: aip train chase-v1")
         return
     console.print(f"Registered policies in {client.tracking_uri}", markup=False)
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+        caption="Evaluation at training time: success rate, mean return, mean frames to success.",
+        caption_justify="left",
+    )
     table.add_column("version", no_wrap=True)
     table.add_column("aliases", no_wrap=True)
     table.add_column("success", justify="right", no_wrap=True)
-    table.add_column("return", justify="right", no_wrap=True)
-    table.add_column("frames", justify="right", no_wrap=True)
+    table.add_column("return", justify="right", no_wrap=True)  # mean episode return
+    table.add_column("frames", justify="right", no_wrap=True)  # mean frames to success
     table.add_column("created", no_wrap=True)
-    table.add_column("run", no_wrap=True)
     for v in versions:
         table.add_row(
             v.reference,
             " ".join(f"@{a}" for a in v.aliases) or "-",
             fmt_score(v.scores, "success_rate", percent=True),
             fmt_score(v.scores, "mean_return"),
-            fmt_score(v.scores, "mean_frames_to_success"),
+            fmt_score(v.scores, "mean_frames_to_success", digits=0),
             _when(v.created_ms),
-            (v.run_id or "-")[:8],
         )
     console.print(table)
 

@@ -55,17 +55,18 @@ def emit_json(payload: Any) -> None:
     sys.stdout.flush()
 
 
-def fmt_score(scores: dict[str, float], key: str, percent: bool = False) -> str:
+def fmt_score(scores: dict[str, float], key: str, percent: bool = False, digits: int = 2) -> str:
     """A score for a table cell, or ``-`` when absent.
 
     Args:
         scores: Name to value.
         key: The score.
         percent: Format as a percentage.
+        digits: Decimals of a plain number.
 
     Returns:
         The text.
     """
     if key not in scores or not math.isfinite(scores[key]):
         return "-"
-    return f"{scores[key]:.1%}" if percent else f"{scores[key]:.2f}"
+    return f"{scores[key]:.1%}" if percent else f"{scores[key]:.{digits}f}"

@@ -78,6 +78,18 @@ def scores_from_report(report: Any) -> dict[str, float]:
     return out
 
 
+def _describe(result: Any, role: str, scores: Mapping[str, float]) -> str:
+    """One sentence for the model version: how it was trained and how it scored."""
+    config = getattr(result, "config", None)
+    text = (
+        f"{role} policy for {getattr(config, 'task', '?')}: {int(getattr(result, 'global_step', 0)):,} steps, "
+        f"seed {getattr(config, 'seed', '?')}"
+    )
+    if "success_rate" in scores:
+        text += f"; success {scores['success_rate']:.1%} over {int(scores.get('episodes', 0))} evaluation episodes"
+    return text + "."
+
+
 def _write_json_atomic(path: Path, payload: Mapping[str, Any]) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -182,7 +194,8 @@ class MlflowCallback:
                 best = _report_dict(report).get("best")
                 if best:
                     tags["eval.best"] = str(best)
-                self.registered.append(tracker.register(role, scores, tags=tags))
+                description = _describe(result, role, scores)
+                self.registered.append(tracker.register(role, scores, tags=tags, description=description))
         self.close("KILLED" if interrupted else "FINISHED")
 
     # --- lifecycle ------------------------------------------------------------------------------

@@ -141,3 +141,33 @@ def test_ppo_learns_to_catch_on_the_engine(tmp_path: Path) -> None:
     assert agent.success_rate > 0.8, result.evaluation.to_dict()
     assert (tmp_path / "run" / "policy.aipp").is_file()
     assert (tmp_path / "run" / "eval.json").is_file()
+
+
+def test_curriculum_ramps_a_per_world_parameter() -> None:
+    import aip_engine
+
+    config = aip_ml.load_config(
+        "dodge-v1",
+        overrides=[
+            "num_worlds=8",
+            "rollout_steps=4",
+            "minibatch_size=32",
+            "total_steps=320",  # 10 updates
+            "curriculum_param=fire_probability",
+            "curriculum_start=0.0",
+            "curriculum_begin=0.2",
+            "curriculum_fraction=0.6",
+        ],
+    )
+    worlds = aip_engine.Worlds("dodge-v1", 8, seed=0)
+    ppo = PPO(config, worlds)
+    seen = []
+    for update in range(10):
+        ppo.update_index = update
+        seen.append(ppo.apply_curriculum())
+        assert np.all(worlds.params["fire_probability"] == seen[-1])
+    assert seen[:3] == [0.0, 0.0, 0.0]
+    assert seen[3] == pytest.approx(0.05 * 1 / 4)
+    assert seen[6:] == [pytest.approx(0.05)] * 4
+    with pytest.raises(aip_ml.ConfigError, match="did you mean 'fire_probability'"):
+        PPO(config.replace(curriculum_param="fire_prob"), worlds)

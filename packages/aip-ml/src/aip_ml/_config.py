@@ -57,6 +57,16 @@ class TrainConfig:
     obs_clip: float = _f("clip normalised observations to [-obs_clip, obs_clip]", 10.0)
     reward_scale: bool = _f("divide rewards by the running std of the discounted return", True)
     reward_clip: float = _f("clip scaled rewards to [-reward_clip, reward_clip]", 10.0)
+    curriculum_param: str = _f(
+        "a per-world engine parameter (Worlds.params key, e.g. fire_probability) ramped during training; "
+        "empty = none",
+        "",
+    )
+    curriculum_start: float = _f("the curriculum parameter's value at the start of training", 0.0)
+    curriculum_begin: float = _f("fraction of the updates at which the parameter starts to ramp", 0.0)
+    curriculum_fraction: float = _f(
+        "fraction of the updates at which the parameter has ramped linearly to the task's value", 0.5
+    )
     checkpoint_every: int = _f("updates between checkpoints (the worlds are reseeded there); 0 = only at the end", 20)
     eval_episodes: int = _f("episodes of the final evaluation (0 = none)", 200)
     eval_seed: int = _f("seed of the final evaluation", 12345)
@@ -216,6 +226,10 @@ def _validate(c: TrainConfig) -> None:
         raise bad("activation", f"must be one of {', '.join(_ACTIVATIONS)}")
     if not c.hidden_sizes or any(h < 1 for h in c.hidden_sizes):
         raise bad("hidden_sizes", "must be a non-empty list of positive integers, e.g. [64, 64]")
+    if not 0 < c.curriculum_fraction <= 1:
+        raise bad("curriculum_fraction", "must be in (0, 1]")
+    if not 0 <= c.curriculum_begin < c.curriculum_fraction:
+        raise bad("curriculum_begin", f"must be in [0, curriculum_fraction = {c.curriculum_fraction})")
     if not -5 <= c.log_std_init <= 2:
         raise bad("log_std_init", "must be between -5 and 2")
 

@@ -15,6 +15,7 @@ into the rollout buffer. Actions go back to the engine as a numpy view of a torc
 
 from __future__ import annotations
 
+import difflib
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,7 @@ from torch import nn
 import aip_engine
 
 from ._config import TrainConfig
+from ._errors import ConfigError
 from ._model import ActorCritic, ObsNormalizer, RunningMeanStd, TorchPolicy, action_bounds
 
 __all__ = ["PPO", "derive_seed"]
@@ -80,6 +82,17 @@ class PPO:
         self.ret_rms = RunningMeanStd(())
         self.normalizer = ObsNormalizer(self.obs_rms if config.obs_norm else None, d, config.obs_clip)
         self._mid, self._half = action_bounds(self.layout)
+        self._curriculum_target: np.ndarray | None = None
+        if config.curriculum_param:
+            params = worlds.params
+            if config.curriculum_param not in params:
+                close = difflib.get_close_matches(config.curriculum_param, list(params), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise ConfigError(
+                    f"config key 'curriculum_param' = {config.curriculum_param!r}: not a per-world parameter{hint} "
+                    f"Valid: {', '.join(params)}."
+                )
+            self._curriculum_target = np.array(params[config.curriculum_param], dtype=np.float64)
         self.update_index = 0
         self.global_step = 0
         self._ret = np.zeros(n, dtype=np.float64)
@@ -298,6 +311,23 @@ class PPO:
             "std_mean": float(torch.exp(self.model.log_std).mean().item()),
         }
 
+    def apply_curriculum(self) -> float:
+        """Set the curriculum parameter for the current update; return its value (NaN without one).
+
+        The value is a function of the update index alone, so a resumed run sets the same values.
+        """
+        cfg = self.config
+        if self._curriculum_target is None:
+            return float("nan")
+        begin = cfg.curriculum_begin * cfg.total_updates
+        end = max(begin + 1.0, cfg.curriculum_fraction * cfg.total_updates)
+        frac = min(1.0, max(0.0, (self.update_index - begin) / (end - begin)))
+        target = self._curriculum_target
+        values = cfg.curriculum_start + (target - cfg.curriculum_start) * frac
+        param = self.worlds.params[cfg.curriculum_param]
+        param[:] = np.rint(values) if np.issubdtype(param.dtype, np.integer) else values
+        return float(np.mean(values))
+
     def update(self) -> dict[str, float]:
         """Collect one rollout and learn from it.
 
@@ -305,6 +335,7 @@ class PPO:
             The update's metrics (episode statistics, losses, timing).
         """
         start = time.perf_counter()
+        curriculum = self.apply_curriculum()
         episodes = self.collect()
         metrics = self.learn()
         elapsed = time.perf_counter() - start
@@ -319,6 +350,7 @@ class PPO:
                 "success_rate": float(successes.mean()) if n else nan,
                 "frames_to_success_mean": float(episodes["frames"][successes].mean()) if successes.any() else nan,
                 "update_seconds": elapsed,
+                "curriculum_value": curriculum,
             }
         )
         return metrics

@@ -74,7 +74,9 @@ def test_registry_commands_without_a_store(aip: Runner, workdir: Path) -> None:
     assert not (workdir / "mlflow.db").exists()
 
 
-def test_eval_input_errors(aip: Runner) -> None:
+def test_eval_input_errors(aip: Runner, workdir: Path) -> None:
+    (workdir / "broken.aipp").write_bytes(b"not a policy")
+    _one_line_error(aip("eval", "broken.aipp"), ExitCode.USAGE, "broken.aipp", "not a readable policy file")
     _one_line_error(aip("eval", "missing.aipp"), ExitCode.NOT_FOUND, "missing.aipp")
     _one_line_error(aip("eval", "bot:chase"), ExitCode.USAGE, "--task")
     _one_line_error(aip("eval", "bot:flee", "--task", "chase-v1"), ExitCode.USAGE, "unknown bot 'flee'", "intercept")

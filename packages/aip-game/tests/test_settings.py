@@ -28,3 +28,22 @@ def test_registered_setting_rejects_a_stored_value_outside_its_choices(tmp_path:
     s = Settings(path)
     s.register(SettingSpec("mod.level", "Level", (1, 2, 3), 2))
     assert s.get("mod.level") == 2
+
+
+def test_sound_effects_are_synthesised_and_follow_the_setting(make_app) -> None:  # type: ignore[no-untyped-def]
+    import pygame
+
+    app = make_app()
+    sounds = app.sounds
+    if not sounds.sounds:
+        import pytest
+
+        pytest.skip("no audio device, not even SDL's dummy one")
+    assert sorted(sounds.sounds) == ["catch", "fire", "hit", "level"]
+    assert all(s.get_length() > 0.05 for s in sounds.sounds.values())
+    sounds.enabled = False
+    sounds.play("hit")
+    assert not pygame.mixer.get_busy()
+    sounds.enabled = True
+    sounds.play("hit")
+    assert pygame.mixer.get_busy()

@@ -17,6 +17,7 @@ from ._highscores import HighScoreTable
 from ._hud import Hud
 from ._modhost import ModHost, discover
 from ._settings import Settings
+from ._sound import Sounds
 from ._sprites import LOGICAL_SIZE, Sprites
 from ._text import Text
 
@@ -110,6 +111,7 @@ class App:
         self.sprites = Sprites()
         self.hud = Hud(self.text, self.sprites)
         self.highscores = HighScoreTable(_paths.highscores_path())
+        self.sounds = Sounds(bool(self.settings.get("sound")))
         self.clock = pygame.time.Clock()
         self.running = True
         self.frames = 0

@@ -27,6 +27,7 @@ __all__ = ["GAME_OVER_DELAY", "GameOverScreen", "GameScreen"]
 #: Frames the "GAME OVER" card shows before the score screen.
 GAME_OVER_DELAY = 90
 
+_EVENT_INDEX = {name: i for i, name in enumerate(ae.EVENTS)}
 _LEFT = (pygame.K_LEFT, pygame.K_a)
 _RIGHT = (pygame.K_RIGHT, pygame.K_d)
 _UP = (pygame.K_UP, pygame.K_w)
@@ -135,9 +136,19 @@ class GameScreen:
         level = s.level
         s.step(observe_opponent=self.debug)
         self.renderer.observe(s)
+        self._sounds()
         if s.level != level:
             what = "the player bot fires more" if s.side == "enemy" else f"enemy speed x{s.enemy_speed_scale:.1f}"
             self.effects.show_banner(f"LEVEL {s.level}  -  {what}")
+            self.app.sounds.play("level")
+
+    def _sounds(self) -> None:
+        ev = self.session.frame_events
+        sounds = self.app.sounds
+        sounds.enabled = bool(self.app.settings.get("sound"))
+        for name in ("fire", "hit", "catch"):
+            if ev[_EVENT_INDEX[name]]:
+                sounds.play(name)
 
     def draw(self, surface: pygame.Surface) -> None:
         s = self.session

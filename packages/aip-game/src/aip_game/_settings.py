@@ -46,6 +46,7 @@ BUILTIN_SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("show_fps", "Show FPS", (True, False), True, "Frames per second in the HUD"),
     SettingSpec("trails", "Missile trails", (True, False), True, "Draw a fading trail behind missiles"),
     SettingSpec("explosions", "Explosions", (True, False), True, "Particles when the enemy is hit"),
+    SettingSpec("sound", "Sound", (True, False), True, "Sound effects"),
     SettingSpec("debug_overlay", "Debug overlay", (False, True), False, "What the opponent sees (F3 in game)"),
     SettingSpec(
         "player_bot",

@@ -53,6 +53,13 @@ def test_bench_engine_quick_runs_the_repository_script(aip: Runner, monkeypatch:
     assert Path(report["checkout"]) == REPO
 
 
+def test_an_unknown_benchmark_lists_the_scripts_of_the_checkout(aip: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+    result = aip("bench", "physics")
+    assert result.exit_code == ExitCode.USAGE
+    assert "unknown benchmark 'physics'" in result.stderr and "engine" in result.stderr
+
+
 @pytest.mark.slow
 def test_bench_all_quick(aip: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(REPO)

@@ -96,7 +96,7 @@ def test_bench_outside_a_checkout(aip: Runner, workdir: Path, monkeypatch: pytes
 
     monkeypatch.setattr(_bench, "_SOURCE", workdir / "site-packages" / "aip_cli" / "_bench.py")
     _one_line_error(aip("bench", "--quick"), ExitCode.UNAVAILABLE, "repository checkout")
-    _one_line_error(aip("bench", "physics"), ExitCode.USAGE, "engine, game, train, skill or all")
+    _one_line_error(aip("bench", "../x"), ExitCode.USAGE, "not a benchmark name")
 
 
 def test_a_real_process_reports_one_line_and_the_exit_status(workdir: Path) -> None:

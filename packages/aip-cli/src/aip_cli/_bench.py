@@ -20,7 +20,6 @@ from aip_cli._output import console, emit_json, error_console
 __all__ = ["BENCHMARKS", "find_checkout", "register"]
 
 BENCHMARKS = ("engine", "game", "train")
-EXTRA_BENCHMARKS = ("skill",)  # long (trains every task): run by name only, not by "all"
 _SOURCE = Path(__file__).resolve()
 
 
@@ -100,8 +99,8 @@ def bench_command(
     which: str = typer.Argument(
         "all",
         metavar="[engine|game|train|all]",
-        help="Which benchmark to run [default: all = engine, game, train]; skill (trains every task, "
-        "minutes) runs only when named.",
+        help="Which benchmark to run [default: all = engine, game, train]; any other script of "
+        "tools/bench/ (e.g. skill, which trains every task for minutes) runs when named.",
     ),
     quick: bool = typer.Option(False, "--quick", help="A short run (seconds), for a smoke test."),
     as_json: bool = JSON_OPTION,
@@ -111,8 +110,8 @@ def bench_command(
     Needs a checkout of the AIP repository (the working directory or the installed sources). Each
     benchmark runs in its own process with the same Python; --quick and --json are passed on.
     """
-    if which not in (*BENCHMARKS, *EXTRA_BENCHMARKS, "all"):
-        raise CliError(f"unknown benchmark {which!r}; choose engine, game, train, skill or all", ExitCode.USAGE)
+    if not which.replace("_", "a").replace("-", "a").isalnum() or which.startswith("_"):
+        raise CliError(f"{which!r} is not a benchmark name; choose engine, game, train or all", ExitCode.USAGE)
     root = find_checkout()
     if root is None:
         raise CliError(
@@ -120,6 +119,9 @@ def bench_command(
             "above; run it inside a clone of the AIP repository",
             ExitCode.UNAVAILABLE,
         )
+    available = sorted(p.stem for p in (root / "tools" / "bench").glob("*.py") if not p.stem.startswith("_"))
+    if which != "all" and which not in (*BENCHMARKS, *available):
+        raise CliError(f"unknown benchmark {which!r}; choose all or one of {', '.join(available)}", ExitCode.USAGE)
     names = BENCHMARKS if which == "all" else (which,)
     results = [_run_one(root, name, quick, as_json) for name in names]
     if as_json:

@@ -5,6 +5,7 @@
 // becomes a CudaError (the bindings raise aip_engine.BackendError); nothing exits the process.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -20,6 +21,11 @@ namespace cuda {
 
 // A CUDA runtime error, a missing driver or device, or device memory exhausted.
 struct CudaError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// A second call while a step, reset or observe of the same batch runs in another thread.
+struct BusyError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
@@ -117,6 +123,7 @@ class Engine {
   const float* stage(int role, Input input);
 
   int device_;
+  std::atomic<bool> busy_{false};  // one call at a time per batch (the GIL is released while it runs)
   Batch batch_;
   size_t allocated_;
   std::unique_ptr<DeviceMemory> memory_;  // one allocation: the batch, staging buffers, check flags

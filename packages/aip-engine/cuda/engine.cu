@@ -19,6 +19,14 @@ namespace cuda {
 namespace {
 
 constexpr int kBlock = 128;   // threads per block of the step and reset kernels
+
+// Occupancy knob for tuning on a GPU (-DAIP_CUDA_MIN_BLOCKS=N in CMake): asks ptxas to fit N blocks
+// of kBlock threads per multiprocessor, trading registers for more warps in flight.
+#if defined(AIP_CUDA_MIN_BLOCKS) && AIP_CUDA_MIN_BLOCKS > 0
+#define AIP_STEP_BOUNDS __launch_bounds__(kBlock, AIP_CUDA_MIN_BLOCKS)
+#else
+#define AIP_STEP_BOUNDS __launch_bounds__(kBlock)
+#endif
 constexpr size_t kAlign = 256;  // every array starts on a 256-byte boundary (coalesced access)
 
 size_t padded(size_t bytes) { return (bytes + kAlign - 1) / kAlign * kAlign; }
@@ -66,6 +74,23 @@ class DeviceScope {
  private:
   int device_;
   int previous_;
+};
+
+// Holds a batch for one call; a concurrent second call is refused, as on the CPU backend.
+class Busy {
+ public:
+  explicit Busy(std::atomic<bool>& flag) : flag_(flag) {
+    if (flag_.exchange(true, std::memory_order_acquire)) {
+      throw BusyError("this Worlds batch is already being stepped, reset or observed by another thread; "
+                      "use one batch per thread or serialise the calls");
+    }
+  }
+  ~Busy() { flag_.store(false, std::memory_order_release); }
+  Busy(const Busy&) = delete;
+  Busy& operator=(const Busy&) = delete;
+
+ private:
+  std::atomic<bool>& flag_;
 };
 
 template <typename T>
@@ -230,7 +255,7 @@ __global__ void __launch_bounds__(kBlock) reset_kernel(Batch b, bool reseed, uin
 }
 
 // One frame of every world: the same step_world the CPU backend calls in its loop.
-__global__ void __launch_bounds__(kBlock) step_kernel(Batch b) {
+__global__ void AIP_STEP_BOUNDS step_kernel(Batch b) {
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= b.num_worlds) return;
   step_world(b, i);
@@ -380,7 +405,14 @@ DeviceMemory::DeviceMemory(int device, size_t bytes) : device_(device), bytes_(b
 }
 
 DeviceMemory::~DeviceMemory() {
-  if (data_) cudaFree(data_);  // a destructor never throws; a failing cudaFree leaves nothing to do
+  if (!data_) return;
+  // A destructor never throws: a failing call leaves nothing to do.
+  int previous = -1;
+  if (cudaGetDevice(&previous) != cudaSuccess) previous = -1;
+  if (previous != device_) cudaSetDevice(device_);
+  cudaFree(data_);
+  if (previous >= 0 && previous != device_) cudaSetDevice(previous);
+  cudaGetLastError();
 }
 
 // ---- the engine -------------------------------------------------------------------------------
@@ -446,8 +478,23 @@ void Engine::validate(bool with_actions) {
   check(cudaGetLastError(), "launching check_kernel");
   unsigned long long flags[4];
   check(cudaMemcpy(flags, flags_, sizeof(flags), cudaMemcpyDeviceToHost),
-                   "reading the check results (an earlier kernel may have failed)");
+        "reading the check results (an earlier kernel may have failed)");
   const unsigned long long none = ~0ULL;
+  // Actions first, then parameters: the order of the CPU backend's Engine::step.
+  if (with_actions) {
+    const float* acts[3] = {batch_.a.player, batch_.a.enemy, batch_.a.missile};
+    for (int role = 0; role < 3; ++role) {
+      if (flags[1 + role] == none) continue;
+      const int64_t j = static_cast<int64_t>(flags[1 + role]);
+      float value = 0;
+      copy_to_host(device_, &value, acts[role] + j, sizeof(float));
+      std::ostringstream msg;
+      msg << "action of role '" << kRoleNames[role] << "' is not finite: world " << j / kActSizes[role] << ", field '"
+          << kActionFields[role][j % kActSizes[role]] << "' is " << value
+          << "; every action value must be a finite number";
+      throw ActionError(msg.str());
+    }
+  }
   if (flags[0] != none) {
     // Fetch world i's parameters and describe the first fault as the CPU backend does.
     const int64_t i = static_cast<int64_t>(flags[0]);
@@ -462,22 +509,12 @@ void Engine::validate(bool with_actions) {
     Params one{d, d + 1, d + 2, d + 3, d + 4, d + 5, d + 6, k, k + 1, k + 2, k + 3};
     throw ConfigError(param_message(param_fault(one, batch_.r, 0), one, i));
   }
-  if (!with_actions) return;
-  const float* acts[3] = {batch_.a.player, batch_.a.enemy, batch_.a.missile};
-  for (int role = 0; role < 3; ++role) {
-    if (flags[1 + role] == none) continue;
-    const int64_t j = static_cast<int64_t>(flags[1 + role]);
-    float value = 0;
-    copy_to_host(device_, &value, acts[role] + j, sizeof(float));
-    std::ostringstream msg;
-    msg << "action of role '" << kRoleNames[role] << "' is not finite: world " << j / kActSizes[role] << ", field '"
-        << kActionFields[role][j % kActSizes[role]] << "' is " << value
-        << "; every action value must be a finite number";
-    throw ActionError(msg.str());
-  }
 }
 
-void Engine::check_params() { validate(false); }
+void Engine::check_params() {
+  Busy busy(busy_);
+  validate(false);
+}
 
 const float* Engine::stage(int role, Input input) {
   if (input.data == nullptr) return nullptr;
@@ -490,6 +527,7 @@ const float* Engine::stage(int role, Input input) {
 }
 
 void Engine::reset(bool reseed, uint64_t seed, Input mask) {
+  Busy busy(busy_);
   DeviceScope scope(device_);
   validate(false);
   const int64_t n = batch_.num_worlds;
@@ -503,6 +541,7 @@ void Engine::reset(bool reseed, uint64_t seed, Input mask) {
 }
 
 void Engine::step(Input player, Input enemy, Input missile) {
+  Busy busy(busy_);
   DeviceScope scope(device_);
   const Input inputs[3] = {player, enemy, missile};
   for (int role = 0; role < 3; ++role) {
@@ -525,6 +564,7 @@ void Engine::step(Input player, Input enemy, Input missile) {
 
 void Engine::observe(int32_t role) {
   if (role < 0 || role > 2) throw ConfigError("role code must be 0, 1 or 2");
+  Busy busy(busy_);
   DeviceScope scope(device_);
   const int64_t n = batch_.num_worlds;
   observe_kernel<<<blocks_for(n, kBlock), kBlock>>>(batch_, role);

@@ -301,6 +301,23 @@ void resolve_input(const py::object& obj, char want, int64_t n, int k, int devic
     return;
   }
 
+  if (py::isinstance<DeviceArray>(obj)) {  // the engine's own device arrays: read in place
+    const DeviceArray& a = obj.cast<const DeviceArray&>();
+    const bool dtype_ok = want == 'f' ? a.dtype == 'f' : (a.dtype == 'b' || a.dtype == 'B');
+    if (!dtype_ok) {
+      throw aip::ShapeError(what + " must have dtype " + wanted_dtype + ", got " +
+                            std::string(py::str(numpy_dtype(a.dtype))));
+    }
+    check_shape(a.shape);
+    if (a.device != device) {
+      throw aip::ShapeError(what + " is on CUDA device " + std::to_string(a.device) +
+                            " but these worlds live on CUDA device " + std::to_string(device));
+    }
+    out->keep = obj;
+    out->input = {a.data, true};
+    return;
+  }
+
   if (py::hasattr(obj, "__dlpack__") && py::hasattr(obj, "__dlpack_device__")) {
     const auto dev = obj.attr("__dlpack_device__")().cast<std::pair<int, int>>();
     const bool on_gpu = dev.first == kAipDLCUDA || dev.first == kAipDLCUDAManaged;
@@ -463,6 +480,8 @@ PYBIND11_MODULE(_core_cuda, m) {
       raise_as("ConfigError", e.what());
     } catch (const ac::CudaError& e) {
       raise_as("BackendError", e.what());
+    } catch (const ac::BusyError& e) {
+      raise_as("EngineError", e.what());
     }
   });
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -47,10 +48,9 @@ def load_cuda_core() -> Any:
         BackendError: The module is not built into this installation.
     """
     try:
-        from . import _core_cuda  # type: ignore[attr-defined]
+        return importlib.import_module("aip_engine._core_cuda")
     except ImportError as exc:
         raise BackendError(f"backend 'cuda' is not built into this installation ({exc}); {_BUILD_HINT}") from exc
-    return _core_cuda
 
 
 def _cpu_info() -> BackendInfo:

@@ -10,6 +10,7 @@ import random
 from collections import deque
 from dataclasses import dataclass
 
+import numpy as np
 import pygame
 
 from ._sprites import ENEMY_BODY, PLAYER_BODY, TRAIL_HEAD, glow
@@ -19,6 +20,22 @@ __all__ = ["Effects"]
 _TRAIL_LENGTH = 28
 _FLASH_FRAMES = 10
 _FLASH_IMAGES: list[pygame.Surface] = []
+_HURT_FRAMES = 24
+_HURT_LEVELS = 6
+_HURT_DEPTH = 40
+_HURT_IMAGES: list[tuple[pygame.Surface, pygame.Surface]] = []
+
+
+def _hurt_strips(w: int, h: int, strength: float) -> tuple[pygame.Surface, pygame.Surface]:
+    """A top strip (w × depth) and a left strip (depth × rest) fading from red at the edge to black."""
+    fade = (1.0 - np.linspace(0.0, 1.0, _HURT_DEPTH)) ** 2 * strength
+    red = np.array([200.0, 20.0, 50.0])
+    column = (fade[:, None] * red).astype(np.uint8)  # depth × 3
+    top = np.broadcast_to(column[None, :, :], (w, _HURT_DEPTH, 3)).copy()
+    side = np.broadcast_to(column[:, None, :], (_HURT_DEPTH, h - 2 * _HURT_DEPTH, 3)).copy()
+    return pygame.surfarray.make_surface(top), pygame.surfarray.make_surface(side)
+
+
 _EXPLOSION_COLORS = ((255, 245, 200), (255, 210, 90), (255, 140, 50), (230, 60, 60), (120, 30, 40))
 
 
@@ -48,6 +65,7 @@ class Effects:
         self.rings: list[_Ring] = []
         self.banner: tuple[str, int] | None = None
         self.shake = 0
+        self.hurt = 0
         # x, y, age: a bright additive flash where the enemy was hit
         self.flashes: list[list[float]] = []
 
@@ -78,6 +96,7 @@ class Effects:
         self.rings.append(_Ring(x, y, 0, 30, 20, 140, ENEMY_BODY))
         self.rings.append(_Ring(x, y, 0, 20, 10, 70, (255, 255, 255)))
         self.shake = max(self.shake, 14)
+        self.hurt = _HURT_FRAMES
 
     def respawned(self, x: float, y: float) -> None:
         """Show the enemy warping in (a ring closing on its position)."""
@@ -113,6 +132,7 @@ class Effects:
             text, left = self.banner
             self.banner = (text, left - 1) if left > 1 else None
         self.shake = max(0, self.shake - 1)
+        self.hurt = max(0, self.hurt - 1)
 
     def offset(self) -> tuple[int, int]:
         """The screen-shake offset of this frame."""
@@ -161,6 +181,21 @@ class Effects:
             fade = 1.0 - k
             color = (int(ring.color[0] * fade), int(ring.color[1] * fade), int(ring.color[2] * fade))
             pygame.draw.circle(surface, color, (ring.x * sx, ring.y * sy), radius, max(1, int(4 * fade)))
+
+    def draw_hurt(self, surface: pygame.Surface) -> None:
+        """Tint the screen's edges red for a moment after a catch (additive strips, cheap to blit)."""
+        if self.hurt <= 0:
+            return
+        w, h = surface.get_size()
+        if not _HURT_IMAGES:
+            _HURT_IMAGES.extend(_hurt_strips(w, h, k / _HURT_LEVELS) for k in range(1, _HURT_LEVELS + 1))
+        level = min(_HURT_LEVELS - 1, (self.hurt * _HURT_LEVELS - 1) // _HURT_FRAMES)
+        top, side = _HURT_IMAGES[level]
+        depth = top.get_height()
+        surface.blit(top, (0, 0), special_flags=pygame.BLEND_ADD)
+        surface.blit(pygame.transform.flip(top, False, True), (0, h - depth), special_flags=pygame.BLEND_ADD)
+        surface.blit(side, (0, depth), special_flags=pygame.BLEND_ADD)
+        surface.blit(pygame.transform.flip(side, True, False), (w - depth, depth), special_flags=pygame.BLEND_ADD)
 
     def clear(self) -> None:
         """Remove every effect (a new game)."""

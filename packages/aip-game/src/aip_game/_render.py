@@ -92,6 +92,7 @@ class ArenaRenderer:
             for x, y in self._copies(px, py, self.sprites.player_radius + 30, self.wrap):
                 self.sprites.draw_player(surface, (x, y), self.heading, self.thrust)
         self.effects.draw(surface, sx, sy)
+        self.effects.draw_hurt(surface)
 
     @staticmethod
     def _copies(x: float, y: float, margin: float, wrap: bool) -> Iterator[tuple[int, int]]:

@@ -169,6 +169,8 @@ PYBIND11_MODULE(_core, m) {
       raise_as("ShapeError", e.what());
     } catch (const aip::ConfigError& e) {
       raise_as("ConfigError", e.what());
+    } catch (const aip::BusyError& e) {
+      raise_as("EngineError", e.what());
     }
   });
 

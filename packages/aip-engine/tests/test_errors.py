@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -196,3 +198,34 @@ def test_state_views_are_read_only(chase: ae.Worlds) -> None:
         chase.state()["player_pos"][0, 0] = 1.0
     with pytest.raises(ValueError, match="read-only"):
         chase.observations("enemy")[0, 0] = 1.0
+
+
+def test_concurrent_calls_on_one_batch_are_refused() -> None:
+    import threading
+    import time
+
+    w = ae.Worlds("chase-v1", 100_000, threads=1)
+    a = np.zeros((100_000, 2), np.float32)
+    stop = threading.Event()
+
+    def busy() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(ae.EngineError):  # refused while the main thread holds the batch
+                w.step(a)
+
+    t = threading.Thread(target=busy)
+    t.start()
+    refused = None
+    deadline = time.monotonic() + 10.0
+    try:
+        while refused is None and time.monotonic() < deadline:
+            try:
+                w.step(a)
+            except ae.EngineError as exc:
+                refused = exc
+    finally:
+        stop.set()
+        t.join()
+    assert refused is not None and "another thread" in str(refused)
+    assert type(refused) is ae.EngineError
+    w.step(a)  # usable again

@@ -32,6 +32,22 @@ const char* const kRoleNames[3] = {"player", "enemy", "missile"};
 
 }  // namespace
 
+class Engine::Busy {
+ public:
+  explicit Busy(std::atomic<bool>& flag) : flag_(flag) {
+    if (flag_.exchange(true, std::memory_order_acquire)) {
+      throw BusyError("this Worlds batch is already being stepped, reset or observed by another thread; "
+                      "use one batch per thread or serialise the calls");
+    }
+  }
+  ~Busy() { flag_.store(false, std::memory_order_release); }
+  Busy(const Busy&) = delete;
+  Busy& operator=(const Busy&) = delete;
+
+ private:
+  std::atomic<bool>& flag_;
+};
+
 Engine::Engine(int64_t num_worlds, const Rules& rules, const ParamDefaults& params, int threads)
     : pool_(threads) {
   if (num_worlds < 1) throw ConfigError("num_worlds must be >= 1, got " + std::to_string(num_worlds));
@@ -140,6 +156,7 @@ void Engine::check_actions(const float* player, const float* enemy, const float*
 }
 
 void Engine::reset(bool reseed, uint64_t seed, const uint8_t* mask) {
+  Busy busy(busy_);
   Batch& b = batch_;
   check_params();
   pool_.run(b.num_worlds, [&](int64_t begin, int64_t end) {
@@ -159,6 +176,7 @@ void Engine::reset(bool reseed, uint64_t seed, const uint8_t* mask) {
 }
 
 void Engine::step(const float* player, const float* enemy, const float* missile) {
+  Busy busy(busy_);
   check_actions(player, enemy, missile);
   check_params();
   batch_.a = Actions{player, enemy, missile};
@@ -171,6 +189,7 @@ void Engine::step(const float* player, const float* enemy, const float* missile)
 
 void Engine::observe(int32_t role) {
   if (role < 0 || role > 2) throw ConfigError("role code must be 0, 1 or 2");
+  Busy busy(busy_);
   const Batch& b = batch_;
   pool_.run(b.num_worlds, [&b, role](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {

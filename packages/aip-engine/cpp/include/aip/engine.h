@@ -1,6 +1,7 @@
 // The host side of the CPU backend: owns the arrays of a batch, validates input, runs the thread pool.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
@@ -21,6 +22,10 @@ struct ShapeError : std::invalid_argument {
 };
 struct ActionError : std::invalid_argument {
   using std::invalid_argument::invalid_argument;
+};
+// A second call while a step, reset or observe of the same batch is running (from another thread).
+struct BusyError : std::runtime_error {
+  using std::runtime_error::runtime_error;
 };
 
 // Description of one array of the batch, for views and copies.
@@ -71,7 +76,10 @@ class Engine {
   std::vector<ArrayInfo> output_arrays() const;
 
  private:
+  class Busy;  // RAII guard over busy_
+
   Batch batch_;
+  std::atomic<bool> busy_{false};
   std::unique_ptr<unsigned char[]> memory_;
   ThreadPool pool_;
 };

@@ -86,7 +86,9 @@ def _show_version(info: ModelVersionInfo) -> None:
         console.print("  evaluation:")
         for key in sorted(info.scores):
             console.print(f"    {key:<36} {info.scores[key]:.6g}")
-    others = {k: v for k, v in info.tags.items() if not k.startswith("eval.")}
+    from aip_ml.tracking import EVAL_TAG_PREFIX
+
+    others = {k: v for k, v in info.tags.items() if not k.startswith(EVAL_TAG_PREFIX)}
     if others:
         console.print("  tags:")
         for key in sorted(others):
@@ -124,8 +126,8 @@ def promote(
     Refused promotions change nothing and exit with status 4.
     """
     from aip_cli._evaluation import registry_evaluator
+    from aip_ml.tracking import CHAMPION, resolve_version
     from aip_ml.tracking import promote as do_promote
-    from aip_ml.tracking import resolve_version
 
     client = client_for(require_store(tracking_uri))
     candidate = resolve_version(client, reference)
@@ -134,7 +136,7 @@ def promote(
             f"name the version to promote: {candidate.name}/VERSION (see `aip models list {candidate.name}`)",
             ExitCode.USAGE,
         )
-    has_champion = "champion" in (client.get_registered_model(candidate.name).aliases or {})
+    has_champion = CHAMPION in (client.get_registered_model(candidate.name).aliases or {})
     if not as_json and not force and has_champion:
         console.print(
             f"Comparing {candidate.reference} with the current champion ({episodes} episodes each, seed {seed})..."

@@ -20,6 +20,7 @@ from aip_ml.tracking._errors import (
 from aip_ml.tracking._promote import PolicyEvaluator, Promotion, beats, promote
 from aip_ml.tracking._registry import (
     CHAMPION,
+    EVAL_TAG_PREFIX,
     ModelVersionInfo,
     download_policy,
     export_version,
@@ -47,6 +48,7 @@ __all__ = [
     "CHAMPION",
     "DEFAULT_ARTIFACTS_DIR",
     "DEFAULT_DB_FILE",
+    "EVAL_TAG_PREFIX",
     "RUN_FILE",
     "ExportExistsError",
     "MlflowCallback",

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHAMPION",
+    "EVAL_TAG_PREFIX",
     "ModelVersionInfo",
     "download_policy",
     "export_version",
@@ -38,7 +39,7 @@ __all__ = [
 ]
 
 CHAMPION = "champion"
-_EVAL_PREFIX = "eval."
+EVAL_TAG_PREFIX = "eval."  # version tags holding evaluation scores
 _REF = re.compile(
     r"^(?:models:/)?(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:/(?P<version>\d+)|@(?P<alias>[A-Za-z0-9_-]+))?$"
 )
@@ -116,9 +117,9 @@ class ModelVersionInfo:
 def _scores(tags: dict[str, str]) -> dict[str, float]:
     out: dict[str, float] = {}
     for key, value in tags.items():
-        if key.startswith(_EVAL_PREFIX):
+        if key.startswith(EVAL_TAG_PREFIX):
             try:
-                out[key[len(_EVAL_PREFIX) :]] = float(value)
+                out[key[len(EVAL_TAG_PREFIX) :]] = float(value)
             except ValueError:
                 continue
     return out

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from aip_ml.tracking._errors import TrackingError
 from aip_ml.tracking._registry import (
+    EVAL_TAG_PREFIX,
     ModelVersionInfo,
     model_name,
     version_info,
@@ -31,7 +32,6 @@ __all__ = ["RunTracker", "flatten"]
 _MAX_METRICS = 1000
 _MAX_PARAMS = 100
 _MAX_PARAM_LEN = 6000
-EVAL_TAG_PREFIX = "eval."
 
 
 def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

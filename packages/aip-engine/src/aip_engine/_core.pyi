@@ -32,6 +32,7 @@ class Engine:
         Raises:
             ShapeError: The mask is not a C-contiguous (N,) bool array.
             ConfigError: A per-world parameter is out of range.
+            EngineError: Another thread is using this batch.
         """
 
     def step(
@@ -51,6 +52,7 @@ class Engine:
             ShapeError: Missing actions for an agent role, or a wrong dtype, shape or layout.
             ActionError: A NaN or infinite action.
             ConfigError: A per-world parameter is out of range.
+            EngineError: Another thread is using this batch.
         """
 
     def observe(self, role: int) -> None:

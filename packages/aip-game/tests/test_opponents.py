@@ -120,3 +120,29 @@ def test_policy_sources_from_entry_points(
     labels = [item.label for item in menu.menu.items]
     assert labels[: len(ae.bots("enemy"))] == [f"bot: {b}" for b in ae.bots("enemy")]
     assert "registry: chaser@champion" in labels and "looking for installed models ..." not in labels
+
+
+def test_a_policy_that_breaks_stands_still_and_the_game_goes_on(
+    make_app: Callable[..., App], tmp_path: Path, ui: Any
+) -> None:
+    # every normalised input clips to +10, and weights of alternating sign overflow to +inf and -inf:
+    # the output is NaN, which the game refuses
+    lay = ae.role_layout("enemy")
+    signs = np.where(np.arange(lay.obs_size) % 2 == 0, 1.0, -1.0).astype(np.float32)
+    path = save_policy(
+        tmp_path / "nan.aipp",
+        layout_name=lay.name,
+        weights=[np.tile(signs * np.float32(3e38), (lay.act_size, 1))],
+        biases=[np.zeros(lay.act_size, np.float32)],
+        activation="tanh",
+        obs_mean=np.full(lay.obs_size, -20.0),
+        obs_var=np.ones(lay.obs_size),
+    )
+    app = make_app(opponent=str(path))
+    assert isinstance(app.screen, GameScreen)
+    s = app.screen.session
+    ui.run(app, 20)
+    assert s.frame == 20
+    assert s.opponent_obj.problem is not None and "stopped" in s.opponent_obj.problem
+    assert any("stopped" in n for n in app.notice_lines())
+    assert s.opponent_obj.last_action is not None and not s.opponent_obj.last_action.any()

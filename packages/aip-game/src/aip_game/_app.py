@@ -240,6 +240,9 @@ class App:
         try:
             while self.running:
                 self.tick()
+        except Exception:
+            log.exception("the game stopped on an error (this is a bug; please report it with %s)", _paths.log_path())
+            raise
         finally:
             self.close()
         return 0

@@ -60,6 +60,8 @@ class Opponent:
         self.role = role
         self.last_action: npt.NDArray[np.float32] | None = None
         self.act_size = ae.role_layout(role).act_size
+        #: Why the opponent stopped deciding (it then stands still), or None.
+        self.problem: str | None = None
 
     @property
     def controller(self) -> str:
@@ -122,7 +124,15 @@ class PolicyOpponent(Opponent):
             self.policy = ae.load_policy(Path(self._locate()), role=self.role)
 
     def act(self, observation: npt.NDArray[np.float32], view: GameView) -> npt.NDArray[np.float32]:
-        return self._checked(self.policy.act(observation))
+        if self.problem is None:
+            try:
+                return self._checked(self.policy.act(observation))
+            except Exception as exc:
+                # a policy that breaks (non-finite output) must not end the game: it stands still
+                self.problem = f"{self.label} stopped: {exc}"
+                log.error("%s", self.problem, exc_info=exc)
+        self.last_action = np.zeros(self.act_size, dtype=np.float32)
+        return self.last_action
 
 
 class ControllerOpponent(Opponent):

@@ -64,6 +64,7 @@ class GameScreen:
         self.renderer.explosions = bool(app.settings.get("explosions"))
         self.renderer.wrap = self.session.config.boundary == "wrap"
         self.show_fps = bool(app.settings.get("show_fps"))
+        self._reported: set[str] = set()
 
     def _start_recording(self, role: str, seed: int) -> RecordingWriter:
         lay = ae.role_layout(role)
@@ -135,6 +136,10 @@ class GameScreen:
             s.set_human_action(self.human_action())
         level = s.level
         s.step(observe_opponent=self.debug)
+        for who in (s.opponent_obj, s.partner):
+            if who is not None and who.problem is not None and who.problem not in self._reported:
+                self._reported.add(who.problem)
+                self.app.notify(who.problem)
         self.renderer.observe(s)
         self._sounds()
         if s.level != level:

@@ -124,7 +124,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result, indent=2))
         return 0
     print(f"{result['frames']} frames at 1280x720, rendering on, headless, vs {args.opponent} ({args.side})")
-    for name, s in result["parts"].items():  # type: ignore[union-attr]
+    parts = result["parts"]
+    assert isinstance(parts, dict)
+    for name, s in parts.items():
         print(f"  {name:9s} median {s['median_ms']:.3f} ms   p99 {s['p99_ms']:.3f} ms")
     print(f"target: median frame < {TARGET_MEDIAN_MS} ms: {'met' if result['meets_target'] else 'NOT met'}")
     return 0

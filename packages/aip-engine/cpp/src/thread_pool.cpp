@@ -10,7 +10,7 @@
 namespace aip {
 
 namespace {
-constexpr int kSpins = 2000;
+constexpr int kSpins = 500;  // about 10 microseconds of pause instructions
 }  // namespace
 
 ThreadPool::ThreadPool(int threads) : threads_(threads < 1 ? 1 : threads) {

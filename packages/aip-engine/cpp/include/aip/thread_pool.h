@@ -24,7 +24,7 @@ class ThreadPool {
   // Calls fn(begin, end) on contiguous chunks covering [0, n), in parallel; returns when all are done.
   // Chunks never split a world, and each world is stepped by exactly one thread, so results do not
   // depend on the number of threads. `min_chunk` avoids waking threads for tiny batches.
-  void run(int64_t n, const std::function<void(int64_t, int64_t)>& fn, int64_t min_chunk = 64);
+  void run(int64_t n, const std::function<void(int64_t, int64_t)>& fn, int64_t min_chunk = 256);
 
  private:
   void work(int index);

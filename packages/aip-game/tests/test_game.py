@@ -204,3 +204,16 @@ def test_debug_overlay_keeps_what_the_opponent_sees(make_app: Callable[..., App]
     s = _session(app)
     assert s.opponent_observation is not None and s.opponent_observation.shape == (24,)
     assert np.isfinite(s.opponent_observation).all()
+
+
+def test_losing_the_window_focus_pauses_and_releases_the_keys(make_app: Callable[..., App], ui: Any) -> None:
+    app = make_app(opponent="chase", side="player")
+    s = _session(app)
+    ui.key(pygame.K_RIGHT)
+    ui.run(app, 2)
+    pygame.event.post(pygame.event.Event(pygame.WINDOWFOCUSLOST, window=None))
+    ui.run(app, 5)
+    assert _game(app).paused and s.frame == 2 and not _game(app).keys
+    ui.key(pygame.K_p)
+    ui.run(app, 1)
+    assert s.frame == 3

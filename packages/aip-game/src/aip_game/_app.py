@@ -115,6 +115,7 @@ class App:
         self.clock = pygame.time.Clock()
         self.running = True
         self.frames = 0
+        self.mode_switched_at = -(10**9)
         self.host = ModHost(self.settings, on_problem=lambda message: self.notify(message, logged=True))
         mod_dirs = self.options.mod_dirs if self.options.mod_dirs is not None else [_paths.mods_dir()]
         discover(self.host, mod_dirs, entry_points=self.options.entry_point_mods)
@@ -149,6 +150,7 @@ class App:
         """Switch between fullscreen and a window; the game's state is untouched."""
         self.fullscreen = not self.fullscreen
         self.window = self._set_mode()
+        self.mode_switched_at = self.frames
 
     def _viewport(self) -> tuple[float, int, int]:
         win = pygame.display.get_surface()

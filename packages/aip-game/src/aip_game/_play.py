@@ -110,7 +110,12 @@ class GameScreen:
         elif event.type == pygame.KEYUP:
             self.keys.discard(event.key)
         elif event.type == pygame.WINDOWFOCUSLOST:
+            # keys released in another window never reach us; and nobody is playing now
             self.keys.clear()
+            # switching to and from fullscreen can report a focus change that is no reason to pause
+            recent_switch = self.app.frames - self.app.mode_switched_at < 30
+            if self.session.human_role is not None and not self.session.over and not recent_switch:
+                self.paused = True
 
     def human_action(self) -> np.ndarray:
         """The human's action from the keys held now, in the human role's action layout."""

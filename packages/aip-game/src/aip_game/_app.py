@@ -16,6 +16,7 @@ from . import _paths
 from ._highscores import HighScoreTable
 from ._hud import Hud
 from ._modhost import ModHost, discover
+from ._screens import MainMenu, start_from_options
 from ._settings import Settings
 from ._sound import Sounds
 from ._sprites import LOGICAL_SIZE, Sprites
@@ -124,12 +125,8 @@ class App:
                 self.notify(problem)
         self.frame_times: list[tuple[float, float, float, float]] = []
         self.measure = False
-        from ._screens import MainMenu
-
         self.screen: Screen = MainMenu(self)
         if self.options.opponent is not None:
-            from ._screens import start_from_options
-
             start_from_options(self)
 
     # ------------------------------------------------------------------ window

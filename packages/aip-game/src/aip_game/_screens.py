@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable
 from pathlib import Path
@@ -60,8 +61,6 @@ class _MenuScreen:
 def draw_backdrop(app: App, surface: pygame.Surface, frame: int) -> None:
     """The menus' background: the arena with a player and an enemy circling."""
     surface.blit(app.sprites.background, (0, 0))
-    import math
-
     a = frame * 0.01
     app.sprites.draw_enemy(surface, (int(640 + 520 * math.cos(a)), int(400 + 260 * math.sin(a))), frame, 255)
     app.sprites.draw_player(

@@ -67,6 +67,11 @@ class TrainConfig:
     curriculum_fraction: float = _f(
         "fraction of the updates at which the parameter has ramped linearly to the task's value", 0.5
     )
+    init_from: str = _f(
+        "a checkpoint (.ckpt) of the same role and network whose weights and observation statistics start "
+        "this run (transfer); empty = a fresh network",
+        "",
+    )
     checkpoint_every: int = _f("updates between checkpoints (the worlds are reseeded there); 0 = only at the end", 20)
     eval_episodes: int = _f("episodes of the final evaluation (0 = none)", 200)
     eval_seed: int = _f("seed of the final evaluation", 12345)

@@ -135,6 +135,33 @@ class PPO:
         self.update_index = int(state["update_index"])
         self.global_step = int(state["global_step"])
 
+    def transfer_from(self, checkpoint: Any) -> None:
+        """Start from another run's network and observation statistics (not its optimiser or counters).
+
+        Args:
+            checkpoint: A loaded `aip_ml.Checkpoint` of the same role layout and network shape.
+
+        Raises:
+            ConfigError: The checkpoint's role layout or network differs from this run's.
+        """
+        other = checkpoint.config
+        other_role = aip_engine.task_spec(other.task).agents[0]
+        if other_role != self.role or other.hidden_sizes != self.config.hidden_sizes:
+            raise ConfigError(
+                f"config key 'init_from': {str(checkpoint.path)!r} is a {other_role!r} network "
+                f"{list(other.hidden_sizes)}; "
+                f"this run trains a {self.role!r} network {list(self.config.hidden_sizes)}"
+            )
+        if other.activation != self.config.activation:
+            raise ConfigError(
+                f"config key 'init_from': {str(checkpoint.path)!r} uses activation {other.activation!r}, "
+                f"this run {self.config.activation!r}"
+            )
+        self.model.load_state_dict(checkpoint.state["model"])
+        if self.config.obs_norm and other.obs_norm:
+            self.obs_rms.load_state_dict(checkpoint.state["obs_rms"])
+            self.normalizer.refresh(self.obs_rms, self.layout.obs_size)
+
     def policy(self) -> TorchPolicy:
         """Return the current deterministic policy (sharing the network, with frozen statistics)."""
         normalizer = ObsNormalizer(

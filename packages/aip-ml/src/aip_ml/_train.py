@@ -214,6 +214,8 @@ def train(
     ppo = PPO(config, worlds)
     if state is not None:
         ppo.load_state_dict(state)
+    elif config.init_from:
+        ppo.transfer_from(load_checkpoint(config.init_from))
     resumed_at = ppo.update_index if state is not None else -1
     for cb in callbacks:
         cb.on_start(config, root)

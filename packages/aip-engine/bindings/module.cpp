@@ -223,6 +223,7 @@ PYBIND11_MODULE(_core, m) {
           },
           py::arg("role"))
       .def("check_params", &aip::Engine::check_params)
+      .def("set_min_chunk", &aip::Engine::set_min_chunk, py::arg("worlds"))
       .def("arrays", [](py::object self, const std::string& group) {
         const aip::Engine& e = self.cast<const aip::Engine&>();
         if (group == "state") return views(e.state_arrays(), e.num_worlds(), self);

@@ -56,6 +56,8 @@ def _assert_same(a: dict[str, np.ndarray], b: dict[str, np.ndarray], where: str)
 def test_thread_counts_give_identical_worlds(task: str) -> None:
     worlds = [ae.Worlds(task, 203, seed=17, threads=t) for t in (1, 2, 3)]
     assert [w.threads for w in worlds] == [1, 2, 3]
+    for w in worlds:
+        w._engine.set_min_chunk(1)  # split even this small batch over every thread
     rng = np.random.default_rng(1)
     for frame in range(400):
         acts = _actions(worlds[0], rng)

@@ -172,7 +172,7 @@ void Engine::reset(bool reseed, uint64_t seed, const uint8_t* mask) {
       for (int e = 0; e < kNumEvents; ++e) b.o.events[kNumEvents * i + e] = 0;
       b.o.episode_frames[i] = 0;
     }
-  });
+  }, min_chunk_);
 }
 
 void Engine::step(const float* player, const float* enemy, const float* missile) {
@@ -183,7 +183,7 @@ void Engine::step(const float* player, const float* enemy, const float* missile)
   const Batch& b = batch_;
   pool_.run(b.num_worlds, [&b](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) step_world(b, i);
-  });
+  }, min_chunk_);
   batch_.a = Actions{nullptr, nullptr, nullptr};
 }
 
@@ -196,7 +196,7 @@ void Engine::observe(int32_t role) {
       float* row = obs_row(b, role, i);
       observe_role(b, i, arena_of(b, i), role, ObsOut{row, row});
     }
-  });
+  }, min_chunk_);
 }
 
 #define AIP_INFO(group, name, type, d1, d2) \

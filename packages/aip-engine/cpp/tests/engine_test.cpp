@@ -179,6 +179,7 @@ void run_task(const TaskSetup& t, int32_t boundary, uint64_t seed) {
   const int frames = 1500;
   aip::Engine one(n, rules_for(t, boundary), params_for(t), 1);
   aip::Engine three(n, rules_for(t, boundary), params_for(t), 3);
+  three.set_min_chunk(1);  // split 37 worlds over 3 threads
   one.reset(true, seed, nullptr);
   three.reset(true, seed, nullptr);
   uint64_t action_state = seed * 7919 + 17;

@@ -58,6 +58,9 @@ class Engine:
     def observe(self, role: int) -> None:
         """Write the observations of a role (0 player, 1 enemy, 2 missile) for every world."""
 
+    def set_min_chunk(self, worlds: int) -> None:
+        """Smallest number of worlds worth a thread (default 256); results never depend on it."""
+
     def check_params(self) -> None:
         """Check the per-world parameters; raise ConfigError naming field, world and range."""
 

@@ -53,6 +53,10 @@ class Engine {
 
   int64_t num_worlds() const { return batch_.num_worlds; }
   int threads() const { return pool_.size(); }
+
+  // Smallest number of worlds worth a thread of its own (default 256); tests lower it to exercise
+  // the split on small batches. Results never depend on it.
+  void set_min_chunk(int64_t worlds) { min_chunk_ = worlds < 1 ? 1 : worlds; }
   const Rules& rules() const { return batch_.r; }
 
   // Reseeds (when `reseed`) and resets the worlds selected by `mask` (all when null), then writes
@@ -80,6 +84,7 @@ class Engine {
 
   Batch batch_;
   std::atomic<bool> busy_{false};
+  int64_t min_chunk_ = 256;
   std::unique_ptr<unsigned char[]> memory_;
   ThreadPool pool_;
 };

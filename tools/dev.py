@@ -117,9 +117,9 @@ def run(cmd: Sequence[str | Path], *, check: bool = True, cwd: Path = ROOT) -> i
     return code
 
 
-def pip_install(*args: str, what: str) -> None:
+def pip_install(*args: str, what: str, note: str = "") -> None:
     start = time.monotonic()
-    say(f"Installing {what}")
+    say(f"Installing {what}{note}")
     # -qq: errors only; this machine's pip configuration may name package folders that do not exist,
     # and pip would warn about each of them for every package.
     run([venv_python(), "-m", "pip", "install", "-qq", "-c", str(CONSTRAINTS), *args])
@@ -245,9 +245,8 @@ def install_package(folder: str, extras: str, *, deps: bool) -> None:
     if not deps:
         args.insert(0, "--no-deps")
     what = f"{folder} (editable{', extras ' + extras if extras else ''})"
-    if folder == "aip-engine":
-        what += ": compiling the C++ engine, a few minutes on 2 cores"
-    pip_install(*args, what=what)
+    note = ": compiling the C++ engine" if folder == "aip-engine" else ""
+    pip_install(*args, what=what, note=note)
 
 
 # --- commands -------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 // World-steps per second of the C++ engine alone (no Python), for chase-v1 with a greedy enemy.
 //   engine_bench [num_worlds] [seconds]
-// Prints wall-clock and process CPU time per world-step for 1 and 2 threads.
+// Prints the best wall-clock and process CPU time per world-step (over 50 ms windows) for 1 and 2 threads.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -70,22 +70,30 @@ int main(int argc, char** argv) {
       greedy();
       e.step(nullptr, act.data(), nullptr);
     }
-    int64_t steps = 0;
-    const auto t0 = std::chrono::steady_clock::now();
-    const double c0 = cpu_seconds();
-    double wall = 0;
-    while (wall < seconds) {
-      for (int k = 0; k < 10; ++k) {
-        greedy();
-        e.step(nullptr, act.data(), nullptr);
+    // The best of many short windows: robust against other processes on a shared machine.
+    const double window = 0.05;
+    double best_wall = 1e30, best_cpu = 1e30, total = 0;
+    while (total < seconds) {
+      int64_t steps = 0;
+      const auto t0 = std::chrono::steady_clock::now();
+      const double c0 = cpu_seconds();
+      double wall = 0;
+      while (wall < window) {
+        for (int k = 0; k < 5; ++k) {
+          greedy();
+          e.step(nullptr, act.data(), nullptr);
+        }
+        steps += 5;
+        wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       }
-      steps += 10;
-      wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const double ws = static_cast<double>(steps) * n;
+      const double cpu = (cpu_seconds() - c0) / ws;
+      if (wall / ws < best_wall) best_wall = wall / ws;
+      if (cpu < best_cpu) best_cpu = cpu;
+      total += wall;
     }
-    const double cpu = cpu_seconds() - c0;
-    const double ws = static_cast<double>(steps) * n;
-    std::printf("chase-v1 n=%lld threads=%d: %.1f ns/world-step wall (%.2f M/s), %.1f ns CPU\n",
-                static_cast<long long>(n), threads, wall / ws * 1e9, ws / wall / 1e6, cpu / ws * 1e9);
+    std::printf("chase-v1 n=%lld threads=%d: best %.1f ns/world-step wall (%.2f M/s), %.1f ns CPU\n",
+                static_cast<long long>(n), threads, best_wall * 1e9, 1e-6 / best_wall, best_cpu * 1e9);
   }
   return 0;
 }

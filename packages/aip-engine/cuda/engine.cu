@@ -4,7 +4,12 @@
 // Compiled with -fmad=false (no fused multiply-add), the device counterpart of the CPU build's
 // -ffp-contract=off: every formula is evaluated as written. Everything runs on the legacy default
 // stream, which orders it after and before the work of torch's default stream.
+#if defined(AIP_CUDA_EMULATE)
+#include "host_emulation.h"  // tests without a GPU: kernels run as loops on the host
+#else
 #include <cuda_runtime.h>
+#define AIP_LAUNCH(kernel, grid, block, ...) kernel<<<(grid), (block)>>>(__VA_ARGS__)
+#endif
 
 #include <cstring>
 #include <sstream>
@@ -463,7 +468,7 @@ Engine::Engine(int64_t num_worlds, const Rules& rules, const ParamDefaults& para
   mask_staging_ = cursor;
   cursor += mask_bytes;
   flags_ = reinterpret_cast<unsigned long long*>(cursor);
-  fill_params_kernel<<<blocks_for(num_worlds, 256), 256>>>(batch_.p, params, num_worlds);
+  AIP_LAUNCH(fill_params_kernel, blocks_for(num_worlds, 256), 256, batch_.p, params, num_worlds);
   check(cudaGetLastError(), "launching fill_params_kernel");
   check_params();
 }
@@ -474,7 +479,7 @@ void Engine::validate(bool with_actions) {
   DeviceScope scope(device_);
   const int64_t n = batch_.num_worlds;
   check(cudaMemsetAsync(flags_, 0xFF, 4 * sizeof(unsigned long long)), "cudaMemsetAsync");
-  check_kernel<<<blocks_for(n, 256), 256>>>(batch_, with_actions, flags_);
+  AIP_LAUNCH(check_kernel, blocks_for(n, 256), 256, batch_, with_actions, flags_);
   check(cudaGetLastError(), "launching check_kernel");
   unsigned long long flags[4];
   check(cudaMemcpy(flags, flags_, sizeof(flags), cudaMemcpyDeviceToHost),
@@ -536,7 +541,7 @@ void Engine::reset(bool reseed, uint64_t seed, Input mask) {
     copy_to_device(device_, mask_staging_, mask_ptr, static_cast<size_t>(n));
     mask_ptr = mask_staging_;
   }
-  reset_kernel<<<blocks_for(n, kBlock), kBlock>>>(batch_, reseed, seed, mask_ptr);
+  AIP_LAUNCH(reset_kernel, blocks_for(n, kBlock), kBlock, batch_, reseed, seed, mask_ptr);
   check(cudaGetLastError(), "launching reset_kernel");
 }
 
@@ -557,7 +562,7 @@ void Engine::step(Input player, Input enemy, Input missile) {
     throw;
   }
   const int64_t n = batch_.num_worlds;
-  step_kernel<<<blocks_for(n, kBlock), kBlock>>>(batch_);
+  AIP_LAUNCH(step_kernel, blocks_for(n, kBlock), kBlock, batch_);
   batch_.a = Actions{nullptr, nullptr, nullptr};
   check(cudaGetLastError(), "launching step_kernel");
 }
@@ -567,7 +572,7 @@ void Engine::observe(int32_t role) {
   Busy busy(busy_);
   DeviceScope scope(device_);
   const int64_t n = batch_.num_worlds;
-  observe_kernel<<<blocks_for(n, kBlock), kBlock>>>(batch_, role);
+  AIP_LAUNCH(observe_kernel, blocks_for(n, kBlock), kBlock, batch_, role);
   check(cudaGetLastError(), "launching observe_kernel");
 }
 

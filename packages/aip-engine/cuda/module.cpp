@@ -20,6 +20,16 @@
 namespace py = pybind11;
 namespace ac = aip::cuda;
 
+// The DLPack device type of the backend's memory: CUDA, or the host under the test emulation
+// (cuda/host_emulation.h), where numpy and a CPU torch can import the arrays.
+#if defined(AIP_CUDA_EMULATE)
+constexpr int32_t kDeviceType = kAipDLCPU;
+constexpr bool kEmulated = true;
+#else
+constexpr int32_t kDeviceType = kAipDLCUDA;
+constexpr bool kEmulated = false;
+#endif
+
 namespace {
 
 const char* const kRoleNames[3] = {"player", "enemy", "missile"};
@@ -165,7 +175,7 @@ py::object to_dlpack(py::object self, const py::object& stream) {
   Py_INCREF(ctx->array);
   auto* managed = new AipDLManagedTensor{};
   managed->dl_tensor.data = a.data;
-  managed->dl_tensor.device = {kAipDLCUDA, a.device};
+  managed->dl_tensor.device = {kDeviceType, a.device};
   managed->dl_tensor.ndim = static_cast<int32_t>(a.shape.size());
   managed->dl_tensor.dtype = dl_dtype(a.dtype);
   managed->dl_tensor.shape = ctx->shape.data();
@@ -486,6 +496,7 @@ PYBIND11_MODULE(_core_cuda, m) {
   });
 
   m.attr("CUDA_ARCHITECTURES") = AIP_CUDA_ARCHITECTURES;
+  m.attr("EMULATED") = kEmulated;
 
   m.def(
       "device_count",
@@ -580,7 +591,7 @@ PYBIND11_MODULE(_core_cuda, m) {
             const DeviceArray& a = self.cast<const DeviceArray&>();
             if (!dl_device.is_none()) {
               const auto want = dl_device.cast<std::pair<int, int>>();
-              if (want.first != kAipDLCUDA || want.second != a.device) {
+              if (want.first != kDeviceType || want.second != a.device) {
                 throw py::buffer_error("a DeviceArray exports only to its own device; use to_numpy() for a host copy");
               }
             }
@@ -591,7 +602,7 @@ PYBIND11_MODULE(_core_cuda, m) {
           },
           py::arg("stream") = py::none(), py::kw_only(), py::arg("max_version") = py::none(),
           py::arg("dl_device") = py::none(), py::arg("copy") = py::none())
-      .def("__dlpack_device__", [](const DeviceArray& a) { return py::make_tuple(int(kAipDLCUDA), a.device); })
+      .def("__dlpack_device__", [](const DeviceArray& a) { return py::make_tuple(int(kDeviceType), a.device); })
       .def_property_readonly("__cuda_array_interface__",
                              [](const DeviceArray& a) {
                                py::dict cai;

@@ -39,6 +39,13 @@ def host(a: Any) -> np.ndarray:
     return a if isinstance(a, np.ndarray) else a.to_numpy()
 
 
+def dlpack_device_type() -> int:
+    """2 (kDLCUDA); 1 (kDLCPU) under the host emulation build used to test without a GPU."""
+    from aip_engine import _core_cuda
+
+    return 1 if _core_cuda.EMULATED else 2
+
+
 def torch_cuda() -> Any:
     torch = pytest.importorskip("torch")
     if not torch.cuda.is_available():
@@ -278,7 +285,7 @@ def test_outputs_are_device_arrays_with_a_cpu_copy_on_request() -> None:
     dev = ae.Worlds("chase-v1", 64, seed=0, backend="cuda")
     obs: Any = dev.reset(seed=0)  # a DeviceArray
     assert obs.shape == (64, 24) and obs.dtype == np.float32 and obs.device == "cuda:0"
-    assert obs.__dlpack_device__() == (2, 0)
+    assert obs.__dlpack_device__() == (dlpack_device_type(), 0)
     cai = obs.__cuda_array_interface__
     assert cai["shape"] == (64, 24) and cai["typestr"] == "<f4" and cai["data"][0] == obs.data_ptr
     copy = obs.to_numpy()
@@ -492,3 +499,66 @@ def test_concurrent_calls_on_one_gpu_batch_are_refused() -> None:
     assert refused, "no concurrent call was refused"
     assert "another thread" in str(refused[0])
     w.step(a)  # the batch is usable afterwards
+
+
+# ---- the DLPack protocol under the host emulation build (no GPU needed) --------------------------
+
+
+def _emulated() -> bool:
+    if not CUDA.available:
+        return False
+    from aip_engine import _core_cuda
+
+    return bool(_core_cuda.EMULATED)
+
+
+needs_emulation = pytest.mark.skipif(
+    not _emulated(), reason="needs the host emulation build (-DAIP_ENGINE_CUDA_EMULATE=ON)"
+)
+
+
+@needs_emulation
+def test_emulated_device_arrays_export_through_dlpack_without_a_copy() -> None:
+    torch = pytest.importorskip("torch")
+    dev = ae.Worlds("chase-v1", 256, seed=0, backend="cuda")
+    result: Any = dev.step(np.zeros((256, 2), np.float32))
+    as_numpy = np.from_dlpack(result.obs)
+    as_torch = torch.from_dlpack(result.obs)
+    assert as_numpy.__array_interface__["data"][0] == result.obs.data_ptr
+    assert as_torch.data_ptr() == result.obs.data_ptr
+    assert torch.from_dlpack(result.terminated).dtype == torch.bool
+    assert torch.from_dlpack(result.events).dtype == torch.uint8
+    dev.step(np.ones((256, 2), np.float32))
+    np.testing.assert_array_equal(as_numpy, result.obs.to_numpy())  # the views follow the steps
+    np.testing.assert_array_equal(as_torch.numpy(), result.obs.to_numpy())
+    expected = result.obs.to_numpy()
+    del dev, result
+    gc.collect()
+    np.testing.assert_array_equal(as_torch.numpy(), expected)  # the export keeps the memory alive
+    capsule = ae.Worlds("chase-v1", 4, backend="cuda").observations("enemy").__dlpack__()
+    del capsule  # an unconsumed capsule frees its tensor without a consumer
+
+
+@needs_emulation
+def test_emulated_actions_and_masks_through_dlpack_match_the_cpu() -> None:
+    torch = pytest.importorskip("torch")
+    cpu = ae.Worlds("dodge-v1", 300, seed=6, threads=1)
+    dev = ae.Worlds("dodge-v1", 300, seed=6, backend="cuda")
+    rng = np.random.default_rng(2)
+    for t in range(40):
+        a = rng.uniform(-1, 1, (300, 2)).astype(np.float32)
+        dev.step(torch.from_numpy(a))  # a DLPack producer on the host
+        cpu.step(a)
+        _compare_outputs(cpu, dev, f"at step {t}")
+    mask = torch.arange(300) % 4 == 0
+    dev.reset(seed=1, mask=mask)
+    cpu.reset(seed=1, mask=mask.numpy())
+    _compare_state(cpu, dev, "after a DLPack-masked reset")
+    with pytest.raises(ae.ShapeError, match="C-contiguous"):
+        dev.step(torch.zeros((2, 300)).T)
+    with pytest.raises(ae.ShapeError, match="float32"):
+        dev.step(torch.zeros((300, 2), dtype=torch.float64))
+    bad = torch.zeros((300, 2))
+    bad[123, 1] = float("nan")
+    with pytest.raises(ae.ActionError, match="world 123, field 'move_y' is nan"):
+        dev.step(bad)

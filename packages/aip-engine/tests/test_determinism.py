@@ -147,3 +147,27 @@ def test_generator_matches_the_documented_splitmix64() -> None:
     u = (mix64(state) >> 11) * 2.0**-53
     w = ae.Worlds("chase-v1", 4, seed=seed, threads=1)
     assert w.state()["player_pos"][index, 0] == 50.0 + (1230.0 - 50.0) * u
+
+
+def test_a_forked_child_steps_a_batch_made_by_its_parent() -> None:
+    import multiprocessing
+
+    w = ae.Worlds("chase-v1", 2048, seed=8, threads=2)
+    twin = ae.Worlds("chase-v1", 2048, seed=8, threads=1)
+    a = np.zeros((2048, 2), np.float32)
+    for _ in range(10):
+        twin.step(a)
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+
+    def child() -> None:
+        for _ in range(10):
+            w.step(a)
+        queue.put(w.state()["enemy_pos"].copy())
+
+    proc = ctx.Process(target=child)
+    proc.start()
+    result = queue.get(timeout=60)
+    proc.join(timeout=60)
+    assert proc.exitcode == 0
+    assert np.array_equal(result, twin.state()["enemy_pos"])

@@ -1,5 +1,7 @@
 #include "aip/thread_pool.h"
 
+#include <unistd.h>
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define AIP_PAUSE() _mm_pause()
@@ -13,12 +15,17 @@ namespace {
 constexpr int kSpins = 500;  // about 10 microseconds of pause instructions
 }  // namespace
 
-ThreadPool::ThreadPool(int threads) : threads_(threads < 1 ? 1 : threads) {
+ThreadPool::ThreadPool(int threads) : threads_(threads < 1 ? 1 : threads), owner_pid_(static_cast<long>(getpid())) {
   workers_.reserve(threads_ - 1);
   for (int t = 1; t < threads_; ++t) workers_.emplace_back([this, t] { work(t); });
 }
 
 ThreadPool::~ThreadPool() {
+  if (static_cast<long>(getpid()) != owner_pid_) {
+    // After fork() the worker threads do not exist in this process: nothing to join.
+    for (auto& w : workers_) w.detach();
+    return;
+  }
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stop_ = true;
@@ -36,7 +43,7 @@ void ThreadPool::run(int64_t n, const std::function<void(int64_t, int64_t)>& fn,
   if (n <= 0) return;
   int64_t want = min_chunk > 0 ? (n + min_chunk - 1) / min_chunk : n;
   const int chunks = static_cast<int>(want < threads_ ? want : threads_);
-  if (chunks <= 1) {
+  if (chunks <= 1 || static_cast<long>(getpid()) != owner_pid_) {
     fn(0, n);
     return;
   }

@@ -30,6 +30,7 @@ class ThreadPool {
   void work(int index);
 
   int threads_;
+  long owner_pid_;  // a forked child has no workers: it runs every chunk on the calling thread
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable start_;

@@ -148,6 +148,11 @@ struct ExportContext {
 
 void export_deleter(AipDLManagedTensor* self) {
   auto* ctx = static_cast<ExportContext*>(self->manager_ctx);
+  if (!Py_IsInitialized()) {  // a consumer freeing its tensor after the interpreter has finished
+    delete ctx;
+    delete self;
+    return;
+  }
   {
     // The consumer may free the tensor from any thread, with or without the GIL.
     py::gil_scoped_acquire gil;

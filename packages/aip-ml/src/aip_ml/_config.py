@@ -58,8 +58,7 @@ class TrainConfig:
     reward_scale: bool = _f("divide rewards by the running std of the discounted return", True)
     reward_clip: float = _f("clip scaled rewards to [-reward_clip, reward_clip]", 10.0)
     curriculum_param: str = _f(
-        "a per-world engine parameter (Worlds.params key, e.g. fire_probability) ramped during training; "
-        "empty = none",
+        "a per-world engine parameter (Worlds.params key, e.g. fire_probability) ramped during training; empty = none",
         "",
     )
     curriculum_start: float = _f("the curriculum parameter's value at the start of training", 0.0)
@@ -71,6 +70,15 @@ class TrainConfig:
         "a checkpoint (.ckpt) of the same role and network whose weights and observation statistics start "
         "this run (transfer); empty = a fresh network",
         "",
+    )
+    imitate_bot: str = _f(
+        "before PPO, fit the actor to this scripted bot's moves (behaviour cloning; enemy role); empty = none",
+        "",
+    )
+    imitate_samples: int = _f("observation-action pairs collected from the bot for cloning", 1_000_000)
+    imitate_epochs: int = _f("passes over the cloning data", 5)
+    critic_warmup_updates: int = _f(
+        "first updates that train only the critic (the policy keeps what it started with)", 0
     )
     checkpoint_every: int = _f("updates between checkpoints (the worlds are reseeded there); 0 = only at the end", 20)
     eval_episodes: int = _f("episodes of the final evaluation (0 = none)", 200)
@@ -216,7 +224,15 @@ def _validate(c: TrainConfig) -> None:
     for key in ("clip_range_vf", "ent_coef", "vf_coef", "max_grad_norm", "target_kl"):
         if not getattr(c, key) >= 0:
             raise bad(key, "must be 0 or more")
-    for key in ("checkpoint_every", "eval_episodes", "torch_threads", "engine_threads"):
+    for key in (
+        "checkpoint_every",
+        "eval_episodes",
+        "torch_threads",
+        "engine_threads",
+        "imitate_samples",
+        "imitate_epochs",
+        "critic_warmup_updates",
+    ):
         if getattr(c, key) < 0:
             raise bad(key, "must be 0 or more")
     if c.batch_size % c.minibatch_size:

@@ -16,7 +16,6 @@ import aip_engine
 __all__ = ["ActorCritic", "RunningMeanStd", "TorchPolicy", "action_bounds"]
 
 
-
 class _TanhFunction(torch.autograd.Function):
     """tanh through the logistic function: ``tanh(x) = 2 * sigmoid(2x) - 1``.
 

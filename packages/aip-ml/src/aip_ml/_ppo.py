@@ -137,7 +137,7 @@ class PPO:
         self.global_step = int(state["global_step"])
 
     def transfer_from(self, checkpoint: Any) -> None:
-        """Start from another run's network and observation statistics (not its optimiser or counters).
+        """Start from another run's network and observation statistics (not its optimiser, counters or std).
 
         Args:
             checkpoint: A loaded `aip_ml.Checkpoint` of the same role layout and network shape.
@@ -158,7 +158,9 @@ class PPO:
                 f"config key 'init_from': {str(checkpoint.path)!r} uses activation {other.activation!r}, "
                 f"this run {self.config.activation!r}"
             )
-        self.model.load_state_dict(checkpoint.state["model"])
+        # The exploration noise starts afresh at log_std_init: the new task needs its own exploration.
+        weights = {k: v for k, v in checkpoint.state["model"].items() if k != "log_std"}
+        self.model.load_state_dict(weights, strict=False)
         if self.config.obs_norm and other.obs_norm:
             self.obs_rms.load_state_dict(checkpoint.state["obs_rms"])
             self.normalizer.refresh(self.obs_rms, self.layout.obs_size)
@@ -311,7 +313,10 @@ class PPO:
                     value = old_v + torch.clamp(value - old_v, -cfg.clip_range_vf, cfg.clip_range_vf)
                 v_loss = 0.5 * ((mb[:, d + a + 3] - value) ** 2).mean()
                 entropy = (self.model.log_std + 0.5 + 0.5 * _LOG_2PI).sum()
-                loss = pg_loss + cfg.vf_coef * v_loss - cfg.ent_coef * entropy
+                if self.update_index < cfg.critic_warmup_updates:
+                    loss = cfg.vf_coef * v_loss  # the critic catches up with a cloned or transferred policy
+                else:
+                    loss = pg_loss + cfg.vf_coef * v_loss - cfg.ent_coef * entropy
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()  # type: ignore[no-untyped-call]
                 nn.utils.clip_grad_norm_(self.model.parameters(), cfg.max_grad_norm)

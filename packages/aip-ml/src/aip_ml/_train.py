@@ -214,8 +214,15 @@ def train(
     ppo = PPO(config, worlds)
     if state is not None:
         ppo.load_state_dict(state)
-    elif config.init_from:
-        ppo.transfer_from(load_checkpoint(config.init_from))
+    else:
+        if config.init_from:
+            ppo.transfer_from(load_checkpoint(config.init_from))
+        if config.imitate_bot:
+            from ._imitation import clone_bot
+
+            clone_bot(
+                ppo, config.imitate_bot, config.imitate_samples, config.imitate_epochs, derive_seed(config.seed, 2**31)
+            )
     resumed_at = ppo.update_index if state is not None else -1
     for cb in callbacks:
         cb.on_start(config, root)

@@ -11,8 +11,9 @@ normalisation on in all three:
 - ``aip_ml``: aip_ml's PPO on the engine's batch of N worlds.
 - ``sb3_batched``: Stable-Baselines3's PPO on a VecEnv adapter over one engine batch of N worlds
   (the best one can do with SB3 on this engine), wrapped in VecNormalize.
-- ``sb3_dummy``: Stable-Baselines3's PPO on a DummyVecEnv of N single-world Gymnasium envs
-  (``aip_engine.gym.AipEnv``), wrapped in VecNormalize: the ordinary way to use SB3.
+- ``sb3_dummy``: Stable-Baselines3's PPO on ``make_vec_env("aip/Chase-v1", n_envs=N)`` (a DummyVecEnv
+  of N single-world Gymnasium envs, each with SB3's Monitor), wrapped in VecNormalize: the ordinary
+  way to use SB3.
 
 Reported: steps/s of each (environment steps, i.e. world-steps, per wall-clock second, after one
 warm-up update) and the ratios aip_ml / sb3_batched and aip_ml / sb3_dummy. Torch uses the same
@@ -133,9 +134,13 @@ def bench_sb3(kind: str, config: aip_ml.TrainConfig, updates: int) -> dict[str, 
     if kind == "sb3_batched":
         venv: Any = _sb3_vec_adapter()(TASK, config.num_worlds, config.seed, engine_threads)
     else:
-        from aip_engine.gym import AipEnv
+        from stable_baselines3.common.env_util import make_vec_env
 
-        venv = DummyVecEnv([lambda: AipEnv(task=TASK) for _ in range(config.num_worlds)])
+        import aip_engine.gym  # noqa: F401  (registers the Gymnasium ids)
+
+        # The ordinary way: make_vec_env over the registered Gymnasium id (Monitor and Gymnasium's
+        # passive checker on each env), one single-world env per slot in a DummyVecEnv.
+        venv = make_vec_env("aip/Chase-v1", n_envs=config.num_worlds, vec_env_cls=DummyVecEnv, seed=config.seed)
     venv = VecNormalize(venv, norm_obs=True, norm_reward=True, gamma=config.gamma)
     model = SB3PPO(
         "MlpPolicy",

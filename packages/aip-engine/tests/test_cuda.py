@@ -427,6 +427,45 @@ def test_bad_params_raise_config_error_like_the_cpu() -> None:
     assert "params['enemy_speed'][9]" in str(dev_err.value)
 
 
+BAD_PARAMS = [
+    ("player_speed", -1.0),
+    ("enemy_speed", 1e4),
+    ("enemy_speed_scale", float("nan")),
+    ("missile_speed", -0.5),
+    ("arena_width", 50.0),
+    ("arena_height", 2e6),
+    ("fire_probability", 1.5),
+    ("max_missiles", 4),
+    ("player_bot", 9),
+    ("enemy_bot", -2),
+    ("guidance", 2),
+]
+
+
+@pytest.mark.parametrize(("field", "value"), BAD_PARAMS)
+@pytest.mark.gpu
+@needs_gpu
+def test_every_bad_param_is_reported_like_the_cpu(field: str, value: float) -> None:
+    cpu = ae.Worlds("dodge-v1", 40, seed=0, threads=1)
+    dev = ae.Worlds("dodge-v1", 40, seed=0, backend="cuda")
+    acts = np.zeros((40, 2), np.float32)
+    for w in (cpu, dev):
+        good = host(w.params[field])[0].item()
+        w.params[field][31] = value
+        w.params[field][17] = value
+    with pytest.raises(ae.ConfigError) as cpu_err:
+        cpu.step(acts)
+    with pytest.raises(ae.ConfigError) as dev_err:
+        dev.step(acts)
+    assert str(dev_err.value) == str(cpu_err.value)
+    assert f"params['{field}'][17]" in str(dev_err.value)
+    with pytest.raises(ae.ConfigError):
+        dev.reset(seed=1)  # reset checks them too
+    for w in (cpu, dev):
+        w.params[field][:] = good
+        w.step(acts)
+
+
 @pytest.mark.gpu
 @needs_gpu
 def test_cuda_errors_become_backend_errors_and_the_process_goes_on() -> None:

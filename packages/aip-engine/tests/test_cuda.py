@@ -601,3 +601,27 @@ def test_emulated_actions_and_masks_through_dlpack_match_the_cpu() -> None:
     bad[123, 1] = float("nan")
     with pytest.raises(ae.ActionError, match="world 123, field 'move_y' is nan"):
         dev.step(bad)
+
+
+def test_the_gpu_benchmark_runs_or_says_why_not(capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib
+    import json
+
+    sys.path.insert(0, str(ROOT / "tools" / "bench"))
+    try:
+        bench = importlib.import_module("engine_gpu")
+        args = ["--quick", "--json", "--tasks", "chase-v1", "--batches", "256", "--seconds", "0.01"]
+        assert bench.main(args) == 0
+    finally:
+        sys.path.remove(str(ROOT / "tools" / "bench"))
+        for name in ("engine_gpu", "engine", "_numpy_chase"):
+            sys.modules.pop(name, None)
+    out = capsys.readouterr().out
+    if not CUDA.available:
+        assert out.startswith("skipped: ") and CUDA.reason in out
+        return
+    report = json.loads(out)
+    (row,) = report["gpu"]
+    assert row["task"] == "chase-v1" and row["batch"] == 256 and row["world_steps_per_s"] > 0
+    assert row["bytes_per_world_step"] > 500
+    assert report["cpu"][0]["batch"] == 256

@@ -320,6 +320,7 @@ def pytest_stage(extra: Sequence[str]) -> Counts:
     if code == 5:
         counts.ok = False
         counts.notes.append("pytest collected no tests: check the test folders and any -k/-m filter")
+        print("error: pytest ran no test (exit code 5); that is a failure here", file=sys.stderr, flush=True)
     elif code != 0:
         counts.ok = False
         counts.notes.append(f"pytest exit code {code}")
@@ -384,6 +385,9 @@ def cmd_test(extra: Sequence[str]) -> int:
     for stage in stages:
         print(stage.line(), flush=True)
     ok = all(s.ok for s in stages)
+    for stage in stages:
+        if not stage.ok:  # a stage that failed without a failing test (no tests, a build error) counts as one
+            stage.failed = max(stage.failed, 1)
     passed = sum(s.passed for s in stages)
     failed = sum(s.failed for s in stages)
     skipped = sum(s.skipped for s in stages)

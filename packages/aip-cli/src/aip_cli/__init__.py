@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import sys
 
-from aip_cli._app import app
-from aip_cli._app import main as _run
-from aip_cli._errors import ExitCode
+from aip_engine._deprecation import require_engine_api
+
+require_engine_api(1, "aip-cli")  # the engine API version this command is written against
+
+from aip_cli._app import app  # noqa: E402
+from aip_cli._app import main as _run  # noqa: E402
+from aip_cli._errors import ExitCode  # noqa: E402
 
 __all__ = ["ExitCode", "__version__", "app", "main"]
 

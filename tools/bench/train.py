@@ -134,13 +134,18 @@ def bench_sb3(kind: str, config: aip_ml.TrainConfig, updates: int) -> dict[str, 
     if kind == "sb3_batched":
         venv: Any = _sb3_vec_adapter()(TASK, config.num_worlds, config.seed, engine_threads)
     else:
+        import gymnasium
         from stable_baselines3.common.env_util import make_vec_env
 
         import aip_engine.gym  # noqa: F401  (registers the Gymnasium ids)
 
-        # The ordinary way: make_vec_env over the registered Gymnasium id (Monitor and Gymnasium's
-        # passive checker on each env), one single-world env per slot in a DummyVecEnv.
-        venv = make_vec_env("aip/Chase-v1", n_envs=config.num_worlds, vec_env_cls=DummyVecEnv, seed=config.seed)
+        # The ordinary way: make_vec_env over gymnasium.make of the registered id (Monitor and
+        # Gymnasium's passive checker on each env), one single-world env per slot in a DummyVecEnv.
+        # A callable, because make_vec_env asks an id string for render_mode="rgb_array", which
+        # AipEnv (it renders nothing) refuses.
+        venv = make_vec_env(
+            lambda: gymnasium.make("aip/Chase-v1"), n_envs=config.num_worlds, vec_env_cls=DummyVecEnv, seed=config.seed
+        )
     venv = VecNormalize(venv, norm_obs=True, norm_reward=True, gamma=config.gamma)
     model = SB3PPO(
         "MlpPolicy",

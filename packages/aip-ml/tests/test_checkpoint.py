@@ -87,15 +87,15 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path: Path) -> None:
     full = _run(script, tmp_path / "full", "plain")
     assert "RESULT 8 False" in full
 
-    proc = _start(script, tmp_path / "killed", "hang")
-    assert proc.stdout is not None
     lines = []
-    for line in proc.stdout:
-        lines.append(line)
-        if line.startswith("CHECKPOINT 2"):
-            proc.send_signal(signal.SIGKILL)
-            break
-    proc.wait(timeout=60)
+    with _start(script, tmp_path / "killed", "hang") as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if line.startswith("CHECKPOINT 2"):
+                proc.send_signal(signal.SIGKILL)
+                break
+        proc.wait(timeout=60)
     assert proc.returncode == -signal.SIGKILL, "".join(lines)
     latest = tmp_path / "killed" / "checkpoints" / "latest.ckpt"
     assert aip_ml.load_checkpoint(latest).update == 4
@@ -120,14 +120,14 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path: Path) -> None:
 def test_sigint_finishes_the_update_and_writes_a_checkpoint(tmp_path: Path) -> None:
     script = tmp_path / "run.py"
     script.write_text(SCRIPT)
-    proc = _start(script, tmp_path / "run", "plain")
-    assert proc.stdout is not None
     out = []
-    for line in proc.stdout:
-        out.append(line)
-        if line.startswith("UPDATE 3"):
-            proc.send_signal(signal.SIGINT)
-    proc.wait(timeout=60)
+    with _start(script, tmp_path / "run", "plain") as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            out.append(line)
+            if line.startswith("UPDATE 3"):
+                proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
     text = "".join(out)
     assert proc.returncode == 0, text
     result_line = next(line for line in out if line.startswith("RESULT"))

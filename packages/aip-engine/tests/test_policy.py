@@ -42,7 +42,8 @@ def _reference_act(parts: dict[str, Any], obs: np.ndarray, role: str, transform:
     lay = ae.role_layout(role)
     low = np.array([f.low for f in lay.action])
     high = np.array([f.high for f in lay.action])
-    return (high + low) / 2 + (high - low) / 2 * y
+    out: np.ndarray = (high + low) / 2 + (high - low) / 2 * y
+    return out
 
 
 @pytest.mark.parametrize("role", ["enemy", "missile", "player"])

@@ -78,7 +78,8 @@ def _run(script: Path, run_dir: Path, mode: str) -> str:
 
 
 def _weights(path: Path) -> dict[str, torch.Tensor]:
-    return aip_ml.load_checkpoint(path).state["model"]
+    weights: dict[str, torch.Tensor] = aip_ml.load_checkpoint(path).state["model"]
+    return weights
 
 
 def test_killed_run_resumes_to_the_same_weights(tmp_path: Path) -> None:

@@ -21,7 +21,8 @@ class ChaseFromObservations:
     def act(self, obs: np.ndarray) -> np.ndarray:
         d = obs[:, 4:6].astype(np.float64) * np.array([640.0, 360.0])  # shortest displacement in px
         n = np.linalg.norm(d, axis=1, keepdims=True)
-        return (d / np.maximum(n, 1e-9)).astype(np.float32)
+        out: np.ndarray = (d / np.maximum(n, 1e-9)).astype(np.float32)
+        return out
 
 
 def test_report_measures_the_reference_bots_on_the_same_seeds() -> None:

@@ -76,7 +76,7 @@ class AimWorlds:
 
 
 def _config(**changes: Any) -> aip_ml.TrainConfig:
-    base = {
+    base: dict[str, Any] = {
         "task": "chase-v1",
         "num_worlds": 64,
         "rollout_steps": 16,

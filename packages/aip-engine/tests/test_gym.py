@@ -190,3 +190,26 @@ def test_duel_pays_the_roles_in_opposite_directions() -> None:
 def test_multi_agent_tasks_are_refused_by_the_single_agent_adapters() -> None:
     with pytest.raises(ValueError, match="DuelParallelEnv"):
         ag.AipEnv("duel-v1")
+
+
+def test_rgb_array_rendering_draws_the_entities() -> None:
+    env = gymnasium.make("aip/Dodge-v1", render_mode="rgb_array")
+    check_env(env.unwrapped)  # with the render check
+    env.reset(seed=1)
+    for _ in range(200):
+        *_, terminated, truncated, _info = env.step(env.action_space.sample())
+        if terminated or truncated:
+            env.reset()
+    img = env.render()
+    assert isinstance(img, np.ndarray) and img.shape == (360, 640, 3) and img.dtype == np.uint8
+    colours = {tuple(c) for c in img.reshape(-1, 3)[:: 7].tolist()}
+    assert (80, 160, 255) in colours  # the player
+    env.close()
+
+
+def test_stable_baselines3_make_vec_env_accepts_the_id() -> None:
+    sb3 = pytest.importorskip("stable_baselines3.common.env_util")
+    venv = sb3.make_vec_env("aip/Chase-v1", n_envs=2, seed=0)
+    obs = venv.reset()
+    assert obs.shape == (2, 24)
+    venv.close()

@@ -9,6 +9,7 @@ import gymnasium
 import numpy as np
 from numpy.typing import NDArray
 
+from ._render import render_world
 from ._spaces import action_space, clean_kwargs, make_worlds, observation_space, single_agent
 
 __all__ = ["AipEnv"]
@@ -26,10 +27,11 @@ class AipEnv(gymnasium.Env[NDArray[Any], NDArray[Any]]):
         config: Rule numbers overriding the task's (a mapping of `aip_engine.Config` fields).
         controllers: Role -> bot overrides for the non-agent roles.
         reference: Step the Python reference instead of the compiled engine.
-        render_mode: Only None (rendering is the game's job).
+        render_mode: None, or ``"rgb_array"`` for a small top-down image from `render`
+            (half the arena's size; the game draws the real thing).
     """
 
-    metadata = {"render_modes": []}  # noqa: RUF012 - Gymnasium's own class attribute
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 60}  # noqa: RUF012 - Gymnasium's class attribute
 
     def __init__(
         self,
@@ -39,8 +41,9 @@ class AipEnv(gymnasium.Env[NDArray[Any], NDArray[Any]]):
         reference: bool = False,
         render_mode: str | None = None,
     ) -> None:
-        if render_mode is not None:
-            raise ValueError(f"render_mode {render_mode!r} is not supported; AipEnv renders nothing")
+        if render_mode not in (None, "rgb_array"):
+            raise ValueError(f"render_mode {render_mode!r} is not supported; use None or 'rgb_array'")
+        self.render_mode = render_mode
         self.task = task
         self.role = single_agent(task)
         self.observation_space = observation_space(self.role)
@@ -93,3 +96,9 @@ class AipEnv(gymnasium.Env[NDArray[Any], NDArray[Any]]):
             info["episode_frames"] = int(w.episode_frames[0])
             info["episode_return"] = float(w.episode_return(self.role)[0])
         return np.array(res.obs[0], dtype=np.float32), float(res.reward[0]), terminated, truncated, info
+
+    def render(self) -> NDArray[np.uint8] | None:
+        """The current frame as an RGB array when ``render_mode="rgb_array"``, else None."""
+        if self.render_mode != "rgb_array":
+            return None
+        return render_world(self._worlds, 0)

@@ -202,7 +202,7 @@ def test_rgb_array_rendering_draws_the_entities() -> None:
             env.reset()
     img = env.render()
     assert isinstance(img, np.ndarray) and img.shape == (360, 640, 3) and img.dtype == np.uint8
-    colours = {tuple(c) for c in img.reshape(-1, 3)[:: 7].tolist()}
+    colours = {tuple(c) for c in img.reshape(-1, 3)[::7].tolist()}
     assert (80, 160, 255) in colours  # the player
     env.close()
 

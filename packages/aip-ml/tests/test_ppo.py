@@ -124,9 +124,11 @@ def test_truncated_episodes_are_bootstrapped_from_final_observations() -> None:
     torch.testing.assert_close(returns, expected)
 
 
-def test_multi_agent_tasks_are_refused_clearly() -> None:
-    with pytest.raises(NotImplementedError, match=r"duel-v1.*single-agent"):
+def test_one_learner_plays_one_role() -> None:
+    with pytest.raises(NotImplementedError, match=r"duel-v1.*one PPO learner plays one role"):
         PPO(_config(task="duel-v1"), AimWorlds(64))
+    with pytest.raises(aip_ml.ConfigError, match="'missile' is not a learning role"):
+        PPO(_config(task="duel-v1"), AimWorlds(64), role="missile")
 
 
 @pytest.mark.slow

@@ -44,18 +44,40 @@ class Checkpoint:
     wall_seconds: float
 
     @property
+    def roles(self) -> tuple[str, ...]:
+        """The learning roles of the run's task (two for duel-v1)."""
+        return aip_engine.task_spec(self.config.task).agents
+
+    @property
     def policy(self) -> TorchPolicy:
-        """The deterministic policy stored in the checkpoint."""
+        """The deterministic policy stored in the checkpoint (single-agent tasks; else see `policies`).
+
+        Raises:
+            CheckpointError: The run learned several roles.
+        """
+        if len(self.roles) != 1:
+            raise CheckpointError(
+                f"checkpoint {str(self.path)!r} holds policies for {', '.join(self.roles)}; use .policies[role]"
+            )
+        return self._policy(self.roles[0], self.state)
+
+    @property
+    def policies(self) -> dict[str, TorchPolicy]:
+        """The deterministic policy of every learning role."""
+        if len(self.roles) == 1:
+            return {self.roles[0]: self._policy(self.roles[0], self.state)}
+        return {role: self._policy(role, self.state["learners"][role]) for role in self.roles}
+
+    def _policy(self, role: str, state: dict[str, Any]) -> TorchPolicy:
         cfg = self.config
-        role = aip_engine.task_spec(cfg.task).agents[0]
         layout = aip_engine.role_layout(role)
         model = ActorCritic(layout.obs_size, layout.act_size, cfg.hidden_sizes, cfg.activation, cfg.log_std_init)
-        model.load_state_dict(self.state["model"])
+        model.load_state_dict(state["model"])
         model.eval()
         rms = None
         if cfg.obs_norm:
             rms = RunningMeanStd((layout.obs_size,))
-            rms.load_state_dict(self.state["obs_rms"])
+            rms.load_state_dict(state["obs_rms"])
         meta = {
             "seed": cfg.seed,
             "updates": self.update,

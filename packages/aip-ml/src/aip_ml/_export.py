@@ -9,6 +9,7 @@ import aip_engine
 from aip_engine._policy import save_policy
 
 from ._checkpoint import load_checkpoint
+from ._errors import CheckpointError
 from ._model import TorchPolicy
 
 __all__ = ["export_policy", "export_torch_policy"]
@@ -53,7 +54,11 @@ def export_torch_policy(policy: TorchPolicy, out_path: str | os.PathLike[str], *
 
 
 def export_policy(
-    checkpoint: str | os.PathLike[str], out_path: str | os.PathLike[str], *, overwrite: bool = False
+    checkpoint: str | os.PathLike[str],
+    out_path: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    role: str | None = None,
 ) -> Path:
     """Export the policy of a training checkpoint to the portable format.
 
@@ -61,12 +66,21 @@ def export_policy(
         checkpoint: A ``.ckpt`` file written by `aip_ml.train`.
         out_path: The ``.aipp`` file to write (atomically).
         overwrite: Replace an existing file; otherwise an existing file is an error.
+        role: Which role's policy, for a run that learned several (duel-v1); optional otherwise.
 
     Returns:
         The path written.
 
     Raises:
-        CheckpointError: The checkpoint is missing or corrupt.
+        CheckpointError: The checkpoint is missing or corrupt, or ``role`` is missing or not one of its roles.
         FileExistsError: ``out_path`` exists and ``overwrite`` is false.
     """
-    return export_torch_policy(load_checkpoint(checkpoint).policy, out_path, overwrite=overwrite)
+    ckpt = load_checkpoint(checkpoint)
+    policies = ckpt.policies
+    if role is None:
+        if len(policies) != 1:
+            raise CheckpointError(f"checkpoint {str(ckpt.path)!r} holds {', '.join(policies)} policies; pass role=")
+        role = next(iter(policies))
+    if role not in policies:
+        raise CheckpointError(f"checkpoint {str(ckpt.path)!r} has no {role!r} policy; it has {', '.join(policies)}")
+    return export_torch_policy(policies[role], out_path, overwrite=overwrite)

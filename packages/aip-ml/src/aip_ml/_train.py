@@ -23,6 +23,7 @@ from ._config import TrainConfig
 from ._errors import ConfigError, RunDirError
 from ._export import export_policy
 from ._ppo import PPO, derive_seed
+from ._selfplay import SelfPlay
 
 if TYPE_CHECKING:
     from ._evaluate import EvalReport
@@ -71,14 +72,16 @@ class TrainResult:
         run_dir: The run folder.
         config: The config trained with.
         checkpoint: The last checkpoint written.
-        policy_path: The exported policy, or None when interrupted.
+        policy_path: The exported policy (the first role's for duel-v1), or None when interrupted.
         updates: Updates completed.
         global_step: Environment steps completed.
         wall_seconds: Training time, summed over resumed sessions.
         steps_per_second: ``global_step / wall_seconds``.
         interrupted: Whether Ctrl-C stopped the run early.
         final_metrics: The last update's metrics.
-        evaluation: The final evaluation, when ``eval_episodes > 0`` and the run finished.
+        evaluation: The final evaluation, when ``eval_episodes > 0`` and the run finished
+            (single-agent tasks; None for duel-v1).
+        policy_paths: The exported policy of every learning role (``policy-<role>.aipp`` for duel-v1).
     """
 
     run_dir: Path
@@ -92,6 +95,7 @@ class TrainResult:
     interrupted: bool
     final_metrics: dict[str, float] = field(default_factory=dict)
     evaluation: EvalReport | None = None
+    policy_paths: dict[str, Path] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the result as JSON-ready values (NaN as None)."""
@@ -107,6 +111,7 @@ class TrainResult:
             "interrupted": self.interrupted,
             "final_metrics": {k: None if math.isnan(v) else v for k, v in self.final_metrics.items()},
             "evaluation": None if self.evaluation is None else self.evaluation.to_dict(),
+            "policy_paths": {k: str(v) for k, v in self.policy_paths.items()},
         }
 
 
@@ -211,7 +216,13 @@ def train(
     _write_text(root / "config.toml", config.to_toml())
     _, engine_threads = set_threads(config)
     worlds = make_worlds(config.task, config.num_worlds, seed=config.seed, threads=engine_threads)
-    ppo = PPO(config, worlds)
+    multi = len(aip_engine.task_spec(config.task).agents) > 1
+    if multi and (config.init_from or config.imitate_bot or config.curriculum_param):
+        raise ConfigError(
+            f"{config.task!r} trains several roles by self-play; init_from, imitate_bot and curriculum_param "
+            "apply to single-agent tasks only"
+        )
+    ppo: Any = SelfPlay(config, worlds) if multi else PPO(config, worlds)
     if state is not None:
         ppo.load_state_dict(state)
     else:
@@ -274,6 +285,7 @@ def train(
                 checkpoint(checkpoint_path)
     wall = elapsed()
     policy_path = None
+    policy_paths: dict[str, Path] = {}
     evaluation = None
     final_path = checkpoint_path
     if not interrupted:
@@ -281,8 +293,16 @@ def train(
         checkpoint(final_path)
         if ppo.update_index % max(config.checkpoint_every, 1) != 0 or not config.checkpoint_every:
             checkpoint(checkpoint_path)
-        policy_path = export_policy(final_path, root / "policy.aipp", overwrite=True)
-        if config.eval_episodes > 0:
+        if multi:
+            policy_paths = {
+                role: export_policy(final_path, root / f"policy-{role}.aipp", overwrite=True, role=role)
+                for role in ppo.roles
+            }
+            policy_path = policy_paths[ppo.roles[0]]
+        else:
+            policy_path = export_policy(final_path, root / "policy.aipp", overwrite=True)
+            policy_paths = {ppo.role: policy_path}
+        if config.eval_episodes > 0 and not multi:
             from ._evaluate import evaluate
 
             evaluation = evaluate(ppo.policy(), config.task, episodes=config.eval_episodes, seed=config.eval_seed)
@@ -299,6 +319,7 @@ def train(
         interrupted=interrupted,
         final_metrics=metrics,
         evaluation=evaluation,
+        policy_paths=policy_paths,
     )
     for cb in callbacks:
         cb.on_end(result)

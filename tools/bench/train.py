@@ -16,8 +16,9 @@ normalisation on in all three:
   way to use SB3.
 
 Reported: steps/s of each (environment steps, i.e. world-steps, per wall-clock second, after one
-warm-up update) and the ratios aip_ml / sb3_batched and aip_ml / sb3_dummy. Torch uses the same
-thread count in all set-ups.
+warm-up update) and the ratios aip_ml / sb3_batched and aip_ml / sb3_dummy; also the rollout
+collection alone (steps/s and share of an update), since the gradient work of an update is the same
+computation in all three. Torch uses the same thread count in all set-ups.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def bench_aip_ml(config: aip_ml.TrainConfig, updates: int) -> dict[str, Any]:
     ppo.update()  # warm-up
     start = time.perf_counter()
     collect = 0.0
-    for _ in range(updates):
+    for _ in range(updates):  # the same split as the SB3 set-ups report
         t0 = time.perf_counter()
         ppo.collect()
         collect += time.perf_counter() - t0
@@ -67,6 +68,7 @@ def bench_aip_ml(config: aip_ml.TrainConfig, updates: int) -> dict[str, Any]:
         "seconds": elapsed,
         "steps_per_second": steps / elapsed,
         "collect_share": collect / elapsed,
+        "collect_steps_per_second": steps / collect,
     }
 
 
@@ -175,8 +177,30 @@ def bench_sb3(kind: str, config: aip_ml.TrainConfig, updates: int) -> dict[str, 
     model.learn(total_timesteps=updates * config.batch_size, reset_num_timesteps=False)
     elapsed = time.perf_counter() - start
     steps = updates * config.batch_size
+    # The share of one update spent collecting the rollout (the rest is the same gradient work).
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class _Continue(BaseCallback):
+        def _on_step(self) -> bool:
+            return True
+
+    callback = _Continue()
+    callback.init_callback(model)
+    t0 = time.perf_counter()
+    assert model.env is not None
+    model.collect_rollouts(model.env, callback, model.rollout_buffer, n_rollout_steps=config.rollout_steps)
+    collect = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    model.train()
+    learn = time.perf_counter() - t0
     venv.close()
-    return {"steps": steps, "seconds": elapsed, "steps_per_second": steps / elapsed}
+    return {
+        "steps": steps,
+        "seconds": elapsed,
+        "steps_per_second": steps / elapsed,
+        "collect_share": collect / (collect + learn),
+        "collect_steps_per_second": config.batch_size / collect,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -197,9 +221,12 @@ def main(argv: list[str] | None = None) -> int:
     results["sb3_batched"] = bench_sb3("sb3_batched", config, sb3_updates)
     results["sb3_dummy"] = bench_sb3("sb3_dummy", config, sb3_updates)
     ours = results["aip_ml"]["steps_per_second"]
+    ours_collect = results["aip_ml"]["collect_steps_per_second"]
     ratios = {
         "aip_ml/sb3_batched": ours / results["sb3_batched"]["steps_per_second"],
         "aip_ml/sb3_dummy": ours / results["sb3_dummy"]["steps_per_second"],
+        "collect aip_ml/sb3_batched": ours_collect / results["sb3_batched"]["collect_steps_per_second"],
+        "collect aip_ml/sb3_dummy": ours_collect / results["sb3_dummy"]["collect_steps_per_second"],
     }
     out = {
         "task": TASK,
@@ -223,7 +250,11 @@ def main(argv: list[str] | None = None) -> int:
             f"torch threads {out['torch_threads']}"
         )
         for name, r in results.items():
-            print(f"  {name:12s} {r['steps_per_second']:>12,.0f} steps/s  ({r['steps']} steps in {r['seconds']:.2f} s)")
+            print(
+                f"  {name:12s} {r['steps_per_second']:>12,.0f} steps/s  ({r['steps']} steps in {r['seconds']:.2f} s);"
+                f" collecting alone {r['collect_steps_per_second']:>12,.0f} steps/s"
+                f" ({r['collect_share']:.0%} of an update)"
+            )
         for name, v in ratios.items():
             print(f"  {name:22s} {v:8.1f}x")
     return 0

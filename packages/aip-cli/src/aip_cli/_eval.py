@@ -72,20 +72,10 @@ def _run_policy(path: Path, task: str, episodes: int, seed: int, bots: bool, sho
 
 
 def _run_bot(task: str, bot: str, episodes: int, seed: int) -> dict[str, Any]:
-    import aip_engine
     import aip_ml
 
     role = _bot_task_role(task, bot)
-    spec = aip_engine.task_spec(task)
-    evaluate_bot = getattr(aip_ml, "evaluate_bot", None)
-    if evaluate_bot is not None:
-        result = evaluate_bot(bot, task, episodes=episodes, seed=seed)
-    else:
-        # aip-ml 0.1 measures bots only beside a policy; its episode runner is the one source of
-        # truth for how an episode is scored, so it is used directly here.
-        from aip_ml import _evaluate
-
-        result = _evaluate._run(task, role, episodes, seed, bot, None, {role: bot}, spec.time_limit)
+    result = aip_ml.evaluate_bot(bot, task, episodes=episodes, seed=seed)
     return {
         "task": task,
         "role": role,

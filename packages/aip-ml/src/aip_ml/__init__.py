@@ -5,6 +5,9 @@ The public surface is `__all__`; INTERFACE.md (beside the package) describes how
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 import aip_engine as _engine
 
 __version__ = "0.1.0"
@@ -19,13 +22,52 @@ if getattr(_engine, "API_VERSION", None) != ENGINE_API_VERSION:
         "install a matching aip-engine (pip install 'aip-engine>=0.1,<0.2')"
     )
 
-from ._checkpoint import Checkpoint, load_checkpoint  # noqa: E402
-from ._config import TrainConfig, config_path, config_tasks, load_config  # noqa: E402
-from ._errors import CheckpointError, ConfigError, RunDirError  # noqa: E402
-from ._evaluate import EvalReport, EvalResult, evaluate  # noqa: E402
-from ._export import export_policy  # noqa: E402
-from ._model import TorchPolicy  # noqa: E402
-from ._train import Callback, CallbackBase, TrainResult, train  # noqa: E402
+# The public names load their modules (and torch) on first use, so that importing a light part of
+# the package, such as the game's policy source in aip_ml.tracking, never pays for torch.
+_LAZY = {
+    "Checkpoint": "._checkpoint",
+    "load_checkpoint": "._checkpoint",
+    "TrainConfig": "._config",
+    "config_path": "._config",
+    "config_tasks": "._config",
+    "load_config": "._config",
+    "CheckpointError": "._errors",
+    "ConfigError": "._errors",
+    "RunDirError": "._errors",
+    "EvalReport": "._evaluate",
+    "EvalResult": "._evaluate",
+    "evaluate": "._evaluate",
+    "evaluate_bot": "._evaluate",
+    "export_policy": "._export",
+    "TorchPolicy": "._model",
+    "Callback": "._train",
+    "CallbackBase": "._train",
+    "TrainResult": "._train",
+    "train": "._train",
+}
+
+if TYPE_CHECKING:
+    from ._checkpoint import Checkpoint, load_checkpoint
+    from ._config import TrainConfig, config_path, config_tasks, load_config
+    from ._errors import CheckpointError, ConfigError, RunDirError
+    from ._evaluate import EvalReport, EvalResult, evaluate, evaluate_bot
+    from ._export import export_policy
+    from ._model import TorchPolicy
+    from ._train import Callback, CallbackBase, TrainResult, train
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'aip_ml' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "ENGINE_API_VERSION",
@@ -44,6 +86,7 @@ __all__ = [
     "config_path",
     "config_tasks",
     "evaluate",
+    "evaluate_bot",
     "export_policy",
     "load_checkpoint",
     "load_config",

@@ -16,7 +16,7 @@ import aip_engine
 
 from ._errors import ConfigError
 
-__all__ = ["EvalReport", "EvalResult", "evaluate"]
+__all__ = ["EvalReport", "EvalResult", "evaluate", "evaluate_bot"]
 
 
 class _Actor(Protocol):
@@ -201,3 +201,32 @@ def evaluate(
         if progress is not None:
             progress(2 + i, total)
     return EvalReport(task=task, role=role, episodes=episodes, seed=seed, agent=agent, bots=results)
+
+
+def evaluate_bot(bot: str, task: str, *, episodes: int = 200, seed: int = 12345) -> EvalResult:
+    """Evaluate a scripted bot in a task's agent slot, scored exactly as a policy would be.
+
+    Args:
+        bot: A bot of the task's agent role (``aip_engine.bots(role)``).
+        task: The task (single agent role).
+        episodes: Episodes, one per world.
+        seed: The episodes' seed (the same seed as a policy's evaluation gives the same episodes).
+
+    Returns:
+        The bot's result.
+
+    Raises:
+        ConfigError: A task with several or no learning roles, no time limit, a bad count, or a bot
+            that does not play the agent's role.
+    """
+    spec = aip_engine.task_spec(task)
+    if len(spec.agents) != 1:
+        raise ConfigError(f"evaluation of {task!r} is not supported: it needs exactly one learning role")
+    if spec.time_limit <= 0:
+        raise ConfigError(f"evaluation of {task!r} is not supported: its episodes have no time limit")
+    if episodes < 1:
+        raise ConfigError(f"episodes must be at least 1, got {episodes}")
+    role = spec.agents[0]
+    if bot not in aip_engine.bots(role):
+        raise ConfigError(f"{bot!r} is not a {role} bot; the {role} bots are: {', '.join(aip_engine.bots(role))}")
+    return _run(task, role, episodes, seed, bot, None, {role: bot}, spec.time_limit)

@@ -21,7 +21,7 @@ from ._tasks import EVENTS, TaskSpec, bots, task_spec, tasks
 
 if TYPE_CHECKING:
     from ._backends import BackendInfo, backends
-    from ._policy import Policy, load_policy
+    from ._policy import Policy, PolicyError, load_policy, save_policy
     from ._worlds import StepResult, Worlds
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "EngineError",
     "Field",
     "Policy",
+    "PolicyError",
     "RoleLayout",
     "ShapeError",
     "StepResult",
@@ -46,6 +47,7 @@ __all__ = [
     "bots",
     "layout",
     "load_policy",
+    "save_policy",
     "role_layout",
     "roles",
     "task_spec",
@@ -64,6 +66,8 @@ _LAZY = {
     "StepResult": "._worlds",
     "Policy": "._policy",
     "load_policy": "._policy",
+    "save_policy": "._policy",
+    "PolicyError": "._policy",
 }
 
 

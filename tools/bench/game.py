@@ -118,7 +118,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--side", choices=("player", "enemy", "watch"), default="player")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--json", action="store_true", help="print JSON only")
+    p.add_argument("--quick", action="store_true", help="a smoke run: 300 frames after 30 of warm-up")
     args = p.parse_args(argv)
+    if args.quick:
+        args.frames, args.warmup = min(args.frames, 300), min(args.warmup, 30)
     result = run(args.frames, args.warmup, args.opponent, args.side, args.seed)
     if args.json:
         print(json.dumps(result, indent=2))

@@ -31,9 +31,33 @@ std::string shape_text(const py::array& a) {
   return out.str();
 }
 
+// The float32 dtype object (numpy's singleton), looked up once: the per-step check compares pointers.
+PyObject* float32_descr() {
+  static PyObject* const descr = py::dtype::of<float>().release().ptr();
+  return descr;
+}
+
 // Returns a pointer to the float32 data of an (n, k) C-contiguous array, or throws ShapeError.
-const float* action_pointer(const py::object& obj, int role, int64_t n) {
+// The common case (a float32 C-contiguous numpy array of the right shape) is decided by reading
+// the array's fields directly, without building any Python or C++ object.
+const float* action_pointer_checked(const py::object& obj, int role, int64_t n);
+
+inline const float* action_pointer(const py::object& obj, int role, int64_t n) {
   if (obj.is_none()) return nullptr;
+  PyObject* o = obj.ptr();
+  if (py::detail::npy_api::get().PyArray_Check_(o)) {
+    const py::detail::PyArray_Proxy* a = py::detail::array_proxy(o);
+    const int k = kActSizes[role];
+    const bool shape_ok = (a->nd == 2 && a->dimensions[0] == n && a->dimensions[1] == k) ||
+                          (k == 1 && a->nd == 1 && a->dimensions[0] == n);
+    if (a->descr == float32_descr() && shape_ok && (a->flags & py::detail::npy_api::NPY_ARRAY_C_CONTIGUOUS_)) {
+      return reinterpret_cast<const float*>(a->data);
+    }
+  }
+  return action_pointer_checked(obj, role, n);
+}
+
+const float* action_pointer_checked(const py::object& obj, int role, int64_t n) {
   const std::string what = std::string("actions of role '") + kRoleNames[role] + "'";
   const int k = kActSizes[role];
   if (!py::isinstance<py::array>(obj)) {
@@ -215,6 +239,18 @@ PYBIND11_MODULE(_core, m) {
             e.step(p, en, mi);
           },
           py::arg("player"), py::arg("enemy"), py::arg("missile"))
+      .def(
+          "step_one",
+          // The step of a task with one agent role: its actions only (the others are None).
+          [](aip::Engine& e, int role, const py::object& actions) {
+            if (role < 0 || role > 2) throw aip::ConfigError("role code must be 0, 1 or 2");
+            const float* a = action_pointer(actions, role, e.num_worlds());
+            const float* acts[3] = {nullptr, nullptr, nullptr};
+            acts[role] = a;
+            py::gil_scoped_release release;
+            e.step(acts[0], acts[1], acts[2]);
+          },
+          py::arg("role"), py::arg("actions"))
       .def(
           "observe",
           [](aip::Engine& e, int role) {

@@ -1,5 +1,5 @@
 // World-steps per second of the C++ engine alone (no Python), for chase-v1 with a greedy enemy.
-//   engine_bench [num_worlds] [seconds]
+//   engine_bench [num_worlds] [seconds] [fixed_steps]
 // Prints the best wall-clock and process CPU time per world-step (over 50 ms windows) for 1 and 2 threads.
 #include <chrono>
 #include <cstdio>
@@ -52,7 +52,10 @@ int main(int argc, char** argv) {
   const int64_t n = argc > 1 ? std::atoll(argv[1]) : 4096;
   const double seconds = argc > 2 ? std::atof(argv[2]) : 2.0;
   aip::ParamDefaults p{5, 5, 1, 5, 1280, 720, 0.0, 0, aip::kPatterns, aip::kChase, aip::kStraight};
+  // A fixed number of steps on one thread (for instruction counts: valgrind --tool=callgrind).
+  const int64_t fixed_steps = argc > 3 ? std::atoll(argv[3]) : 0;
   for (int threads : {1, 2}) {
+    if (fixed_steps > 0 && threads != 1) break;
     aip::Engine e(n, chase_rules(), p, threads);
     e.reset(true, 1, nullptr);
     const float* obs = nullptr;
@@ -69,6 +72,17 @@ int main(int argc, char** argv) {
     for (int k = 0; k < 20; ++k) {
       greedy();
       e.step(nullptr, act.data(), nullptr);
+    }
+    if (fixed_steps > 0) {
+      const auto t0 = std::chrono::steady_clock::now();
+      for (int64_t k = 0; k < fixed_steps; ++k) {
+        greedy();
+        e.step(nullptr, act.data(), nullptr);
+      }
+      const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      std::printf("chase-v1 n=%lld threads=1: %lld steps, %.1f ns/world-step\n", static_cast<long long>(n),
+                  static_cast<long long>(fixed_steps), wall * 1e9 / (static_cast<double>(fixed_steps) * n));
+      continue;
     }
     // The best of many short windows: robust against other processes on a shared machine.
     const double window = 0.05;

@@ -5,6 +5,10 @@
 #include <sstream>
 #include <type_traits>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "aip/rules.h"
 
 namespace aip {
@@ -29,6 +33,48 @@ int per_world(int d1, int d2) { return (d1 > 0 ? d1 : 1) * (d2 > 0 ? d2 : 1); }
 
 const char* const kActionFields[3][3] = {{"move_x", "move_y", "fire"}, {"move_x", "move_y", ""}, {"turn", "", ""}};
 const char* const kRoleNames[3] = {"player", "enemy", "missile"};
+
+// The step of worlds [begin, end) for one wiring of the task, known at compile time: one agent
+// role (kAgent), rewarded alone, under boundary kBoundary. Everything the step calls is inlined
+// (flatten) into a loop over a private copy of the batch whose wiring fields hold the constants, so
+// the compiler drops the branches and loops of the other roles and keeps the batch's pointers in
+// registers (with the batch shared, every store to a bool or uint8 array could change them).
+// The arithmetic is the generic step's, operation for operation.
+template <int32_t kAgent, int32_t kBoundary>
+__attribute__((flatten)) void step_range_wired(const Batch& shared, int64_t begin, int64_t end) {
+  Batch b = shared;
+  b.r.boundary = kBoundary;
+  for (int32_t role = 0; role < 3; ++role) b.r.agent[role] = b.r.rewarded[role] = role == kAgent;
+  for (int64_t i = begin; i < end; ++i) step_world(b, i);
+}
+
+__attribute__((flatten)) void step_range_generic(const Batch& shared, int64_t begin, int64_t end) {
+  const Batch b = shared;
+  for (int64_t i = begin; i < end; ++i) step_world(b, i);
+}
+
+void step_range(const Batch& b, int64_t begin, int64_t end) {
+  const Rules& r = b.r;
+  int32_t agent = -1;
+  for (int32_t role = 0; role < 3; ++role) {
+    if (r.agent[role] != r.rewarded[role]) agent = -2;
+    if (r.agent[role] && agent == -1) agent = role;
+    else if (r.agent[role]) agent = -2;
+  }
+  if (agent >= 0) {
+    const bool wrap = r.boundary == kWrap;
+    switch (agent) {
+      case kPlayer:
+        return wrap ? step_range_wired<kPlayer, kWrap>(b, begin, end) : step_range_wired<kPlayer, kClamp>(b, begin, end);
+      case kEnemy:
+        return wrap ? step_range_wired<kEnemy, kWrap>(b, begin, end) : step_range_wired<kEnemy, kClamp>(b, begin, end);
+      default:
+        return wrap ? step_range_wired<kMissile, kWrap>(b, begin, end)
+                    : step_range_wired<kMissile, kClamp>(b, begin, end);
+    }
+  }
+  step_range_generic(b, begin, end);
+}
 
 }  // namespace
 
@@ -97,7 +143,73 @@ Engine::Engine(int64_t num_worlds, const Rules& rules, const ParamDefaults& para
 
 Engine::~Engine() = default;
 
+namespace {
+
+// Whether every element of a[0..n) lies in [lo, hi] (NaN does not): branch-free loops over one
+// array. GCC does not vectorise the double comparisons by itself (they may trap on NaN), hence SSE2.
+bool all_in(const double* a, int64_t n, double lo, double hi) {
+  int64_t i = 0;
+#if defined(__SSE2__)
+  const __m128d vlo = _mm_set1_pd(lo);
+  const __m128d vhi = _mm_set1_pd(hi);
+  __m128d ok0 = _mm_cmpeq_pd(vlo, vlo);  // all ones (lo is not NaN: callers pass constants)
+  __m128d ok1 = ok0;
+  for (; i + 4 <= n; i += 4) {
+    const __m128d x0 = _mm_loadu_pd(a + i);
+    const __m128d x1 = _mm_loadu_pd(a + i + 2);
+    ok0 = _mm_and_pd(ok0, _mm_and_pd(_mm_cmpge_pd(x0, vlo), _mm_cmple_pd(x0, vhi)));
+    ok1 = _mm_and_pd(ok1, _mm_and_pd(_mm_cmpge_pd(x1, vlo), _mm_cmple_pd(x1, vhi)));
+  }
+  if (_mm_movemask_pd(_mm_and_pd(ok0, ok1)) != 3) return false;
+#endif
+  bool ok = true;
+  for (; i < n; ++i) ok &= (a[i] >= lo) & (a[i] <= hi);
+  return ok;
+}
+
+bool all_in(const int32_t* a, int64_t n, int32_t lo, int32_t hi) {
+  uint32_t bad = 0;  // vectorised by the compiler
+  for (int64_t i = 0; i < n; ++i) bad |= static_cast<uint32_t>(a[i] < lo) | static_cast<uint32_t>(a[i] > hi);
+  return bad == 0;
+}
+
+// Whether no element of a[0..n) is NaN or infinite: an exponent field of all ones marks both.
+bool all_finite(const float* a, int64_t n) {
+  int64_t j = 0;
+#if defined(__SSE2__)
+  const __m128i exponent = _mm_set1_epi32(0x7f800000);
+  __m128i bad = _mm_setzero_si128();
+  for (; j + 4 <= n; j += 4) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + j));
+    bad = _mm_or_si128(bad, _mm_cmpeq_epi32(_mm_and_si128(x, exponent), exponent));
+  }
+  if (_mm_movemask_epi8(bad) != 0) return false;
+#endif
+  bool finite = true;
+  for (; j < n; ++j) finite &= std::isfinite(a[j]);
+  return finite;
+}
+
+}  // namespace
+
+// Whether every per-world parameter is in range: one vectorised pass per field, run before every
+// step. Only when it finds a fault does check_params look for the first one (and name it).
+bool Engine::params_ok() const {
+  const Params& p = batch_.p;
+  const int64_t n = batch_.num_worlds;
+  // The arena must also be at least 2 * respawn_margin wide and high.
+  const double arena_min = dmax(100.0, 2 * batch_.r.respawn_margin);
+  if (!(arena_min <= 1e6)) return false;
+  return all_in(p.player_speed, n, 0.0, 1000.0) && all_in(p.enemy_speed, n, 0.0, 1000.0) &&
+         all_in(p.enemy_speed_scale, n, 0.0, 1000.0) && all_in(p.missile_speed, n, 0.0, 1000.0) &&
+         all_in(p.arena_width, n, arena_min, 1e6) && all_in(p.arena_height, n, arena_min, 1e6) &&
+         all_in(p.fire_probability, n, 0.0, 1.0) && all_in(p.max_missiles, n, 0, kMaxMissiles) &&
+         all_in(p.player_bot, n, 0, kFlee) && all_in(p.enemy_bot, n, -1, kEvasive) &&
+         all_in(p.guidance, n, 0, kHoming);
+}
+
 void Engine::check_params() const {
+  if (params_ok()) return;
   const Params& p = batch_.p;
   const int64_t n = batch_.num_worlds;
   auto fail = [](const char* field, int64_t i, double value, const char* range) {
@@ -140,9 +252,7 @@ void Engine::check_actions(const float* player, const float* enemy, const float*
       throw ShapeError(std::string("missing actions for the agent role '") + kRoleNames[role] + "'");
     }
     const int64_t count = n * sizes[role];
-    bool finite = true;
-    for (int64_t j = 0; j < count; ++j) finite &= std::isfinite(a[j]);
-    if (finite) continue;
+    if (all_finite(a, count)) continue;
     for (int64_t j = 0; j < count; ++j) {
       if (!std::isfinite(a[j])) {
         std::ostringstream msg;
@@ -181,9 +291,7 @@ void Engine::step(const float* player, const float* enemy, const float* missile)
   check_params();
   batch_.a = Actions{player, enemy, missile};
   const Batch& b = batch_;
-  pool_.run(b.num_worlds, [&b](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) step_world(b, i);
-  }, min_chunk_);
+  pool_.run(b.num_worlds, [&b](int64_t begin, int64_t end) { step_range(b, begin, end); }, min_chunk_);
   batch_.a = Actions{nullptr, nullptr, nullptr};
 }
 

@@ -55,6 +55,16 @@ class Engine:
             EngineError: Another thread is using this batch.
         """
 
+    def step_one(self, role: int, actions: NDArray[np.float32]) -> None:
+        """`step` for a task with one agent role (code 0, 1 or 2): its actions only.
+
+        Raises:
+            ShapeError: The wrong dtype, shape or memory layout.
+            ActionError: A NaN or infinite action.
+            ConfigError: A per-world parameter is out of range.
+            EngineError: Another thread is using this batch.
+        """
+
     def observe(self, role: int) -> None:
         """Write the observations of a role (0 player, 1 enemy, 2 missile) for every world."""
 

@@ -238,6 +238,10 @@ class Worlds:
             self._obs_out = {r: self._obs_ro[r] for r in self.agents}
             reward_out = {r: self._rewards[r] for r in self.agents}
         self._result = StepResult(self._obs_out, reward_out, self._terminated, self._truncated, self._events)
+        # The per-step fast path of a task with one agent role: one call into the engine with that
+        # role's array (the CPU backend's `step_one`; other backends go through `step`).
+        self._step_one: Any = getattr(self._engine, "step_one", None) if len(self.agents) == 1 else None
+        self._one_code: int = _ROLES.index(self.agents[0]) if len(self.agents) == 1 else -1
         self.reset(seed)
 
     # ---- stepping ------------------------------------------------------------------------------
@@ -277,6 +281,9 @@ class Worlds:
             ActionError: A NaN or infinite action (the message names the world and the field).
             ConfigError: A per-world parameter out of range.
         """
+        if self._step_one is not None and type(actions) is np.ndarray:
+            self._step_one(self._one_code, actions)
+            return self._result
         agents = self.agents
         if len(agents) == 1 and not isinstance(actions, Mapping):
             acts: dict[str, Any] = {agents[0]: actions}

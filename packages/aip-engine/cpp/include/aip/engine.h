@@ -81,6 +81,7 @@ class Engine {
 
  private:
   class Busy;  // RAII guard over busy_
+  bool params_ok() const;
 
   Batch batch_;
   std::atomic<bool> busy_{false};

@@ -187,58 +187,63 @@ AIP_HD inline void simulate_frame(const Batch& b, int64_t i, const Arena& ar, Rn
   } else if (s.player_cooldown[i] > 0) {
     s.player_cooldown[i] -= 1;
   }
-  const double ms = p.missile_speed[i];
-  for (int k = 0; k < kMaxMissiles; ++k) {
-    const int64_t m = kMaxMissiles * i + k;
-    if (!s.missile_alive[m] || k == fired) continue;
-    double* pos = s.missile_pos + 2 * m;
-    pos[0] += s.missile_heading[2 * m] * ms;
-    pos[1] += s.missile_heading[2 * m + 1] * ms;
-    if (ar.boundary == kWrap) {
-      wrap_point(ar, pos);
-    } else if (pos[0] < 0 || pos[0] > ar.w || pos[1] < 0 || pos[1] > ar.h) {
-      remove_missile(s, m);
-      ev.counts[kExpire] += 1;
-      if (k == 0) ev.slot0_expired = true;
+  // Steps 2 (missiles), 3 and 4 (missile collisions) only concern alive missiles: a world without
+  // any (every world of a task with max_missiles 0) skips them.
+  const bool any_missile = missiles_alive(b, i) > 0;
+  if (any_missile) {
+    const double ms = p.missile_speed[i];
+    for (int k = 0; k < kMaxMissiles; ++k) {
+      const int64_t m = kMaxMissiles * i + k;
+      if (!s.missile_alive[m] || k == fired) continue;
+      double* pos = s.missile_pos + 2 * m;
+      pos[0] += s.missile_heading[2 * m] * ms;
+      pos[1] += s.missile_heading[2 * m + 1] * ms;
+      if (ar.boundary == kWrap) {
+        wrap_point(ar, pos);
+      } else if (pos[0] < 0 || pos[0] > ar.w || pos[1] < 0 || pos[1] > ar.h) {
+        remove_missile(s, m);
+        ev.counts[kExpire] += 1;
+        if (k == 0) ev.slot0_expired = true;
+      }
     }
-  }
 
-  // 3. Guidance and expiry.
-  const int32_t guidance = p.guidance[i];
-  for (int k = 0; k < kMaxMissiles; ++k) {
-    const int64_t m = kMaxMissiles * i + k;
-    if (!s.missile_alive[m]) continue;
-    double turn;
-    if (k == 0 && b.r.agent[kMissile]) {
-      turn = b.a.missile[i];
-    } else {
-      turn = guidance_turn(b, i, ar, k, guidance);
+    // 3. Guidance and expiry.
+    const int32_t guidance = p.guidance[i];
+    for (int k = 0; k < kMaxMissiles; ++k) {
+      const int64_t m = kMaxMissiles * i + k;
+      if (!s.missile_alive[m]) continue;
+      double turn;
+      if (k == 0 && b.r.agent[kMissile]) {
+        turn = b.a.missile[i];
+      } else {
+        turn = guidance_turn(b, i, ar, k, guidance);
+      }
+      turn = clamp_to(turn, -1, 1);
+      if (turn != 0) rotate(s.missile_heading + 2 * m, s.missile_heading + 2 * m + 1, turn * b.r.max_turn);
+      s.missile_life[m] -= 1;
+      if (s.missile_life[m] <= 0) {
+        remove_missile(s, m);
+        ev.counts[kExpire] += 1;
+        if (k == 0) ev.slot0_expired = true;
+      }
     }
-    turn = clamp_to(turn, -1, 1);
-    if (turn != 0) rotate(s.missile_heading + 2 * m, s.missile_heading + 2 * m + 1, turn * b.r.max_turn);
-    s.missile_life[m] -= 1;
-    if (s.missile_life[m] <= 0) {
-      remove_missile(s, m);
-      ev.counts[kExpire] += 1;
-      if (k == 0) ev.slot0_expired = true;
-    }
-  }
 
-  // 4. Collisions.
-  const double hit_r = b.r.missile_radius + b.r.enemy_radius;
-  for (int k = 0; k < kMaxMissiles && s.enemy_active[i]; ++k) {
-    const int64_t m = kMaxMissiles * i + k;
-    if (!s.missile_alive[m]) continue;
-    const double d = distance(ar, s.missile_pos[2 * m], s.missile_pos[2 * m + 1], s.enemy_pos[2 * i],
-                              s.enemy_pos[2 * i + 1]);
-    if (d < hit_r) {
-      remove_missile(s, m);
-      s.enemy_active[i] = 0;
-      s.enemy_respawn_timer[i] = b.r.respawn_delay;
-      ev.counts[kHit] += 1;
-      if (k == 0) ev.slot0_hit = true;
+    // 4. Collisions.
+    const double hit_r = b.r.missile_radius + b.r.enemy_radius;
+    for (int k = 0; k < kMaxMissiles && s.enemy_active[i]; ++k) {
+      const int64_t m = kMaxMissiles * i + k;
+      if (!s.missile_alive[m]) continue;
+      const double d = distance(ar, s.missile_pos[2 * m], s.missile_pos[2 * m + 1], s.enemy_pos[2 * i],
+                                s.enemy_pos[2 * i + 1]);
+      if (d < hit_r) {
+        remove_missile(s, m);
+        s.enemy_active[i] = 0;
+        s.enemy_respawn_timer[i] = b.r.respawn_delay;
+        ev.counts[kHit] += 1;
+        if (k == 0) ev.slot0_hit = true;
+      }
     }
-  }
+  }  // any_missile
   bool caught = false;
   if (s.enemy_active[i] && s.player_invulnerable[i] == 0 &&
       distance(ar, s.enemy_pos[2 * i], s.enemy_pos[2 * i + 1], s.player_pos[2 * i], s.player_pos[2 * i + 1]) <

@@ -107,3 +107,27 @@ def test_no_source_file_mentions_torch_or_aip_ml() -> None:
     for path in SRC.rglob("*.py"):
         text = path.read_text()
         assert "import torch" not in text and "aip_ml" not in text and "import mlflow" not in text, path
+
+
+def test_headless_start_that_fails_exits_with_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.aipp"
+    bad.write_text("not a policy")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "aip_game",
+            "--headless",
+            "--opponent",
+            str(bad),
+            "--frames",
+            "5",
+            "--data-dir",
+            str(tmp_path / "home"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert "bad.aipp" in proc.stderr and "corrupt" in proc.stderr

@@ -189,13 +189,16 @@ def _fail(path: str | os.PathLike[str], what: str) -> PolicyError:
 def _read_archive(path: str | os.PathLike[str]) -> dict[str, npt.NDArray[Any]]:
     p = Path(path)
     if not p.is_file():
-        raise _fail(path, "no such file (export one with `aip export` or aip_ml.export_policy)")
+        raise _fail(path, "no such file (export one with `aip models export` or aip_ml.export_policy)")
     try:
         # Read the bytes first so that a corrupt archive leaves no open file behind.
         with np.load(io.BytesIO(p.read_bytes()), allow_pickle=False) as archive:
             return {name: archive[name] for name in archive.files}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError) as exc:
-        raise _fail(path, f"the file is not a policy archive or is corrupt ({exc})") from None
+        # numpy's own message may suggest allow_pickle, which a policy file never needs.
+        raise _fail(
+            path, f"the file is not a policy archive or is corrupt ({type(exc).__name__}); export it again"
+        ) from None
 
 
 def _header(path: str | os.PathLike[str], arrays: Mapping[str, npt.NDArray[Any]]) -> dict[str, Any]:

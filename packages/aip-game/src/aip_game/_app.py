@@ -126,6 +126,8 @@ class App:
         self.frame_times: list[tuple[float, float, float, float]] = []
         self.measure = False
         self.screen: Screen = MainMenu(self)
+        #: Why the game the options asked for could not start (shown as a notice over the menu).
+        self.start_error: str | None = None
         if self.options.opponent is not None:
             start_from_options(self)
 

@@ -86,7 +86,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         mod_dirs=args.mods_dir,
         entry_point_mods=not args.no_installed_mods,
     )
-    return App(options).run()
+    app = App(options)
+    if app.start_error is not None and args.headless:
+        # Nobody can pick another opponent from the menu: fail instead of idling there. The reason is
+        # already on stderr (the notice's log line).
+        app.close()
+        return 2
+    return app.run()
 
 
 def _setup_log() -> None:

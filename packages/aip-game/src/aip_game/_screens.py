@@ -239,11 +239,14 @@ def start_from_options(app: App) -> None:
         if side == "watch":
             enemy = resolve_opponent(app, "enemy", opts.opponent)
             player = resolve_opponent(app, "player", opts.player_bot or str(app.settings.get("player_bot")))
-            start_game(app, "watch", enemy, partner=player)
+            started = start_game(app, "watch", enemy, partner=player)
         else:
             role = "enemy" if side == "player" else "player"
-            start_game(app, side, resolve_opponent(app, role, opts.opponent), record=opts.record)
+            started = start_game(app, side, resolve_opponent(app, role, opts.opponent), record=opts.record)
+        if not started:
+            app.start_error = app.notice_lines()[-1]
     except ValueError as exc:
+        app.start_error = str(exc)
         app.notify(str(exc))
 
 

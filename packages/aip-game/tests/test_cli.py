@@ -81,7 +81,7 @@ def test_an_unknown_opponent_is_reported_not_a_crash(tmp_path: Path) -> None:
         text=True,
         timeout=120,
     )
-    assert out.returncode == 0
+    assert out.returncode == 2  # reported, not a crash, and a failure for scripts
     assert "no enemy opponent named 'nobody'" in out.stderr and "bot: chase" in out.stderr
 
 

@@ -267,15 +267,16 @@ def _print_summary(result: Any, registered: list[Any], play: str | None) -> None
     )
     evaluation = getattr(result, "evaluation", None)
     if evaluation is not None:
-        agent = evaluation.agent
-        line = (
-            f"Evaluation ({evaluation.episodes} episodes): success {agent.success_rate:.1%}, "
-            f"mean return {agent.mean_return:.2f}"
-        )
-        if evaluation.bots:
-            best_bot = max(evaluation.bots.items(), key=lambda kv: kv[1].success_rate)
-            line += f"; best bot {best_bot[0]}: success {best_bot[1].success_rate:.1%}"
-        console.print(line, markup=False)
+        header = f"Evaluation ({evaluation.episodes} episodes, the same seeds for every controller):"
+        console.print(header, markup=False)
+        rows = [("policy", evaluation.agent)] + [(f"bot {name}", r) for name, r in evaluation.bots.items()]
+        for label, r in rows:
+            frames = "-" if r.success_rate == 0 else f"{r.mean_frames_to_success:.1f}"
+            console.print(
+                f"  {label:16s} success {r.success_rate:6.1%}   frames to success {frames:>6s}   "
+                f"mean return {r.mean_return:7.2f}",
+                markup=False,
+            )
     for version in registered:
         console.print(f"Registered {version.reference} (see: aip models show {version.reference})", markup=False)
     if play:

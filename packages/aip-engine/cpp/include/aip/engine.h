@@ -81,7 +81,7 @@ class Engine {
 
  private:
   class Busy;  // RAII guard over busy_
-  bool params_ok() const;
+  bool params_ok(int64_t begin, int64_t end) const;  // a fast pass over worlds [begin, end)
 
   Batch batch_;
   std::atomic<bool> busy_{false};

@@ -152,6 +152,18 @@ def _run(
     )
 
 
+def _evaluable(task: str, episodes: int) -> tuple[aip_engine.TaskSpec, str]:
+    """The task's spec and its single agent role, or a ConfigError saying why it can't be evaluated."""
+    spec = aip_engine.task_spec(task)
+    if len(spec.agents) != 1:
+        raise ConfigError(f"evaluation of {task!r} is not supported: it needs exactly one learning role")
+    if spec.time_limit <= 0:
+        raise ConfigError(f"evaluation of {task!r} is not supported: its episodes have no time limit")
+    if episodes < 1:
+        raise ConfigError(f"episodes must be at least 1, got {episodes}")
+    return spec, spec.agents[0]
+
+
 def evaluate(
     policy: Any,
     task: str,
@@ -181,14 +193,7 @@ def evaluate(
         ConfigError: A task with several or no learning roles, or no time limit, or a bad count.
         aip_engine.PolicyError: A policy file for another role or a corrupt one.
     """
-    spec = aip_engine.task_spec(task)
-    if len(spec.agents) != 1:
-        raise ConfigError(f"evaluation of {task!r} is not supported: it needs exactly one learning role")
-    if spec.time_limit <= 0:
-        raise ConfigError(f"evaluation of {task!r} is not supported: its episodes have no time limit")
-    if episodes < 1:
-        raise ConfigError(f"episodes must be at least 1, got {episodes}")
-    role = spec.agents[0]
+    spec, role = _evaluable(task, episodes)
     actor = _load(policy, role)
     reference = spec.reference_bots.get(role, ()) if bots else ()
     total = 1 + len(reference)
@@ -219,14 +224,7 @@ def evaluate_bot(bot: str, task: str, *, episodes: int = 200, seed: int = 12345)
         ConfigError: A task with several or no learning roles, no time limit, a bad count, or a bot
             that does not play the agent's role.
     """
-    spec = aip_engine.task_spec(task)
-    if len(spec.agents) != 1:
-        raise ConfigError(f"evaluation of {task!r} is not supported: it needs exactly one learning role")
-    if spec.time_limit <= 0:
-        raise ConfigError(f"evaluation of {task!r} is not supported: its episodes have no time limit")
-    if episodes < 1:
-        raise ConfigError(f"episodes must be at least 1, got {episodes}")
-    role = spec.agents[0]
+    spec, role = _evaluable(task, episodes)
     if bot not in aip_engine.bots(role):
         raise ConfigError(f"{bot!r} is not a {role} bot; the {role} bots are: {', '.join(aip_engine.bots(role))}")
     return _run(task, role, episodes, seed, bot, None, {role: bot}, spec.time_limit)

@@ -75,38 +75,42 @@ def compare(eng: Any, ref: Any, frame: int, *, all_roles: bool) -> list[str]:
     return [d for d in out if d is not None]
 
 
-def compare_step(eng: Any, ref: Any, frame: int, er: Any, rr: Any) -> list[str]:
-    """The outputs of one step."""
+def compare_outputs(eng: Any, ref: Any, frame: int) -> list[str]:
+    """Every step output of every world, finished or not (also right after a reset)."""
     out: list[str | None] = []
-    out.append(_first_difference("events", frame, er.events, rr.events))
-    out.append(_first_difference("terminated", frame, er.terminated, rr.terminated))
-    out.append(_first_difference("truncated", frame, er.truncated, rr.truncated))
-    done = np.asarray(rr.terminated | rr.truncated)
-    for role in ref.spec.agents:
+    out.append(_first_difference("events", frame, eng.events, ref.events))
+    out.append(_first_difference("terminated", frame, eng.terminated, ref.terminated))
+    out.append(_first_difference("truncated", frame, eng.truncated, ref.truncated))
+    out.append(_first_difference("success", frame, eng.success, ref.success))
+    out.append(_first_difference("episode_frames", frame, eng.episode_frames, ref.episode_frames))
+    out.append(_first_difference("frame", frame, eng.frame, ref.frame))
+    for role in ae.roles():
         out.append(_first_difference(f"rewards({role!r})", frame, eng.rewards(role), ref.rewards(role)))
-    if done.any():
-        out.append(_first_difference("success", frame, eng.success, ref.success, done))
-        out.append(_first_difference("episode_frames", frame, eng.episode_frames, ref.episode_frames, done))
-        for role in ref.spec.agents:
-            out.append(
-                _first_difference(f"success_of({role!r})", frame, eng.success_of(role), ref.success_of(role), done)
+        out.append(_first_difference(f"success_of({role!r})", frame, eng.success_of(role), ref.success_of(role)))
+        out.append(
+            _first_difference(f"episode_return({role!r})", frame, eng.episode_return(role), ref.episode_return(role))
+        )
+    for role in eng.agents:
+        out.append(
+            _first_difference(
+                f"final_observations({role!r})", frame, eng.final_observations(role), ref.final_observations(role)
             )
-            out.append(
-                _first_difference(
-                    f"episode_return({role!r})", frame, eng.episode_return(role), ref.episode_return(role), done
-                )
-            )
-        for role in eng.agents:
-            out.append(
-                _first_difference(
-                    f"final_observations({role!r})",
-                    frame,
-                    eng.final_observations(role),
-                    ref.final_observations(role),
-                    done,
-                )
-            )
+        )
     return [d for d in out if d is not None]
+
+
+def compare_step(eng: Any, ref: Any, frame: int, er: Any, rr: Any) -> list[str]:
+    """The outputs of one step: the returned tuple and every output of every world."""
+    out: list[str | None] = []
+    out.append(_first_difference("step().events", frame, er.events, rr.events))
+    out.append(_first_difference("step().terminated", frame, er.terminated, rr.terminated))
+    out.append(_first_difference("step().truncated", frame, er.truncated, rr.truncated))
+    if isinstance(er.reward, dict):
+        for role in eng.agents:
+            out.append(_first_difference(f"step().reward[{role!r}]", frame, er.reward[role], rr.reward[role]))
+    else:
+        out.append(_first_difference("step().reward", frame, er.reward, rr.reward))
+    return [d for d in out if d is not None] + compare_outputs(eng, ref, frame)
 
 
 def run_pair(
@@ -135,7 +139,7 @@ def run_pair(
             ref.params[key][:] = value
         eng.reset(seed=seed)
         ref.reset(seed=seed)
-    diffs = compare(eng, ref, 0, all_roles=True)
+    diffs = compare(eng, ref, 0, all_roles=True) + compare_outputs(eng, ref, 0)
     assert not diffs, "\n".join(diffs)
     rng = np.random.default_rng(seed + 1000)
     totals = np.zeros(len(ae.EVENTS), np.int64)
@@ -270,7 +274,11 @@ def test_masked_reseeding_and_manual_resets_agree() -> None:
                 mask = rng.random(10) < 0.5
                 eng.reset(seed=frame, mask=mask.copy())
                 ref.reset(seed=frame, mask=mask.copy())
-            diffs = compare(eng, ref, frame, all_roles=True)
+            if frame % 151 == 0:
+                eng.reset(seed=None if frame % 2 else frame)
+                ref.reset(seed=None if frame % 2 else frame)
+            # Right after a reset the reset worlds' outputs are cleared, the others' kept.
+            diffs = compare(eng, ref, frame, all_roles=True) + compare_outputs(eng, ref, frame)
             assert not diffs, "\n".join(diffs)
 
 
@@ -336,3 +344,219 @@ def test_random_scenarios_agree(scenario_seed: int) -> None:
         controllers=scenario["controllers"],
         all_roles_every=5,
     )
+
+
+# --- outputs after a reset, the frame counter's limit ---------------------------------------------
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_outputs_right_after_a_reset_agree(task: str) -> None:
+    eng = Worlds(task, 6, seed=3, threads=2, auto_reset=False)
+    ref = reference.Worlds(task, 6, seed=3, auto_reset=False)
+    rng = np.random.default_rng(4)
+    for frame in range(1, 41):
+        acts = _actions(ref.agents, 6, rng)
+        copy = None if acts is None else (acts.copy() if isinstance(acts, np.ndarray) else dict(acts))
+        diffs = compare_step(eng, ref, frame, eng.step(acts), ref.step(copy))
+        assert not diffs, "\n".join(diffs)
+    # Mid-episode rewards and returns are not zero; a reset clears them (in the reset worlds only).
+    assert any(np.abs(ref.episode_return(r)).sum() > 0 for r in ref.spec.agents) or task == "play-v1"
+    mask = np.array([True, False, True, False, False, True])
+    eng_obs, ref_obs = eng.reset(mask=mask.copy()), ref.reset(mask=mask.copy())
+    diffs = compare(eng, ref, 41, all_roles=True) + compare_outputs(eng, ref, 41)
+    assert not diffs, "\n".join(diffs)
+    eng_obs, ref_obs = eng.reset(seed=9), ref.reset(seed=9)
+    diffs = compare(eng, ref, 42, all_roles=True) + compare_outputs(eng, ref, 42)
+    assert not diffs, "\n".join(diffs)
+    for role in ref.agents:
+        np.testing.assert_array_equal(ref.final_observations(role), ref.observations(role))
+        assert not ref.rewards(role).any()
+    if isinstance(eng_obs, dict):
+        for role in eng_obs:
+            np.testing.assert_array_equal(eng_obs[role], ref_obs[role])
+    else:
+        np.testing.assert_array_equal(eng_obs, ref_obs)
+
+
+def test_frame_counter_saturates_identically() -> None:
+    top = 2**31 - 1
+    bots = {"player": "kite"}
+    eng = Worlds("play-v1", 3, seed=1, threads=2, controllers=bots)
+    ref = reference.Worlds("play-v1", 3, seed=1, controllers=bots)
+    eng.set_state("frame", top - 2)
+    for world in ref._worlds:  # the reference has no set_state; its worlds' state is plain Python
+        world.state.frame = top - 2
+    for frame in range(1, 5):
+        diffs = compare_step(eng, ref, frame, eng.step(), ref.step())
+        assert not diffs, "\n".join(diffs)
+    assert (ref.frame == top).all() and (ref.episode_frames == top).all()
+
+
+# --- the same errors for the same mistakes -----------------------------------------------------
+
+
+def _raised(make: Any) -> tuple[type[BaseException], str] | None:
+    try:
+        make()
+    except Exception as exc:  # any error is compared
+        return type(exc), str(exc)
+    return None
+
+
+def _assert_same_error(make_engine: Any, make_reference: Any) -> None:
+    eng, ref = _raised(make_engine), _raised(make_reference)
+    assert eng is not None, "the engine accepted it"
+    assert ref == eng, f"engine raised {eng}, reference {ref}"
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"task": "chase-v9"},
+        {"num_worlds": 0},
+        {"num_worlds": 2.0},
+        {"num_worlds": True},
+        {"threads": -1},
+        {"threads": 1.5},
+        {"backend": "gpu"},
+        {"backend": "tpu"},
+        {"seed": 1.5},
+        {"seed": "7"},
+        {"config": 5},
+        {"config": [("arena_width", 300.0)]},
+        {"config": {"arena_widht": 300.0}},
+        {"config": {"arena_width": 99.0}},
+        {"config": {"respawn_margin": 400.0}},
+        {"config": {"missile_life_min": 10, "missile_life_max": 5}},
+        {"config": {"boundary": "bounce"}},
+        {"config": {"max_missiles": 1.5}},
+        {"controllers": {"pilot": "agent"}},
+        {"controllers": {"enemy": "kite"}},
+        {"controllers": {"player": "random"}},
+    ],
+)
+def test_bad_construction_raises_the_same_error(kwargs: dict[str, Any]) -> None:
+    args = {"task": "dodge-v1", "num_worlds": 2, **kwargs}
+    task, n = args.pop("task"), args.pop("num_worlds")
+    _assert_same_error(lambda: Worlds(task, n, **args), lambda: reference.Worlds(task, n, **args))
+
+
+def _bad_params(key: str, values: list[Any]) -> tuple[Any, Any]:
+    cfg = {"respawn_margin": 80.0}
+    eng = Worlds("play-v1", 3, threads=2, config=cfg)
+    ref = reference.Worlds("play-v1", 3, config=cfg)
+    for w in (eng, ref):
+        w.params[key][:] = values
+    return eng, ref
+
+
+@pytest.mark.parametrize(
+    ("key", "values"),
+    [
+        ("player_speed", [5.0, -1.0, 5.0]),
+        ("enemy_speed", [5.0, 5.0, np.nan]),
+        ("enemy_speed_scale", [1000.5, 1.0, 1.0]),
+        ("missile_speed", [5.0, np.inf, 5.0]),
+        ("arena_width", [1280.0, 99.5, 1280.0]),
+        ("arena_height", [720.0, 720.0, 2e6]),
+        # Inside [100, 1e6] but narrower than 2 * respawn_margin (160).
+        ("arena_width", [1280.0, 150.0, 1280.0]),
+        ("arena_height", [120.0, 720.0, 720.0]),
+        ("fire_probability", [0.1, 1.5, 0.1]),
+        ("max_missiles", [3, 4, 3]),
+        ("player_bot", [0, -1, 0]),
+        ("enemy_bot", [0, 0, -2]),
+        ("guidance", [2, 0, 0]),
+    ],
+)
+def test_bad_parameters_raise_the_same_error_at_reset_and_step(key: str, values: list[Any]) -> None:
+    eng, ref = _bad_params(key, values)
+    _assert_same_error(eng.reset, ref.reset)
+    _assert_same_error(eng.step, ref.step)
+    _assert_same_error(
+        lambda: eng.reset(mask=np.array([True, False, False])), lambda: ref.reset(mask=np.array([True, False, False]))
+    )
+
+
+def test_the_first_bad_world_and_field_are_named_alike() -> None:
+    eng, ref = _bad_params("fire_probability", [0.1, 0.1, 2.0])
+    for w in (eng, ref):
+        w.params["guidance"][1] = 5
+        w.params["arena_width"][2] = 50.0
+    _assert_same_error(eng.step, ref.step)
+
+
+@pytest.mark.parametrize(
+    "mask",
+    [
+        [True, False, True],
+        np.array([1, 0, 1]),
+        np.array([True, False]),
+        np.array([[True, False, True]]),
+        np.array([True, False, True, False, True, False])[::2],
+    ],
+)
+def test_bad_masks_raise_the_same_error(mask: Any) -> None:
+    eng = Worlds("dodge-v1", 3, threads=2)
+    ref = reference.Worlds("dodge-v1", 3)
+    _assert_same_error(lambda: eng.reset(mask=mask), lambda: ref.reset(mask=mask))
+
+
+@pytest.mark.parametrize(
+    ("task", "controllers", "make_actions"),
+    [
+        ("dodge-v1", None, lambda n: None),
+        ("dodge-v1", None, lambda n: [[0.0, 0.0]] * n),
+        ("dodge-v1", None, lambda n: np.zeros((n, 2))),
+        ("dodge-v1", None, lambda n: np.zeros((n, 3), np.float32)),
+        ("dodge-v1", None, lambda n: np.zeros((n, 4), np.float32)[:, ::2]),
+        ("dodge-v1", None, lambda n: np.full((n, 2), np.nan, np.float32)),
+        ("dodge-v1", None, lambda n: {"missile": np.zeros((n, 1), np.float32)}),
+        ("dodge-v1", None, lambda n: {}),
+        ("play-v1", None, lambda n: np.zeros((n, 2), np.float32)),
+        ("play-v1", None, lambda n: {"enemy": np.zeros((n, 2), np.float32)}),
+        (
+            "intercept-v1",
+            {"enemy": "agent", "missile": "agent"},
+            lambda n: {"enemy": np.zeros((n, 2), np.float32)},
+        ),
+        (
+            "intercept-v1",
+            {"enemy": "agent", "missile": "agent"},
+            lambda n: np.zeros((n, 2), np.float32),
+        ),
+        (
+            # The shapes are checked for every role before any value: the missile's shape wins.
+            "intercept-v1",
+            {"enemy": "agent", "missile": "agent"},
+            lambda n: {"enemy": np.full((n, 2), np.inf, np.float32), "missile": np.zeros((n, 2), np.float32)},
+        ),
+        (
+            "intercept-v1",
+            {"enemy": "agent", "missile": "agent"},
+            lambda n: {"enemy": np.zeros((n, 2), np.float32), "missile": np.array([0.0, -np.inf], np.float32)},
+        ),
+    ],
+)
+def test_bad_actions_raise_the_same_error(task: str, controllers: dict[str, str] | None, make_actions: Any) -> None:
+    eng = Worlds(task, 2, threads=2, controllers=controllers)
+    ref = reference.Worlds(task, 2, controllers=controllers)
+    _assert_same_error(lambda: eng.step(make_actions(2)), lambda: ref.step(make_actions(2)))
+
+
+def test_a_missile_agent_may_pass_a_flat_array() -> None:
+    eng = Worlds("intercept-v1", 4, seed=2, threads=2)
+    ref = reference.Worlds("intercept-v1", 4, seed=2)
+    turn = np.linspace(-1, 1, 4).astype(np.float32)
+    diffs = compare_step(eng, ref, 1, eng.step(turn), ref.step(turn.copy()))
+    assert not diffs, "\n".join(diffs)
+
+
+@pytest.mark.parametrize("role", ["player", "missile", "pilot"])
+def test_role_queries_reject_the_same_roles(role: str) -> None:
+    eng = Worlds("chase-v1", 2, threads=2)
+    ref = reference.Worlds("chase-v1", 2)
+    _assert_same_error(lambda: eng.final_observations(role), lambda: ref.final_observations(role))
+    if role == "pilot":
+        for query in ("observations", "rewards", "success_of", "episode_return"):
+            _assert_same_error(lambda q=query: getattr(eng, q)(role), lambda q=query: getattr(ref, q)(role))

@@ -185,8 +185,10 @@ def test_intercept_fires_one_missile_at_reset_and_ends_by_hit_or_expiry() -> Non
 
 def test_bad_actions_are_rejected_with_clear_errors() -> None:
     w = Worlds("chase-v1", 2)
-    with pytest.raises(ae.ShapeError, match="float32 of shape"):
+    with pytest.raises(ae.ShapeError, match="dtype float32"):
         w.step(np.zeros((2, 2), np.float64))
+    with pytest.raises(ae.ShapeError, match="C-contiguous"):
+        w.step(np.zeros((2, 4), np.float32)[:, ::2])
     bad = np.zeros((2, 2), np.float32)
     bad[1, 0] = np.nan
     with pytest.raises(ae.ActionError, match="world 1"):

@@ -22,6 +22,9 @@ from ._state import Params, WorldState
 
 __all__ = ["Outcome", "World", "success_role", "time_limit"]
 
+_FRAME_MAX = 2**31 - 1
+"""The frame counter is an int32 that stops at its largest value."""
+
 
 def _role_success(role: str, ev: Events) -> bool:
     """A role's success event: the enemy catches, the player hits, missile slot 0 hits."""
@@ -61,7 +64,7 @@ class Outcome:
     terminated: bool = False
     truncated: bool = False
     success: dict[str, bool] = field(default_factory=dict)
-    episode_frames: int = 0
+    episode_frames: int = 0  # every world's, before any reset
     episode_return: dict[str, float] = field(default_factory=dict)
     final_observations: dict[str, list[float]] = field(default_factory=dict)
 
@@ -198,7 +201,7 @@ class World:
             missile_action=missile_action if self.controllers["missile"] == AGENT else None,
         )
         ev = run_frame(s, self.rng, cfg, self.params, self.arena, inp)
-        s.frame += 1
+        s.frame = min(s.frame + 1, _FRAME_MAX)  # saturates (play-v1 never ends)
         out = Outcome(events=ev)
         for role in self.reward_roles:
             after = self._target_distance(role)
@@ -219,12 +222,13 @@ class World:
         out.truncated = not out.terminated and self.time_limit > 0 and s.frame >= self.time_limit
         done = out.terminated or out.truncated
         out.success = {role: done and _role_success(role, ev) for role in ("player", "enemy", "missile")}
-        if out.terminated or out.truncated:
-            out.episode_frames = s.frame
-            out.episode_return = dict(self.episode_return)
-            out.final_observations = {role: self.observe(role) for role in ("player", "enemy", "missile")}
-            if auto_reset:
-                self.reset()
+        # Every world reports these, finished or not: for a world that goes on they are the
+        # current frame count, running return and observation (docs/engine-api.md).
+        out.episode_frames = s.frame
+        out.episode_return = dict(self.episode_return)
+        out.final_observations = {role: self.observe(role) for role in ("player", "enemy", "missile")}
+        if done and auto_reset:
+            self.reset()
         return out
 
 

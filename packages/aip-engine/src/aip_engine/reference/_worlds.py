@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
+from aip_engine._backends import cuda_device
 from aip_engine._config import Config
 from aip_engine._errors import ActionError, BackendError, ConfigError, ShapeError, unknown_name_error
 from aip_engine._layouts import role_layout, roles
@@ -45,6 +46,15 @@ _FLOAT_PARAMS = (
     "fire_probability",
 )
 _BOT_PARAMS = {"player_bot": "player", "enemy_bot": "enemy", "guidance": "missile"}
+_MARGIN_RULE = "at least 2 * respawn_margin (the config's)"
+# Integer parameters: (key, low, high, what the codes are), in the engine's order of checks.
+_CODE_RANGES = (
+    ("max_missiles", 0, MAX_MISSILE_SLOTS, ""),
+    ("player_bot", 0, len(bots("player")) - 1, " (bots('player'))"),
+    ("enemy_bot", -1, len(bots("enemy")) - 1, " (bots('enemy'); -1 draws a target motion)"),
+    ("guidance", 0, len(bots("missile")) - 1, " (bots('missile'))"),
+)
+_ROLES = ("player", "enemy", "missile")
 
 
 class Worlds:
@@ -56,14 +66,14 @@ class Worlds:
         seed: The seed of the first reset.
         config: Rule numbers; None takes the task's.
         controllers: Role -> ``"agent"`` or a bot name, overriding the task's.
-        threads: Accepted for compatibility; the reference runs on one thread.
+        threads: Checked like the engine's (an integer >= 0); the reference runs on one thread.
         auto_reset: Reset finished worlds inside `step` (same-step mode).
         backend: Only ``"cpu"``.
 
     Raises:
-        UnknownNameError: Unknown task, role or bot.
-        ConfigError: A bad config or world count.
-        BackendError: A backend other than ``"cpu"``.
+        UnknownNameError: Unknown task, role, bot, config key or backend name.
+        ConfigError: A bad config, world count, thread count or seed.
+        BackendError: A CUDA backend (the reference has only ``"cpu"``).
     """
 
     def __init__(
@@ -78,17 +88,22 @@ class Worlds:
         auto_reset: bool = True,
         backend: str = "cpu",
     ) -> None:
+        # The checks run in the engine's order, with its error classes and messages.
         spec = task_spec(task)
-        if backend != "cpu":
-            raise BackendError(f"the reference implementation has only the 'cpu' backend, not {backend!r}")
         if isinstance(num_worlds, bool) or not isinstance(num_worlds, int) or num_worlds < 1:
-            raise ConfigError(f"num_worlds must be a positive integer, got {num_worlds!r}")
+            raise ConfigError(f"num_worlds must be an integer >= 1, got {num_worlds!r}")
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
+            raise ConfigError(f"threads must be an integer >= 0 (0 = all cores), got {threads!r}")
+        if backend != "cpu":
+            cuda_device(backend)  # UnknownNameError for a name that is no backend
         if config is None:
             cfg = spec.config
         elif isinstance(config, Config):
             cfg = config
-        else:
+        elif isinstance(config, Mapping):
             cfg = Config.from_mapping(config, base=spec.config)
+        else:
+            raise ConfigError(f"config must be a Config, a mapping of field names or None, got {type(config).__name__}")
         ctrl = dict(spec.controllers)
         for role, name in (controllers or {}).items():
             if role not in roles():
@@ -97,6 +112,8 @@ class Worlds:
             if name not in allowed:
                 raise unknown_name_error(f"{role} controller", name, allowed)
             ctrl[role] = name
+        if backend != "cpu":
+            raise BackendError(f"the reference implementation has only the 'cpu' backend, not {backend!r}")
         self.task = task
         self.num_worlds = num_worlds
         self.config = cfg
@@ -105,7 +122,7 @@ class Worlds:
         self.threads = 1
         self.backend = "cpu"
         self.time_limit = time_limit(spec, cfg)
-        self.auto_reset = auto_reset
+        self.auto_reset = bool(auto_reset)
         self.spec = spec
         self._worlds = [World(spec, cfg, ctrl, i) for i in range(num_worlds)]
         n = num_worlds
@@ -140,26 +157,35 @@ class Worlds:
     # --- per-world parameters ---------------------------------------------------------------
 
     def _check_params(self) -> None:
-        """Reject per-world parameters out of their ranges, as the engine does, naming the world."""
+        """Reject per-world parameters out of their ranges, as the engine does.
+
+        The engine names the first faulty world, and in it the first faulty field in the order
+        below; an arena must also be at least ``2 * respawn_margin`` wide and high.
+        """
         p = self.params
-        checks: list[tuple[str, float, float]] = [
-            ("player_speed", 0, 1000),
-            ("enemy_speed", 0, 1000),
-            ("enemy_speed_scale", 0, 1000),
-            ("missile_speed", 0, 1000),
-            ("arena_width", 100, 1e6),
-            ("arena_height", 100, 1e6),
-            ("fire_probability", 0, 1),
-            ("max_missiles", 0, MAX_MISSILE_SLOTS),
-            ("player_bot", 0, len(bots("player")) - 1),
-            ("enemy_bot", -1, len(bots("enemy")) - 1),
-            ("guidance", 0, len(bots("missile")) - 1),
+        margin2 = 2 * self.config.respawn_margin
+        width, height = p["arena_width"], p["arena_height"]
+        checks: list[tuple[str, NDArray[np.bool_], str]] = []
+        for key in ("player_speed", "enemy_speed", "enemy_speed_scale", "missile_speed"):
+            checks.append((key, ~((p[key] >= 0) & (p[key] <= 1000)), "[0, 1000]"))
+        checks += [
+            ("arena_width", ~((width >= 100) & (width <= 1e6)), "[100, 1000000]"),
+            ("arena_height", ~((height >= 100) & (height <= 1e6)), "[100, 1000000]"),
+            ("arena_width", width < margin2, _MARGIN_RULE),
+            ("arena_height", height < margin2, _MARGIN_RULE),
+            ("fire_probability", ~((p["fire_probability"] >= 0) & (p["fire_probability"] <= 1)), "[0, 1]"),
         ]
-        for key, low, high in checks:
-            bad = ~((p[key] >= low) & (p[key] <= high))
-            if bad.any():
-                i = int(np.flatnonzero(bad)[0])
-                raise ConfigError(f"params[{key!r}][{i}] is {p[key][i]}; allowed range is [{low}, {high}]")
+        for key, low, high, note in _CODE_RANGES:
+            checks.append((key, (p[key] < low) | (p[key] > high), f"[{low}, {high}]{note}"))
+        bad = np.stack([np.asarray(b, bool) for _, b, _ in checks])
+        if not bad.any():
+            return
+        i = int(np.flatnonzero(bad.any(axis=0))[0])
+        key, _, allowed = checks[int(np.flatnonzero(bad[:, i])[0])]
+        value = p[key][i]
+        shown = f"{float(value):.17g}" if np.issubdtype(p[key].dtype, np.floating) else str(int(value))
+        rule = f"allowed range is {allowed}" if allowed.startswith("[") else f"it must be {allowed}"
+        raise ConfigError(f"params[{key!r}][{i}] is {shown}; {rule}")
 
     def _load_params(self, i: int) -> None:
         p = self._worlds[i].params
@@ -181,12 +207,26 @@ class Worlds:
 
         Returns:
             The observations of the agent roles.
+
+        Raises:
+            ConfigError: A seed that is not an integer, or a per-world parameter out of range.
+            ShapeError: The mask is not a C-contiguous bool array of shape (N,).
+
+        A reset world's step outputs are cleared as the engine clears them: rewards, returns,
+        successes, ``terminated``, ``truncated``, events and ``episode_frames`` are zero, and its
+        final observations are its new observations.
         """
+        if seed is not None:
+            if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+                raise ConfigError(f"seed must be an integer or None, got {seed!r}")
+            seed = int(seed) % (1 << 64)
         if mask is not None:
-            mask = np.asarray(mask)
-            if mask.shape != (self.num_worlds,) or mask.dtype != np.bool_:
+            if not isinstance(mask, np.ndarray):
+                raise ShapeError("mask must be a numpy array of dtype bool")
+            if mask.dtype != np.bool_ or mask.shape != (self.num_worlds,) or not mask.flags.c_contiguous:
                 raise ShapeError(
-                    f"mask must be a bool array of shape ({self.num_worlds},), got {mask.dtype} {mask.shape}"
+                    f"mask must be a C-contiguous bool array of shape ({self.num_worlds},), got dtype "
+                    f"{mask.dtype} and shape {mask.shape}"
                 )
         self._check_params()
         for i, w in enumerate(self._worlds):
@@ -195,8 +235,24 @@ class Worlds:
             self._load_params(i)
             w.reset(seed)
             self.frame[i] = 0
+            self._clear_outputs(i)
         self._write_observations()
+        for i in range(self.num_worlds):
+            if mask is None or mask[i]:
+                for r in roles():
+                    self._final[r][i] = self._obs[r][i]
         return self._agent_obs()
+
+    def _clear_outputs(self, i: int) -> None:
+        for r in roles():
+            self._rewards[r][i] = 0.0
+            self._returns[r][i] = 0.0
+            self._success_of[r][i] = False
+        self.success[i] = False
+        self.terminated[i] = False
+        self.truncated[i] = False
+        self.events[i] = 0
+        self.episode_frames[i] = 0
 
     def step(self, actions: NDArray[np.float32] | Mapping[str, NDArray[np.float32]] | None = None) -> StepResult:
         """Advance every world by one frame.
@@ -214,7 +270,6 @@ class Worlds:
         """
         acts = self._check_actions(actions)
         self._check_params()
-        n = self.num_worlds
         self.events[:] = 0
         self.terminated[:] = False
         self.truncated[:] = False
@@ -242,14 +297,13 @@ class Worlds:
             self.success[i] = out.success[winner] if winner is not None else False
             self.terminated[i] = out.terminated
             self.truncated[i] = out.truncated
-            if out.terminated or out.truncated:
-                self.episode_frames[i] = out.episode_frames
-                for role, total in out.episode_return.items():
-                    self._returns[role][i] = total
-                for role, last in out.final_observations.items():
-                    self._final[role][i] = last
+            # Every world's, finished or not (docs/engine-api.md): before any automatic reset.
+            self.episode_frames[i] = out.episode_frames
+            for role in roles():
+                self._returns[role][i] = out.episode_return.get(role, 0.0)
+            for role, last in out.final_observations.items():
+                self._final[role][i] = last
             self.frame[i] = w.state.frame
-        del n
         self._write_observations()
         rewards: Any
         rewards = self._rewards[self.agents[0]] if len(self.agents) == 1 else {r: self._rewards[r] for r in self.agents}
@@ -258,34 +312,65 @@ class Worlds:
     def _check_actions(
         self, actions: NDArray[np.float32] | Mapping[str, NDArray[np.float32]] | None
     ) -> dict[str, NDArray[np.float64]]:
-        if not self.agents:
-            if actions is not None:
-                raise ShapeError("this batch has no agent role; step() takes actions=None")
-            return {}
-        if actions is None:
-            raise ShapeError(f"this batch has agent roles {self.agents}; step() needs their actions")
-        if not isinstance(actions, Mapping):
-            if len(self.agents) != 1:
-                raise ShapeError(f"this batch has agents {self.agents}; pass a dict role -> actions")
-            actions = {self.agents[0]: actions}
-        out: dict[str, NDArray[np.float64]] = {}
-        for role in self.agents:
-            if role not in actions:
-                raise ShapeError(f"missing actions for agent role {role!r}")
-            a = actions[role]
-            size = role_layout(role).act_size
-            if not isinstance(a, np.ndarray) or a.dtype != np.float32 or a.shape != (self.num_worlds, size):
-                got = f"{a.dtype} {a.shape}" if isinstance(a, np.ndarray) else type(a).__name__
+        """The engine's checks, in its order: the structure, every role's array, then finiteness."""
+        agents = self.agents
+        if len(agents) == 1 and not isinstance(actions, Mapping):
+            given: dict[str, Any] = {agents[0]: actions}
+        elif isinstance(actions, Mapping):
+            given = dict(actions)
+            for role in given:
+                if role not in agents:
+                    raise unknown_name_error(f"agent role of {self.task}", role, agents)
+        elif actions is None and not agents:
+            given = {}
+        else:
+            raise ShapeError(
+                f"{self.task} has agent roles {agents}: pass a mapping role -> float32 array of shape "
+                f"(N, act_size), got {type(actions).__name__}"
+            )
+        n = self.num_worlds
+        for role in agents:
+            if given.get(role) is None:
                 raise ShapeError(
-                    f"actions for {role!r} must be float32 of shape ({self.num_worlds}, {size}), got {got}"
+                    f"missing actions for the agent role {role!r}: expected a float32 array of shape "
+                    f"({n}, {role_layout(role).act_size})"
                 )
+        for role in _ROLES:
+            if role in given:
+                self._check_action_array(role, given[role])
+        out: dict[str, NDArray[np.float64]] = {}
+        for role in agents:
+            size = role_layout(role).act_size
+            a = np.asarray(given[role]).reshape(n, size)
             bad = ~np.isfinite(a)
             if bad.any():
-                i, j = np.argwhere(bad)[0]
+                i, j = (int(k) for k in np.argwhere(bad)[0])
                 field = role_layout(role).action[j].name
-                raise ActionError(f"action {role}.{field} of world {i} is {a[i, j]}; actions must be finite")
+                raise ActionError(
+                    f"action of role {role!r} is not finite: world {i}, field {field!r} is {float(a[i, j])}; "
+                    "every action value must be a finite number"
+                )
             out[role] = a.astype(np.float64)
         return out
+
+    def _check_action_array(self, role: str, a: Any) -> None:
+        """An agent's actions: a C-contiguous float32 array (N, act_size); (N,) for one column."""
+        n = self.num_worlds
+        size = role_layout(role).act_size
+        what = f"actions of role {role!r}"
+        if not isinstance(a, np.ndarray):
+            raise ShapeError(
+                f"{what} must be a numpy array of shape ({n}, {size}) and dtype float32, got {type(a).__name__}"
+            )
+        if a.dtype != np.float32:
+            raise ShapeError(
+                f"{what} must have dtype float32, got {a.dtype}; convert with np.asarray(actions, dtype=np.float32)"
+            )
+        if a.shape != (n, size) and not (size == 1 and a.shape == (n,)):
+            shape = "(" + ", ".join(str(d) for d in a.shape) + ")"
+            raise ShapeError(f"{what} must have shape ({n}, {size}), got {shape}")
+        if not a.flags.c_contiguous:
+            raise ShapeError(f"{what} must be C-contiguous; pass np.ascontiguousarray(actions, dtype=np.float32)")
 
     # --- outputs ----------------------------------------------------------------------------
 
@@ -299,30 +384,40 @@ class Worlds:
             return self._obs[self.agents[0]]
         return {r: self._obs[r] for r in self.agents}
 
+    def _role(self, role: str) -> str:
+        if role not in _ROLES:
+            raise unknown_name_error("role", role, roles())
+        return role
+
     def observations(self, role: str) -> NDArray[np.float32]:
         """The current observations of a role, (N, obs_size) float32."""
-        role_layout(role)
-        return self._obs[role]
+        return self._obs[self._role(role)]
 
     def final_observations(self, role: str) -> NDArray[np.float32]:
-        """The last observations of the episodes that ended in the last step."""
-        role_layout(role)
+        """Observations at the end of the last step before any automatic reset, (N, obs_size) float32.
+
+        For worlds that finished in the last step it is the last observation of the finished
+        episode; for the others it equals `observations(role)`. Only agent roles have them.
+
+        Raises:
+            UnknownNameError: Not a role, or not an agent role of this batch.
+        """
+        role = self._role(role)
+        if role not in self.agents:
+            raise unknown_name_error(f"agent role of {self.task}", role, self.agents)
         return self._final[role]
 
     def rewards(self, role: str) -> NDArray[np.float32]:
         """The rewards of a role in the last step."""
-        role_layout(role)
-        return self._rewards[role]
+        return self._rewards[self._role(role)]
 
     def success_of(self, role: str) -> NDArray[np.bool_]:
         """Whether each world's finished episode was a success for a role."""
-        role_layout(role)
-        return self._success_of[role]
+        return self._success_of[self._role(role)]
 
     def episode_return(self, role: str) -> NDArray[np.float32]:
-        """The return of a role over each episode that ended in the last step."""
-        role_layout(role)
-        return self._returns[role]
+        """The return of a role's episode up to the last step, before any reset: the finished one where done."""
+        return self._returns[self._role(role)]
 
     def state(self) -> dict[str, NDArray[Any]]:
         """A snapshot of the world state as arrays (the field names of docs/engine-api.md)."""

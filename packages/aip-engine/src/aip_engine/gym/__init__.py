@@ -1,15 +1,11 @@
 """Gymnasium and PettingZoo adapters of the engine (the ``aip-engine[gymnasium]`` extra).
 
-Importing this module registers the single-agent tasks with Gymnasium:
+Importing this module registers the single-agent tasks with Gymnasium (id: task, agent role):
 
-======================  ================  ===================================
-id                      task              agent role
-======================  ================  ===================================
-``aip/Chase-v1``        ``chase-v1``      enemy
-``aip/ChaseFlee-v1``    ``chase-flee-v1`` enemy
-``aip/Dodge-v1``        ``dodge-v1``      enemy
-``aip/Intercept-v1``    ``intercept-v1``  missile
-======================  ================  ===================================
+- ``aip/Chase-v1``: ``chase-v1``, enemy
+- ``aip/ChaseFlee-v1``: ``chase-flee-v1``, enemy
+- ``aip/Dodge-v1``: ``dodge-v1``, enemy
+- ``aip/Intercept-v1``: ``intercept-v1``, missile
 
 ``gymnasium.make("aip/Chase-v1")`` gives an `AipEnv` (one world) and
 ``gymnasium.make_vec("aip/Chase-v1", num_envs=1024)`` an `AipVectorEnv` (one engine batch,

@@ -295,15 +295,22 @@ void Engine::step(const float* player, const float* enemy, const float* missile)
   // The checks of the actions and the parameters, split over the threads like the step (they read
   // about a tenth of what the step does; on one thread they would cap the speed-up of two). Only
   // when a chunk fails do check_actions and check_params find and name the first fault.
-  std::atomic<bool> ok{true};
-  pool_.run(batch_.num_worlds, [&](int64_t begin, int64_t end) {
-    bool good = params_ok(begin, end);
+  struct Checks {  // captured as one pointer: std::function then stores it without allocating
+    const Engine& e;
+    const float* const* acts;
+    const int* sizes;
+    std::atomic<bool> ok{true};
+  } checks{*this, acts, sizes};
+  pool_.run(batch_.num_worlds, [&checks](int64_t begin, int64_t end) {
+    bool good = checks.e.params_ok(begin, end);
     for (int role = 0; role < 3 && good; ++role) {
-      if (batch_.r.agent[role]) good = all_finite(acts[role] + begin * sizes[role], (end - begin) * sizes[role]);
+      if (checks.e.batch_.r.agent[role]) {
+        good = all_finite(checks.acts[role] + begin * checks.sizes[role], (end - begin) * checks.sizes[role]);
+      }
     }
-    if (!good) ok.store(false, std::memory_order_relaxed);
+    if (!good) checks.ok.store(false, std::memory_order_relaxed);
   }, min_chunk_);
-  if (!ok.load(std::memory_order_relaxed)) {
+  if (!checks.ok.load(std::memory_order_relaxed)) {
     check_actions(player, enemy, missile);
     check_params();
   }

@@ -47,9 +47,9 @@ __all__ = [
     "bots",
     "layout",
     "load_policy",
-    "save_policy",
     "role_layout",
     "roles",
+    "save_policy",
     "task_spec",
     "tasks",
 ]

@@ -49,10 +49,13 @@ PACKAGES: tuple[tuple[str, str, str], ...] = (
 )
 # Tools the build needs in the environment itself, since the editable installs use no build isolation.
 BUILD_TOOLS = ("scikit-build-core", "pybind11", "poetry-core", "numpy", "pytest", "build")
+# Tools of the development environment that no package declares: the training benchmark compares
+# with Stable-Baselines3 (tools/bench/train.py, run by `aip bench` and its tests).
+DEV_TOOLS = ("stable-baselines3",)
 LINT_TOOLS = ("ruff", "mypy")
 DOCS_TOOLS = ("sphinx", "myst-parser", "furo")
 # Bump when the setup recipe below changes, so that existing environments are brought up to date.
-SETUP_RECIPE = "3"
+SETUP_RECIPE = "4"
 MIN_CMAKE = (3, 21)  # ctest --output-junit
 
 
@@ -234,6 +237,7 @@ def setup(force: bool = False) -> None:
     pip_install(*tools, what="the build tools")
     for folder, _, extras in packages:
         install_package(folder, extras, deps=True)
+    pip_install(*DEV_TOOLS, what=f"the development tools ({', '.join(DEV_TOOLS)})")
     write_stamp("engine", engine)
     write_stamp("setup", recipe)
     say(f"Setup done ({seconds(start)})")

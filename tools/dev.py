@@ -35,10 +35,10 @@ ROOT = Path(__file__).resolve().parent.parent
 CONSTRAINTS = ROOT / "constraints-dev.txt"
 
 # The main job of `python3 tools/dev.py run`: commands run with the environment's Python, one after the
-# other; the extra arguments of `run` go to the first. Change this one line when the main job changes.
-# Training then playing will read:
-#   (("-m", "aip_cli", "train", "chase-v1"), ("-m", "aip_cli", "play", "--opponent", "chase-v1-enemy@champion"))
-MAIN_JOB: tuple[tuple[str, ...], ...] = (("-m", "aip_engine"),)
+# other; the extra arguments of `run` go to the first. It trains a chase-v1 enemy from the task's shipped
+# config, evaluates it beside the scripted bots, registers it in the MLflow store of the working
+# directory and prints the command that plays against it.
+MAIN_JOB: tuple[tuple[str, ...], ...] = (("-m", "aip_cli", "train", "chase-v1"),)
 
 # Distribution folder, import name and the extras to install, in dependency order.
 PACKAGES: tuple[tuple[str, str, str], ...] = (

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._config import Config
+from ._deprecation import AIPDeprecationWarning
 from ._errors import (
     ActionError,
     BackendError,
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "API_VERSION",
     "EVENTS",
+    "AIPDeprecationWarning",
     "ActionError",
     "BackendError",
     "BackendInfo",

@@ -254,3 +254,19 @@ def test_random_motion_draws_every_target_motion() -> None:
     w.params["enemy_bot"][:] = ENEMY_BOTS.index("zigzag")
     w.reset()
     assert set(w.state()["enemy_motion"].tolist()) == {ENEMY_BOTS.index("zigzag")}
+
+
+def test_kite_switched_in_mid_episode_moves_finitely() -> None:
+    # A world whose player becomes `kite` after reset never drew its side; at exactly 200 px the move
+    # must still be finite (it circles), never NaN.
+    import numpy as np
+
+    import aip_engine as ae
+
+    w = ae.Worlds("chase-v1", 1, seed=0, controllers={"enemy": "chase"})
+    w.reset()
+    w.params["player_bot"][:] = ae.bots("player").index("kite")
+    w.set_state("player_pos", np.array([[400.0, 300.0]]))
+    w.set_state("enemy_pos", np.array([[600.0, 300.0]]))
+    w.step(None)
+    assert np.isfinite(w.state()["player_pos"]).all()

@@ -127,7 +127,9 @@ AIP_HD inline void player_bot_move(const Batch& b, int64_t i, const Arena& ar, R
       }
       if (bot == kKite) {
         const double radial = clamp_to((dist - 200) / 20, -1, 1);
-        const double side = static_cast<double>(s.kite_side[i]);
+        // A world switched to `kite` mid-episode has never drawn its side (0): circle to the left, as the
+        // reference does, rather than divide by a zero-length move at exactly 200 px.
+        const double side = s.kite_side[i] < 0 ? -1.0 : 1.0;
         const double tx = -uy * side;
         const double ty = ux * side;
         const double w = 1 - std::fabs(radial);

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from aip_cli._common import JSON_OPTION, TRACKING_OPTION
 from aip_cli._errors import CliError, ExitCode
@@ -65,14 +65,14 @@ class ProgressCallback:
 
 def _progress() -> Progress:
     return Progress(
+        # Narrow enough for an 80-column terminal (and CI logs), where rich would cut the figures.
         TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("steps"),
-        TextColumn("{task.fields[sps]:>8,.0f} steps/s"),
-        TextColumn("return {task.fields[ret]:>7.2f}"),
-        TextColumn("success {task.fields[success]:>6.1%}"),
-        TimeRemainingColumn(),
+        BarColumn(bar_width=20),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[sps]:>7,.0f} steps/s"),
+        TextColumn("return {task.fields[ret]:>6.1f}"),
+        TextColumn("success {task.fields[success]:>4.0%}"),
+        TimeRemainingColumn(compact=True),
         console=error_console,
     )
 

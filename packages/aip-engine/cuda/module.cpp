@@ -16,6 +16,7 @@
 
 #include "cuda_engine.h"
 #include "dlpack.h"
+#include "../bindings/config_from_python.h"
 
 namespace py = pybind11;
 namespace ac = aip::cuda;
@@ -31,6 +32,10 @@ constexpr bool kEmulated = false;
 #endif
 
 namespace {
+
+using aip::bindings::params_from;
+using aip::bindings::raise_as;
+using aip::bindings::rules_from;
 
 const char* const kRoleNames[3] = {"player", "enemy", "missile"};
 const int kActSizes[3] = {aip::kActPlayer, aip::kActEnemy, aip::kActMissile};
@@ -401,69 +406,6 @@ void resolve_input(const py::object& obj, char want, int64_t n, int k, int devic
   throw aip::ShapeError(what + " must be a numpy array or a CUDA array (a torch CUDA tensor, any DLPack or "
                         "__cuda_array_interface__ producer) of shape " + wanted_shape + " and dtype " + wanted_dtype +
                         ", got " + std::string(py::str(py::type::handle_of(obj).attr("__name__"))));
-}
-
-// ---- rules and parameters from the dictionaries the Python wrapper builds ------------------------
-
-double get_double(const py::dict& d, const char* key) { return d[key].cast<double>(); }
-int32_t get_int(const py::dict& d, const char* key) { return d[key].cast<int32_t>(); }
-
-aip::Rules rules_from(const py::dict& d) {
-  aip::Rules r{};
-  r.player_radius = get_double(d, "player_radius");
-  r.enemy_radius = get_double(d, "enemy_radius");
-  r.missile_radius = get_double(d, "missile_radius");
-  r.aim_error = get_double(d, "aim_error");
-  r.max_turn = get_double(d, "max_turn");
-  r.respawn_min_distance = get_double(d, "respawn_min_distance");
-  r.respawn_margin = get_double(d, "respawn_margin");
-  r.fire_range = get_double(d, "fire_range");
-  r.reward_success = get_double(d, "reward_success");
-  r.reward_failure = get_double(d, "reward_failure");
-  r.shaping_scale = get_double(d, "shaping_scale");
-  r.boundary = get_int(d, "boundary");
-  r.fire_cooldown = get_int(d, "fire_cooldown");
-  r.missile_life_min = get_int(d, "missile_life_min");
-  r.missile_life_max = get_int(d, "missile_life_max");
-  r.respawn_delay = get_int(d, "respawn_delay");
-  r.respawn_tries = get_int(d, "respawn_tries");
-  r.catch_invulnerability = get_int(d, "catch_invulnerability");
-  r.wander_min = get_int(d, "wander_min");
-  r.wander_max = get_int(d, "wander_max");
-  r.time_limit = get_int(d, "time_limit");
-  r.task = get_int(d, "task");
-  const auto agent = d["agent"].cast<std::vector<int>>();
-  const auto rewarded = d["rewarded"].cast<std::vector<int>>();
-  if (agent.size() != 3 || rewarded.size() != 3) throw aip::ConfigError("agent and rewarded need 3 flags");
-  for (int k = 0; k < 3; ++k) {
-    r.agent[k] = agent[k] != 0;
-    r.rewarded[k] = rewarded[k] != 0;
-  }
-  r.auto_reset = d["auto_reset"].cast<bool>();
-  if (r.task < aip::kChaseV1 || r.task > aip::kPlayV1) throw aip::ConfigError("unknown task code");
-  if (r.boundary != aip::kWrap && r.boundary != aip::kClamp) throw aip::ConfigError("unknown boundary code");
-  return r;
-}
-
-aip::ParamDefaults params_from(const py::dict& d) {
-  aip::ParamDefaults p{};
-  p.player_speed = get_double(d, "player_speed");
-  p.enemy_speed = get_double(d, "enemy_speed");
-  p.enemy_speed_scale = get_double(d, "enemy_speed_scale");
-  p.missile_speed = get_double(d, "missile_speed");
-  p.arena_width = get_double(d, "arena_width");
-  p.arena_height = get_double(d, "arena_height");
-  p.fire_probability = get_double(d, "fire_probability");
-  p.max_missiles = get_int(d, "max_missiles");
-  p.player_bot = get_int(d, "player_bot");
-  p.enemy_bot = get_int(d, "enemy_bot");
-  p.guidance = get_int(d, "guidance");
-  return p;
-}
-
-void raise_as(const char* cls, const char* what) {
-  py::object type = py::module_::import("aip_engine._errors").attr(cls);
-  PyErr_SetString(type.ptr(), what);
 }
 
 py::dict device_dict(const ac::DeviceInfo& d) {

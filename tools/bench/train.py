@@ -24,6 +24,7 @@ computation in all three. Torch uses the same thread count in all set-ups.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -218,16 +219,23 @@ def main(argv: list[str] | None = None) -> int:
     updates = args.updates or (2 if args.quick else 10)
     sb3_updates = args.sb3_updates or (1 if args.quick else 2)
     results = {"aip_ml": bench_aip_ml(config, updates)}
-    results["sb3_batched"] = bench_sb3("sb3_batched", config, sb3_updates)
-    results["sb3_dummy"] = bench_sb3("sb3_dummy", config, sb3_updates)
-    ours = results["aip_ml"]["steps_per_second"]
-    ours_collect = results["aip_ml"]["collect_steps_per_second"]
-    ratios = {
-        "aip_ml/sb3_batched": ours / results["sb3_batched"]["steps_per_second"],
-        "aip_ml/sb3_dummy": ours / results["sb3_dummy"]["steps_per_second"],
-        "collect aip_ml/sb3_batched": ours_collect / results["sb3_batched"]["collect_steps_per_second"],
-        "collect aip_ml/sb3_dummy": ours_collect / results["sb3_dummy"]["collect_steps_per_second"],
-    }
+    ratios: dict[str, float] = {}
+    skipped: dict[str, str] = {}
+    if importlib.util.find_spec("stable_baselines3") is None:
+        # The baselines are a development tool (tools/dev.py setup installs them), not a dependency.
+        why = "stable-baselines3 is not installed: pip install stable-baselines3"
+        skipped["sb3_batched"] = skipped["sb3_dummy"] = why
+    else:
+        results["sb3_batched"] = bench_sb3("sb3_batched", config, sb3_updates)
+        results["sb3_dummy"] = bench_sb3("sb3_dummy", config, sb3_updates)
+        ours = results["aip_ml"]["steps_per_second"]
+        ours_collect = results["aip_ml"]["collect_steps_per_second"]
+        ratios = {
+            "aip_ml/sb3_batched": ours / results["sb3_batched"]["steps_per_second"],
+            "aip_ml/sb3_dummy": ours / results["sb3_dummy"]["steps_per_second"],
+            "collect aip_ml/sb3_batched": ours_collect / results["sb3_batched"]["collect_steps_per_second"],
+            "collect aip_ml/sb3_dummy": ours_collect / results["sb3_dummy"]["collect_steps_per_second"],
+        }
     out = {
         "task": TASK,
         "quick": args.quick,
@@ -239,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "results": results,
         "ratios": ratios,
+        "skipped": skipped,
     }
     if args.json:
         print(json.dumps(out, indent=2, default=list))
@@ -257,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
             )
         for name, v in ratios.items():
             print(f"  {name:22s} {v:8.1f}x")
+        for name, why in skipped.items():
+            print(f"  {name:12s} skipped: {why}")
     return 0
 
 

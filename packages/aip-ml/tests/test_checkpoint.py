@@ -53,11 +53,8 @@ SCRIPT = textwrap.dedent(
 
 
 def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    root = Path(__file__).resolve().parents[3]
-    paths = [str(root / "packages/aip-engine/src"), str(root / "packages/aip-ml/src")]
-    env["PYTHONPATH"] = os.pathsep.join([*paths, env.get("PYTHONPATH", "")])
-    return env
+    # The child imports the installed packages (editable or not), like any user's script.
+    return dict(os.environ)
 
 
 def _start(script: Path, run_dir: Path, mode: str) -> subprocess.Popen[str]:

@@ -11,10 +11,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._backends import cuda_device, require_cuda
+from ._batch_args import check_batch_size, episode_time_limit, resolve_config, resolve_controllers
 from ._config import BOUNDARIES, Config
 from ._errors import BackendError, ConfigError, ShapeError, unknown_name_error
 from ._layouts import role_layout, roles
-from ._tasks import AGENT, BOTS, RANDOM, TASKS, bot_code, task_spec
+from ._tasks import AGENT, TASKS, bot_code, task_spec
 
 __all__ = ["Obs", "StepResult", "Worlds"]
 
@@ -77,28 +78,6 @@ def _readonly(array: NDArray[Any]) -> NDArray[Any]:
     return view
 
 
-def _resolve_config(spec_config: Config, config: Config | Mapping[str, Any] | None) -> Config:
-    if config is None:
-        return spec_config
-    if isinstance(config, Config):
-        return config
-    if isinstance(config, Mapping):
-        return Config.from_mapping(config, base=spec_config)
-    raise ConfigError(f"config must be a Config, a mapping of field names or None, got {type(config).__name__}")
-
-
-def _resolve_controllers(defaults: Mapping[str, str], overrides: Mapping[str, str] | None) -> dict[str, str]:
-    merged = dict(defaults)
-    for role, name in (overrides or {}).items():
-        if role not in _ROLES:
-            raise unknown_name_error("role", role, _ROLES)
-        allowed = (AGENT, *BOTS[role]) + ((RANDOM,) if role == "enemy" else ())
-        if name not in allowed:
-            raise unknown_name_error(f"{role} controller", name, allowed)
-        merged[role] = name
-    return merged
-
-
 def _default_threads() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -140,27 +119,19 @@ class Worlds:
         backend: str = "cpu",
     ) -> None:
         spec = task_spec(task)
-        if isinstance(num_worlds, bool) or not isinstance(num_worlds, int) or num_worlds < 1:
-            raise ConfigError(f"num_worlds must be an integer >= 1, got {num_worlds!r}")
-        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
-            raise ConfigError(f"threads must be an integer >= 0 (0 = all cores), got {threads!r}")
+        check_batch_size(num_worlds, threads)
         # backend="cuda" or "cuda:N": the batch lives on that GPU (aip_engine._core_cuda, docs/gpu.md).
         device = -1 if backend == "cpu" else cuda_device(backend)
         self.task: str = task
         self.num_worlds: int = num_worlds
         self.backend: str = backend
         self.auto_reset: bool = bool(auto_reset)
-        self.config: Config = _resolve_config(spec.config, config)
-        self.controllers: dict[str, str] = _resolve_controllers(spec.controllers, controllers)
+        self.config: Config = resolve_config(spec, config)
+        self.controllers: dict[str, str] = resolve_controllers(spec, controllers)
         self.agents: tuple[str, ...] = tuple(r for r in _ROLES if self.controllers[r] == AGENT)
         self._rewarded = tuple(r for r in _ROLES if r in self.agents or r in spec.agents)
         cfg = self.config
-        if cfg.time_limit is not None:
-            time_limit = cfg.time_limit
-        elif task == "intercept-v1":
-            time_limit = cfg.missile_life_max  # the largest lifetime: episodes end by hit or expiry
-        else:
-            time_limit = spec.time_limit
+        time_limit = episode_time_limit(spec, cfg)
         self.time_limit: int = time_limit
         rules = {
             "player_radius": cfg.player_radius,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from aip_engine._batch_args import episode_time_limit
 from aip_engine._config import Config
 from aip_engine._tasks import AGENT, RANDOM, TaskSpec, task_spec
 
@@ -20,7 +21,7 @@ from ._observe import observe
 from ._rng import Rng
 from ._state import Params, WorldState
 
-__all__ = ["Outcome", "World", "success_role", "time_limit"]
+__all__ = ["Outcome", "World", "success_role"]
 
 _FRAME_MAX = 2**31 - 1
 """The frame counter is an int32 that stops at its largest value."""
@@ -100,7 +101,7 @@ class World:
             guidance=_bot_or_none(self.controllers["missile"]),
         )
         self.arena = self._arena()
-        self.time_limit = time_limit(spec, config)
+        self.time_limit = episode_time_limit(spec, config)
         # Rewards go to the task's agent roles and to any role an override made an agent.
         self.reward_roles = tuple(
             r for r in ("player", "enemy", "missile") if r in spec.agents or self.controllers[r] == AGENT
@@ -240,15 +241,3 @@ def success_role(task: str) -> str | None:
     """The role whose success is a world's ``success``: the task's first agent (None for play-v1)."""
     spec = task_spec(task)
     return spec.agents[0] if spec.success != "none" and spec.agents else None
-
-
-def time_limit(spec: TaskSpec, config: Config) -> int:
-    """Frames before truncation (0 = none): the config's, else the task's.
-
-    intercept-v1's limit is the largest missile lifetime, so its episodes end by hit or expiry.
-    """
-    if config.time_limit is not None:
-        return config.time_limit
-    if spec.name == "intercept-v1":
-        return config.missile_life_max
-    return spec.time_limit

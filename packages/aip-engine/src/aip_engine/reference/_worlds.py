@@ -13,12 +13,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from aip_engine._backends import cuda_device
+from aip_engine._batch_args import check_batch_size, episode_time_limit, resolve_config, resolve_controllers
 from aip_engine._config import Config
 from aip_engine._errors import ActionError, BackendError, ConfigError, ShapeError, unknown_name_error
 from aip_engine._layouts import role_layout, roles
-from aip_engine._tasks import AGENT, EVENTS, RANDOM, bot_code, bots, task_spec
+from aip_engine._tasks import AGENT, EVENTS, bot_code, bots, task_spec
 
-from ._episode import World, success_role, time_limit
+from ._episode import World, success_role
 from ._state import MAX_MISSILE_SLOTS
 
 __all__ = ["StepResult", "Worlds"]
@@ -90,28 +91,11 @@ class Worlds:
     ) -> None:
         # The checks run in the engine's order, with its error classes and messages.
         spec = task_spec(task)
-        if isinstance(num_worlds, bool) or not isinstance(num_worlds, int) or num_worlds < 1:
-            raise ConfigError(f"num_worlds must be an integer >= 1, got {num_worlds!r}")
-        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
-            raise ConfigError(f"threads must be an integer >= 0 (0 = all cores), got {threads!r}")
+        check_batch_size(num_worlds, threads)
         if backend != "cpu":
             cuda_device(backend)  # UnknownNameError for a name that is no backend
-        if config is None:
-            cfg = spec.config
-        elif isinstance(config, Config):
-            cfg = config
-        elif isinstance(config, Mapping):
-            cfg = Config.from_mapping(config, base=spec.config)
-        else:
-            raise ConfigError(f"config must be a Config, a mapping of field names or None, got {type(config).__name__}")
-        ctrl = dict(spec.controllers)
-        for role, name in (controllers or {}).items():
-            if role not in roles():
-                raise unknown_name_error("role", role, roles())
-            allowed = (AGENT, *bots(role)) + ((RANDOM,) if role == "enemy" else ())
-            if name not in allowed:
-                raise unknown_name_error(f"{role} controller", name, allowed)
-            ctrl[role] = name
+        cfg = resolve_config(spec, config)
+        ctrl = resolve_controllers(spec, controllers)
         if backend != "cpu":
             raise BackendError(f"the reference implementation has only the 'cpu' backend, not {backend!r}")
         self.task = task
@@ -121,7 +105,7 @@ class Worlds:
         self.agents = tuple(r for r in ("player", "enemy", "missile") if ctrl[r] == AGENT)
         self.threads = 1
         self.backend = "cpu"
-        self.time_limit = time_limit(spec, cfg)
+        self.time_limit = episode_time_limit(spec, cfg)
         self.auto_reset = bool(auto_reset)
         self.spec = spec
         self._worlds = [World(spec, cfg, ctrl, i) for i in range(num_worlds)]

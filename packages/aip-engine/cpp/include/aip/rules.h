@@ -86,6 +86,7 @@ AIP_HD inline void reset_world(const Batch& b, int64_t i) {
   s.stage_clock[i] = 0;
   s.frame[i] = 0;
   s.episode_return[3 * i] = s.episode_return[3 * i + 1] = s.episode_return[3 * i + 2] = 0;
+  bot_state_defaults(b, i);
   if (!b.r.agent[kPlayer]) player_bot_reset(b, i, rng, b.p.player_bot[i]);
   if (!b.r.agent[kEnemy]) enemy_bot_reset(b, i, rng, b.p.enemy_bot[i]);
   if (b.r.task == kInterceptV1) launch_missile(b, i, ar, rng, 0);

@@ -111,13 +111,14 @@ def _root(
 
 def _register() -> None:
     # Command modules import only light things at import time; heavy libraries load inside commands.
-    from aip_cli import _bench, _doctor, _eval, _models, _play, _train
+    from aip_cli import _bench, _doctor, _eval, _league, _models, _play, _train
 
     _train.register(app)
     _eval.register(app)
     _play.register(app)
     _models.register(models_app)
     _bench.register(app)
+    _league.register(app)
     _doctor.register(app)
 
 

@@ -23,7 +23,7 @@ from ._config import TrainConfig
 from ._errors import ConfigError, RunDirError
 from ._export import export_policy
 from ._ppo import PPO, derive_seed
-from ._selfplay import SelfPlay
+from .selfplay._trainer import SelfPlay
 
 if TYPE_CHECKING:
     from ._evaluate import EvalReport

@@ -17,7 +17,17 @@ from aip_ml.tracking._errors import (
     StoreUnavailableError,
     TrackingError,
 )
-from aip_ml.tracking._promote import PolicyEvaluator, Promotion, beats, promote
+from aip_ml.tracking._league import (
+    LEAGUE_ARTIFACTS,
+    LEAGUE_EXPERIMENT,
+    RATING_TAG_PREFIX,
+    StoredLeague,
+    latest_league,
+    log_league,
+    metric_key,
+    version_rating,
+)
+from aip_ml.tracking._promote import PolicyEvaluator, Promotion, beats, promote, promote_by_rating
 from aip_ml.tracking._registry import (
     CHAMPION,
     EVAL_TAG_PREFIX,
@@ -49,6 +59,9 @@ __all__ = [
     "DEFAULT_ARTIFACTS_DIR",
     "DEFAULT_DB_FILE",
     "EVAL_TAG_PREFIX",
+    "LEAGUE_ARTIFACTS",
+    "LEAGUE_EXPERIMENT",
+    "RATING_TAG_PREFIX",
     "RUN_FILE",
     "ExportExistsError",
     "MlflowCallback",
@@ -60,6 +73,7 @@ __all__ = [
     "RunTracker",
     "StoreStatus",
     "StoreUnavailableError",
+    "StoredLeague",
     "TrackingError",
     "beats",
     "cached_policy",
@@ -67,16 +81,21 @@ __all__ = [
     "default_tracking_uri",
     "download_policy",
     "export_version",
+    "latest_league",
     "list_versions",
+    "log_league",
     "make_client",
+    "metric_key",
     "model_name",
     "parse_reference",
     "policy_sources",
     "promote",
+    "promote_by_rating",
     "resolve_tracking_uri",
     "resolve_version",
     "scores_from_report",
     "set_alias",
     "store_exists",
     "version_info",
+    "version_rating",
 ]

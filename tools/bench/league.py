@@ -64,6 +64,17 @@ def _train(name: str, overrides: list[str], root: Path, uri: str) -> dict[str, A
     }
 
 
+def _finite(value: Any) -> Any:
+    """NaN and infinities as None, so that the output is valid JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--total-steps", type=int, default=None, help="steps of each training (default: the config's)")
@@ -128,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         targets["training_within_15_min_here"] = pool["wall_seconds"] <= 900
         out["targets"] = targets
     if args.json:
-        print(json.dumps(out, indent=2, default=lambda v: None if isinstance(v, float) and math.isnan(v) else v))
+        print(json.dumps(_finite(out), indent=2))
     else:
         for t in out["trainings"]:
             print(f"{t['name']:12s} {t['global_step']:>11,} steps in {t['wall_seconds']:7.1f} s "

@@ -26,7 +26,7 @@ import aip_engine
 from .._config import TrainConfig
 from .._errors import ConfigError
 from .._model import ActorCritic, ObsNormalizer, RunningMeanStd, TorchPolicy
-from .._ppo import PPO, episode_metrics
+from .._ppo import PPO, derive_seed, episode_metrics
 from ._pool import LATEST, OpponentPool, Snapshot
 from ._probe import RatingProbe
 from ._view import WorldsSlice
@@ -106,6 +106,7 @@ class SelfPlay:
             r: np.zeros((n, aip_engine.role_layout(r).act_size), np.float32) for r in roles
         }
         self.update_index = 0
+        self._reseeded_at = -1
 
     # --- what train() reads ---------------------------------------------------------------------
 
@@ -142,6 +143,7 @@ class SelfPlay:
 
     def reseed(self, seed: int) -> None:
         """Reset every world from ``seed``; the worlds face the opponents drawn for them."""
+        self._reseeded_at = self.update_index
         self._write_drivers()
         obs = self.worlds.reset(seed=seed)
         for r in self.roles:
@@ -172,6 +174,10 @@ class SelfPlay:
         """
         start = time.perf_counter()
         cfg = self.config
+        u = self.update_index
+        if self.turns and u % cfg.selfplay_swap_every == 0 and self._reseeded_at != u:
+            # The roles swap: episodes start afresh, so that no world keeps an opponent of the other turn.
+            self.reseed(derive_seed(cfg.seed, u))
         learning = self.learning_roles()
         latest = {r: self.learners[r].policy() for r in self.roles}
         for r in learning:

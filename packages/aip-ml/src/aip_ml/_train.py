@@ -22,7 +22,7 @@ from ._checkpoint import load_checkpoint, save_checkpoint
 from ._config import TrainConfig
 from ._errors import ConfigError, RunDirError
 from ._export import export_policy
-from ._ppo import PPO, derive_seed
+from .ppo import PPO, derive_seed
 from .selfplay._trainer import SelfPlay
 
 if TYPE_CHECKING:

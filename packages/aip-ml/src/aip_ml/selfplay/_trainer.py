@@ -25,8 +25,7 @@ import aip_engine
 
 from .._config import TrainConfig
 from .._errors import ConfigError
-from .._model import ActorCritic, ObsNormalizer, RunningMeanStd, TorchPolicy
-from .._ppo import PPO, derive_seed, episode_metrics
+from ..ppo import PPO, ActorCritic, ObsNormalizer, RunningMeanStd, TorchPolicy, derive_seed, episode_metrics
 from ._pool import LATEST, OpponentPool, Snapshot
 from ._probe import RatingProbe
 from ._view import WorldsSlice

@@ -125,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
             best_sep = max((r.above_best_bot for r in mine if r.kind == "policy"), default=math.nan)
             out["league"][f"{role}_sd_above_best_bot"] = best_sep
             targets[f"top_{role}_2sd_above_best_bot"] = top.kind == "policy" and top.above_best_bot >= 2.0
+
         def win_rate(first: str, second: str) -> float:
             ms = [m.outcome for m in record.matches if m.first == first and m.second == second]
             return sum(ms) / len(ms)
@@ -142,14 +143,18 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(_finite(out), indent=2))
     else:
         for t in out["trainings"]:
-            print(f"{t['name']:12s} {t['global_step']:>11,} steps in {t['wall_seconds']:7.1f} s "
-                  f"({t['steps_per_second']:,.0f} steps/s, load {t['load_average_1min'][0]:.1f}->"
-                  f"{t['load_average_1min'][1]:.1f})")
+            print(
+                f"{t['name']:12s} {t['global_step']:>11,} steps in {t['wall_seconds']:7.1f} s "
+                f"({t['steps_per_second']:,.0f} steps/s, load {t['load_average_1min'][0]:.1f}->"
+                f"{t['load_average_1min'][1]:.1f})"
+            )
         print("survival (learned player 'policy' vs the enemy bots):", json.dumps(out["duel"]["survival"]))
         print("catches (learned enemy 'policy' vs the player bots):  ", json.dumps(out["duel"]["catches"]))
         for r in out["league"]["table"]:
-            print(f"  {r['rank']:>3} {r['entrant']:24s} {r['role']:7s} {r['mu']:6.2f} +- {r['sigma']:4.2f} "
-                  f"won {r['win_rate']:.0%}")
+            print(
+                f"  {r['rank']:>3} {r['entrant']:24s} {r['role']:7s} {r['mu']:6.2f} +- {r['sigma']:4.2f} "
+                f"won {r['win_rate']:.0%}"
+            )
         print("head to head:", json.dumps(h2h))
         print("targets:", json.dumps(out["targets"]))
     return 0

@@ -38,16 +38,21 @@ def _no_models_message(task: str) -> str:
     )
 
 
+_OUT = typer.Option(
+    None, "--out", metavar="DIR", help="Also write matches.jsonl and ratings.json into DIR (atomically)."
+)
+
+
 def league_command(
     task: str = typer.Argument(..., metavar="TASK", help="The task whose models and bots play (e.g. duel-v1)."),
     episodes: int | None = typer.Option(
         None, "--episodes", "-n", min=1, help="Matches (episodes) per pair, for a new league [default: 32]."
     ),
-    seed: int | None = typer.Option(None, "--seed", help="Seed of every pair's episodes, for a new league [default: 0]."),
-    new: bool = typer.Option(False, "--new", help="Start a new league instead of adding to the stored one."),
-    out: Path | None = typer.Option(
-        None, "--out", metavar="DIR", help="Also write matches.jsonl, ratings.json and the table into DIR."
+    seed: int | None = typer.Option(
+        None, "--seed", help="Seed of every pair's episodes, for a new league [default: 0]."
     ),
+    new: bool = typer.Option(False, "--new", help="Start a new league instead of adding to the stored one."),
+    out: Path | None = _OUT,
     tracking_uri: str | None = TRACKING_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -150,16 +155,35 @@ def league_command(
         f"{len(record.matches)} in all, {record.episodes} per pair, seed {record.seed}",
         markup=False,
     )
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, caption_justify="left",
-                  caption="mu +- sigma: openskill rating and its uncertainty; ranked by mu - 3 sigma. "
-                  "'above best bot': standard deviations above the best bot of the role.")
-    for name, justify in (("rank", "right"), ("entrant", "left"), ("role", "left"), ("rating", "right"),
-                          ("matches", "right"), ("won", "right"), ("above best bot", "right")):
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+        caption_justify="left",
+        caption="mu +- sigma: openskill rating and its uncertainty; ranked by mu - 3 sigma. "
+        "'above best bot': standard deviations above the best bot of the role.",
+    )
+    for name, justify in (
+        ("rank", "right"),
+        ("entrant", "left"),
+        ("role", "left"),
+        ("rating", "right"),
+        ("matches", "right"),
+        ("won", "right"),
+        ("above best bot", "right"),
+    ):
         table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for r in rows:
         above = "" if math.isnan(r.above_best_bot) else f"{r.above_best_bot:+.1f} sd"
-        table.add_row(str(r.rank), r.entrant, r.role, f"{r.rating.mu:6.2f} +- {r.rating.sigma:4.2f}",
-                      str(r.rating.matches), f"{r.rating.win_rate:.0%}", above)
+        table.add_row(
+            str(r.rank),
+            r.entrant,
+            r.role,
+            f"{r.rating.mu:6.2f} +- {r.rating.sigma:4.2f}",
+            str(r.rating.matches),
+            f"{r.rating.win_rate:.0%}",
+            above,
+        )
     console.print(table)
 
 

@@ -81,8 +81,12 @@ class DuelReport:
         return _mean_by(self.enemy_side, "enemy", "catch_rate")
 
     def targets(self) -> dict[str, bool]:
-        """Whether the learned player survives more often than every player bot, and the learned enemy
-        catches more often than every enemy bot (averaged over the opposite role's bots)."""
+        """Whether the learned side beats every scripted bot of its role.
+
+        ``player_beats_player_bots``: the learned player survives more often than every player bot;
+        ``enemy_beats_enemy_bots``: the learned enemy catches more often than every enemy bot (each
+        rate averaged over the scripted bots of the opposite role).
+        """
         out: dict[str, bool] = {}
         for key, rates in (("player_beats_player_bots", self.survival()), ("enemy_beats_enemy_bots", self.catches())):
             if "policy" in rates:
@@ -144,8 +148,10 @@ def duel_episodes(
     hit = np.zeros(episodes, bool)
     frames = np.zeros(episodes, np.int64)
     for _ in range(worlds.time_limit + 1):
-        acts = {r: np.ascontiguousarray(a.act(np.asarray(obs[r] if isinstance(obs, dict) else obs)), np.float32)
-                for r, a in actors.items()}
+        acts = {
+            r: np.ascontiguousarray(a.act(np.asarray(obs[r] if isinstance(obs, dict) else obs)), np.float32)
+            for r, a in actors.items()
+        }
         if not acts:
             result = worlds.step(None)
         elif len(acts) == 1:
@@ -214,7 +220,9 @@ def evaluate_duel(
     for role, names in (("player", pbots), ("enemy", ebots)):
         for name in names:
             if name not in aip_engine.bots(role):
-                raise ConfigError(f"{name!r} is not a {role} bot; the {role} bots are: {', '.join(aip_engine.bots(role))}")
+                raise ConfigError(
+                    f"{name!r} is not a {role} bot; the {role} bots are: {', '.join(aip_engine.bots(role))}"
+                )
     p_actor, e_actor = _load(player, "player"), _load(enemy, "enemy")
     report = DuelReport(episodes=episodes, seed=seed)
     players: list[tuple[str, Any]] = ([("policy", p_actor)] if p_actor is not None else []) + [(b, b) for b in pbots]

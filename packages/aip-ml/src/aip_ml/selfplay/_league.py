@@ -75,20 +75,33 @@ def play_league(
     pairs = pairs_of(task, everyone, record.played_pairs())
     if involving is not None:
         keep = set(involving)
-        pairs = [(a, b) for a, b in pairs if a.id in keep or b.id in keep or (a.kind != "policy" and b.kind != "policy")]
+        pairs = [
+            (a, b) for a, b in pairs if a.id in keep or b.id in keep or (a.kind != "policy" and b.kind != "policy")
+        ]
     actors = {e.id: e.load() for e in everyone if e.kind in ("model", "policy")}
     round_index = record.rounds
     results = []
     if batched:
         results = play_pairs(
-            task, pairs, episodes=record.episodes, seed=record.seed, round_index=round_index, threads=threads,
+            task,
+            pairs,
+            episodes=record.episodes,
+            seed=record.seed,
+            round_index=round_index,
+            threads=threads,
             actors=actors,
         )
         pairs = []
     for k, (a, b) in enumerate(pairs):
         results.append(
             play_pair(
-                task, a, b, episodes=record.episodes, seed=record.seed, round_index=round_index, threads=threads,
+                task,
+                a,
+                b,
+                episodes=record.episodes,
+                seed=record.seed,
+                round_index=round_index,
+                threads=threads,
                 actors=actors,
             )
         )
@@ -152,7 +165,13 @@ def league_rows(record: LeagueRecord, entrants: Sequence[Entrant]) -> list[Leagu
                 return first_role, "bot" if entrant_id.startswith("bot:") else "model"
             if m.second == entrant_id:
                 role = second_role or opponent_entrant(record.task).role
-                kind = "opponent" if entrant_id.startswith("opponent:") else "bot" if entrant_id.startswith("bot:") else "model"
+                kind = (
+                    "opponent"
+                    if entrant_id.startswith("opponent:")
+                    else "bot"
+                    if entrant_id.startswith("bot:")
+                    else "model"
+                )
                 return role, kind
         return "?", "?"
 

@@ -19,7 +19,16 @@ import aip_engine
 from .._errors import ConfigError
 from ._ratings import Match
 
-__all__ = ["Entrant", "bot_entrants", "check_layout", "match_sides", "opponent_entrant", "pairs_of", "play_pair", "play_pairs"]
+__all__ = [
+    "Entrant",
+    "bot_entrants",
+    "check_layout",
+    "match_sides",
+    "opponent_entrant",
+    "pairs_of",
+    "play_pair",
+    "play_pairs",
+]
 
 BOT_PREFIX = "bot:"
 OPPONENT_PREFIX = "opponent:"
@@ -191,9 +200,7 @@ def play_pair(
 ProgressFn = Callable[[int, int], None]
 
 
-def pairs_of(
-    task: str, entrants: Sequence[Entrant], played: set[tuple[str, str]]
-) -> list[tuple[Entrant, Entrant]]:
+def pairs_of(task: str, entrants: Sequence[Entrant], played: set[tuple[str, str]]) -> list[tuple[Entrant, Entrant]]:
     """The pairs of ``entrants`` that the league has not played yet, in a fixed order."""
     first_role, second_role = match_sides(task)
     firsts = sorted((e for e in entrants if e.role == first_role and e.kind != "opponent"), key=lambda e: e.id)
@@ -228,8 +235,7 @@ def play_pairs(
     first_role, second_role = match_sides(task)
     if first_role not in ("player", "enemy") or not pairs:
         return [
-            play_pair(task, a, b, episodes=episodes, seed=seed, round_index=round_index, threads=threads,
-                      actors=actors)
+            play_pair(task, a, b, episodes=episodes, seed=seed, round_index=round_index, threads=threads, actors=actors)
             for a, b in pairs
         ]
     n = len(pairs) * episodes
@@ -275,8 +281,9 @@ def play_pairs(
                 break
     return [
         [
-            Match(a.id, b.id, seed, e, 1.0 if won[p * episodes + e] else 0.0, int(frames[p * episodes + e]),
-                  round_index)
+            Match(
+                a.id, b.id, seed, e, 1.0 if won[p * episodes + e] else 0.0, int(frames[p * episodes + e]), round_index
+            )
             for e in range(episodes)
         ]
         for p, (a, b) in enumerate(pairs)

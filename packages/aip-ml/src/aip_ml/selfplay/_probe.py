@@ -77,8 +77,11 @@ class RatingProbe:
 
     def state_dict(self) -> dict[str, Any]:
         """The matches and table (JSON-ready)."""
-        return {"matches": [m.to_dict() for m in self.record.matches], "table": self.record.ratings().to_dict(),
-                "rounds": self.record.rounds}
+        return {
+            "matches": [m.to_dict() for m in self.record.matches],
+            "table": self.record.ratings().to_dict(),
+            "rounds": self.record.rounds,
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore what `state_dict` returned."""

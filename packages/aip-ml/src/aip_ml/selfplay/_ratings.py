@@ -243,9 +243,7 @@ class RatingTable:
             table = RatingTable(RatingModel.from_dict(data["model"]))
             table.matches = int(data["matches"])
             for key, r in dict(data["ratings"]).items():
-                rating = Rating(
-                    float(r["mu"]), float(r["sigma"]), int(r["matches"]), int(r["wins"]), int(r["draws"])
-                )
+                rating = Rating(float(r["mu"]), float(r["sigma"]), int(r["matches"]), int(r["wins"]), int(r["draws"]))
                 if not (math.isfinite(rating.mu) and rating.sigma > 0 and rating.losses >= 0):
                     raise ValueError(f"rating of {key!r} is out of range")
                 table.ratings[str(key)] = rating

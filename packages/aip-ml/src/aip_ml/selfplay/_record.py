@@ -21,7 +21,7 @@ from typing import Any
 
 from ._ratings import Match, RatingModel, RatingTable
 
-__all__ = ["LeagueRecord", "LeagueRecordError", "MATCHES_FILE", "RATINGS_FILE"]
+__all__ = ["MATCHES_FILE", "RATINGS_FILE", "LeagueRecord", "LeagueRecordError"]
 
 MATCHES_FILE = "matches.jsonl"
 RATINGS_FILE = "ratings.json"

@@ -80,7 +80,7 @@ class SelfPlay:
                 f"{n} worlds, {per_role * t} samples per update, which minibatch_size must divide "
                 "(use an even num_worlds and a minibatch_size that divides num_worlds * rollout_steps / 2)"
             )
-        spans = {r: (0, n) for r in roles} if self.turns else {roles[0]: (0, n // 2), roles[1]: (n // 2, n)}
+        spans = dict.fromkeys(roles, (0, n)) if self.turns else {roles[0]: (0, n // 2), roles[1]: (n // 2, n)}
         self.views = {r: WorldsSlice(worlds, *spans[r]) for r in roles}
         learner_config = config.replace(num_worlds=per_role, total_steps=config.total_updates * per_role * t)
         self.learners = {
@@ -101,9 +101,7 @@ class SelfPlay:
             for i, r in enumerate(roles)
         }
         self.probe = RatingProbe(config) if config.selfplay_rating_every > 0 else None
-        self._actions = {
-            r: np.zeros((n, aip_engine.role_layout(r).act_size), np.float32) for r in roles
-        }
+        self._actions = {r: np.zeros((n, aip_engine.role_layout(r).act_size), np.float32) for r in roles}
         self.update_index = 0
         self._reseeded_at = -1
 

@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aip_ml.tracking._registry import ModelVersionInfo, parse_reference
 from aip_ml.tracking._store import ensure_experiment
@@ -34,8 +34,8 @@ __all__ = [
     "LEAGUE_EXPERIMENT",
     "RATING_TAG_PREFIX",
     "StoredLeague",
-    "latest_league",
     "entrant_reference",
+    "latest_league",
     "log_league",
     "metric_key",
     "version_rating",
@@ -96,17 +96,49 @@ def metric_key(entrant: str) -> str:
 def _table_files(rows: Sequence[LeagueRow], folder: Path) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["rank", "entrant", "role", "kind", "mu", "sigma", "conservative", "matches", "wins", "draws",
-                     "win_rate", "above_best_bot"])
-    lines = ["| rank | entrant | role | kind | mu | sigma | matches | win rate | above best bot (sd) |",
-             "|---:|---|---|---|---:|---:|---:|---:|---:|"]
+    writer.writerow(
+        [
+            "rank",
+            "entrant",
+            "role",
+            "kind",
+            "mu",
+            "sigma",
+            "conservative",
+            "matches",
+            "wins",
+            "draws",
+            "win_rate",
+            "above_best_bot",
+        ]
+    )
+    lines = [
+        "| rank | entrant | role | kind | mu | sigma | matches | win rate | above best bot (sd) |",
+        "|---:|---|---|---|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
         g = r.rating
         above = "" if math.isnan(r.above_best_bot) else f"{r.above_best_bot:.2f}"
-        writer.writerow([r.rank, r.entrant, r.role, r.kind, f"{g.mu:.4f}", f"{g.sigma:.4f}", f"{g.conservative:.4f}",
-                         g.matches, g.wins, g.draws, f"{g.win_rate:.4f}", above])
-        lines.append(f"| {r.rank} | {r.entrant} | {r.role} | {r.kind} | {g.mu:.2f} | {g.sigma:.2f} | {g.matches} | "
-                     f"{g.win_rate:.1%} | {above} |")
+        writer.writerow(
+            [
+                r.rank,
+                r.entrant,
+                r.role,
+                r.kind,
+                f"{g.mu:.4f}",
+                f"{g.sigma:.4f}",
+                f"{g.conservative:.4f}",
+                g.matches,
+                g.wins,
+                g.draws,
+                f"{g.win_rate:.4f}",
+                above,
+            ]
+        )
+        lines.append(
+            f"| {r.rank} | {r.entrant} | {r.role} | {r.kind} | {g.mu:.2f} | {g.sigma:.2f} | {g.matches} | "
+            f"{g.win_rate:.1%} | {above} |"
+        )
     (folder / "table.csv").write_text(buffer.getvalue(), encoding="utf-8")
     (folder / "table.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -141,12 +173,21 @@ def log_league(
         from mlflow.entities import Metric, Param
 
         model = record.ratings().model
-        params = {"task": record.task, "episodes_per_pair": record.episodes, "seed": record.seed,
-                  "rating_model": model.name, "mu": model.mu, "sigma": model.sigma, "beta": model.beta,
-                  "tau": model.tau}
+        params = {
+            "task": record.task,
+            "episodes_per_pair": record.episodes,
+            "seed": record.seed,
+            "rating_model": model.name,
+            "mu": model.mu,
+            "sigma": model.sigma,
+            "beta": model.beta,
+            "tau": model.tau,
+        }
         client.log_batch(run_id, params=[Param(k, str(v)) for k, v in params.items()])
-        metrics = [Metric("league/matches", float(len(record.matches)), 0, record.rounds),
-                   Metric("league/entrants", float(len(rows)), 0, record.rounds)]
+        metrics = [
+            Metric("league/matches", float(len(record.matches)), 0, record.rounds),
+            Metric("league/entrants", float(len(rows)), 0, record.rounds),
+        ]
         for r in rows:
             key = metric_key(r.entrant)
             metrics.append(Metric(f"rating.mu/{key}", r.rating.mu, 0, record.rounds))
@@ -163,8 +204,12 @@ def log_league(
             info = by_ref.get(r.entrant)
             if info is None:
                 continue
-            for key, value in (("mu", r.rating.mu), ("sigma", r.rating.sigma),
-                               ("conservative", r.rating.conservative), ("rank", float(r.rank))):
+            for key, value in (
+                ("mu", r.rating.mu),
+                ("sigma", r.rating.sigma),
+                ("conservative", r.rating.conservative),
+                ("rank", float(r.rank)),
+            ):
                 client.set_model_version_tag(info.name, info.version, f"{RATING_TAG_PREFIX}{key}", repr(value))
             client.set_model_version_tag(info.name, info.version, f"{RATING_TAG_PREFIX}run", run_id)
     except BaseException:
@@ -188,5 +233,3 @@ def entrant_reference(entrant: str) -> tuple[str, str] | None:
         return None
     name, version, _ = parse_reference(entrant)
     return (name, version) if version else None
-
-

@@ -216,7 +216,14 @@ def promote_by_rating(
     )
     if sep >= margin:
         set_alias(client, candidate, alias)
-        return Promotion(candidate, current, cand_scores, champ_scores, True,
-                         f"{text} >= {margin:g}; it is now @{alias}")
-    return Promotion(candidate, current, cand_scores, champ_scores, False,
-                     f"{text} < {margin:g}; nothing changed (pass --force to promote anyway)")
+        return Promotion(
+            candidate, current, cand_scores, champ_scores, True, f"{text} >= {margin:g}; it is now @{alias}"
+        )
+    return Promotion(
+        candidate,
+        current,
+        cand_scores,
+        champ_scores,
+        False,
+        f"{text} < {margin:g}; nothing changed (pass --force to promote anyway)",
+    )

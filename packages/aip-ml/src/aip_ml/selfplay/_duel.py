@@ -220,9 +220,7 @@ def evaluate_duel(
     for role, names in (("player", pbots), ("enemy", ebots)):
         for name in names:
             if name not in aip_engine.bots(role):
-                raise ConfigError(
-                    f"{name!r} is not a {role} bot; the {role} bots are: {', '.join(aip_engine.bots(role))}"
-                )
+                raise ConfigError(f"{name!r} is none of the {role} bots: {', '.join(aip_engine.bots(role))}")
     p_actor, e_actor = _load(player, "player"), _load(enemy, "enemy")
     report = DuelReport(episodes=episodes, seed=seed)
     players: list[tuple[str, Any]] = ([("policy", p_actor)] if p_actor is not None else []) + [(b, b) for b in pbots]

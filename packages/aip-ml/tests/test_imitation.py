@@ -10,7 +10,6 @@ import torch
 
 import aip_engine
 import aip_ml
-from aip_ml._ppo import PPO
 from aip_ml.imitation import (
     ConversionRefused,
     DatasetError,
@@ -20,6 +19,7 @@ from aip_ml.imitation import (
     load_dataset,
     resimulate,
 )
+from aip_ml.ppo import PPO
 
 SMALL = ["num_worlds=32", "rollout_steps=16", "minibatch_size=256", "eval_episodes=0", "torch_threads=1"]
 

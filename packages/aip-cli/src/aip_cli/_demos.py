@@ -132,6 +132,8 @@ def _convert_one(path: Path, role: str, task: str | None) -> Any:
             task=task,
             complete=rec.complete,
             notes=rec.notes,
+            inputs=getattr(rec, "inputs", None),
+            param_changes=[tuple(c) for c in getattr(rec, "param_changes", [])],
         )
     except ConversionRefused as exc:
         raise ValueError(str(exc)) from None

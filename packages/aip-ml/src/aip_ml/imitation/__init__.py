@@ -66,7 +66,7 @@ def plugins_from_config(config: TrainConfig) -> list[Plugin]:
         ConfigError: Both ``demos`` and ``imitate_bot`` give cloning data, GAIL without demonstrations, or a
             dataset that cannot be read or is of another role or layout.
     """
-    from .._ppo import derive_seed
+    from ..ppo import derive_seed
 
     seed = derive_seed(config.seed, 2**31)
     out: list[Plugin] = []

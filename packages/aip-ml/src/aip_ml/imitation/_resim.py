@@ -50,7 +50,9 @@ def _refuse(name: str, why: str) -> ConversionRefused:
     return ConversionRefused(f"{name}: {why}")
 
 
-def _check_header(name: str, header: Mapping[str, Any], role: str, task: str | None) -> aip_engine.RoleLayout:
+def _check_header(
+    name: str, header: Mapping[str, Any], role: str, task: str | None, has_inputs: bool = False
+) -> aip_engine.RoleLayout:
     current = aip_engine.role_layout(role) if role in aip_engine.roles() else None
     got_role = header.get("role")
     if current is None:
@@ -78,7 +80,7 @@ def _check_header(name: str, header: Mapping[str, Any], role: str, task: str | N
     if controllers.get(role) != "agent":
         raise _refuse(name, f"the {role} was not played by a person in it (controllers: {controllers})")
     for other, who in controllers.items():
-        if other != role and who == "agent":
+        if other != role and who == "agent" and not has_inputs:
             raise _refuse(
                 name,
                 f"the {other} was played by a policy ({header.get('opponent', '?')}); only games against "
@@ -98,6 +100,8 @@ def resimulate(
     task: str | None = None,
     complete: bool = True,
     notes: Sequence[str] = (),
+    inputs: npt.NDArray[np.float32] | None = None,
+    param_changes: Sequence[tuple[int, str, float]] = (),
 ) -> RecordingEpisodes:
     """Replay one recording through the engine and cut it into episodes.
 
@@ -111,6 +115,10 @@ def resimulate(
         task: Only accept recordings of this task (None: any).
         complete: Whether the file ended cleanly (else its last episode is incomplete and dropped).
         notes: What the reader skipped (a damaged or short block).
+        inputs: Every agent role's actions per frame, as the header's ``inputs`` ([[role, size], ...])
+            lays them out (recording format 2); then games against policies replay too.
+        param_changes: ``(frame, name, value)``: per-world parameters set before that frame's step
+            (level-ups, mods), as format 2 records them.
 
     Returns:
         The valid episodes and what was dropped.
@@ -118,7 +126,9 @@ def resimulate(
     Raises:
         ConversionRefused: Another role, task or layout, or a header that cannot be replayed.
     """
-    layout = _check_header(name, header, role, task)
+    spec_inputs = [(str(r), int(k)) for r, k in header.get("inputs") or []]
+    use_inputs = inputs is not None and bool(spec_inputs) and len(inputs) >= len(actions)
+    layout = _check_header(name, header, role, task, use_inputs)
     recorded_task = str(header["task"])
     spec = aip_engine.task_spec(recorded_task)
     n = len(actions)
@@ -149,7 +159,13 @@ def resimulate(
     valid_until = 0  # samples [0, valid_until) belong to finished episodes
     diverged = False
     act = np.zeros((1, layout.act_size), np.float32)
+    changes: dict[int, list[tuple[str, float]]] = {}
+    for frame, pname, value in param_changes:
+        changes.setdefault(int(frame), []).append((str(pname), float(value)))
+    offsets = np.cumsum([0, *[k for _, k in spec_inputs]])
     for t in range(n):
+        for pname, value in changes.get(int(frames[t]), ()):
+            worlds.params[pname][0] = value
         obs = worlds.observations(role)[0]
         if not np.allclose(obs, observations[t], atol=TOLERANCE, rtol=0):
             field_index = int(np.argmax(np.abs(obs - observations[t])))
@@ -167,7 +183,12 @@ def resimulate(
             reasons.append(f"{name}: a non-finite action at frame {int(frames[t])}")
             diverged = True
             break
-        result = worlds.step(act)
+        if use_inputs and inputs is not None:
+            row = np.asarray(inputs[t], np.float32)
+            acts = {r: row[None, offsets[i] : offsets[i + 1]].copy() for i, (r, _) in enumerate(spec_inputs)}
+            result = worlds.step(acts[spec_inputs[0][0]] if len(acts) == 1 else acts)
+        else:
+            result = worlds.step(act)
         ended = bool(result.terminated[0] or result.truncated[0])
         if rule_free and result.events[0, catch]:
             ended = True  # the game: a catch ends a life (the player) or an attack (the enemy)

@@ -11,7 +11,7 @@ import pygame
 import aip_engine as ae
 from aip_game._app import App
 from aip_game._menu import Menu
-from aip_game._play import GameScreen
+from aip_game._play import GameOverScreen, GameScreen
 from aip_game._screens import HelpScreen, HighScoresScreen, MainMenu, OpponentMenu, SettingsScreen, SideMenu
 from aip_game.recording import load
 
@@ -147,7 +147,10 @@ def test_record_a_demonstration_as_the_enemy(make_app: Callable[..., App], home:
     ui.run(app, 20)
     ui.key(pygame.K_ESCAPE)
     ui.run(app, 1)
-    assert isinstance(app.screen, MainMenu)
+    assert isinstance(app.screen, GameOverScreen) and app.screen.recording == path
+    ui.key(pygame.K_RETURN)
+    ui.run(app, 1)
+    assert isinstance(app.screen, (MainMenu, HighScoresScreen))
     rec = load(path)
     assert path.parent == home / "recordings"
     assert rec.complete and len(rec) == 61
@@ -245,3 +248,35 @@ def test_watch_preselects_the_player_bot_setting_and_names_both_sides(make_app: 
     ui.run(app, 1)
     assert isinstance(app.screen, GameScreen)
     assert app.screen.session.controllers == {"player": "flee", "enemy": "intercept"}
+
+
+def test_a_recorded_game_is_kept_or_discarded_and_the_record_screen_counts(
+    make_app: Callable[..., App], home: Path, ui: Any
+) -> None:
+    app = make_app(seed=3)
+    ui.run(app, 1)
+    paths = []
+    for choice in (pygame.K_F2, pygame.K_F1):
+        _click_label(ui, app, "Record demonstrations")
+        _click_label(ui, app, "Play the player: dodge and shoot")
+        _click_label(ui, app, "bot: chase")
+        assert isinstance(app.screen, GameScreen) and app.screen.recorder is not None
+        paths.append(app.screen.recorder.path)
+        ui.key(pygame.K_UP)
+        ui.run(app, 30)
+        ui.release(pygame.K_UP)
+        ui.key(pygame.K_ESCAPE)
+        ui.run(app, 1)
+        assert isinstance(app.screen, GameOverScreen)
+        ui.key(choice)
+        ui.run(app, 1)
+        assert app.screen.recording_choice == ("discarded" if choice == pygame.K_F2 else "kept")
+        ui.key(pygame.K_RETURN)
+        ui.run(app, 1)
+        if isinstance(app.screen, HighScoresScreen):
+            ui.key(pygame.K_RETURN)
+            ui.run(app, 1)
+        assert isinstance(app.screen, MainMenu)
+    assert not paths[0].exists() and load(paths[1]).complete
+    _click_label(ui, app, "Record demonstrations")
+    assert app.screen.subtitle == f"demonstrations go to {home / 'recordings'} (1 there now)"

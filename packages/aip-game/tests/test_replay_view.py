@@ -21,7 +21,7 @@ from aip_game._menu import Menu
 from aip_game._play import GameScreen
 from aip_game._recordings import RecordingsScreen
 from aip_game._replay_view import ReplayScreen
-from aip_game._screens import MainMenu, SideMenu
+from aip_game._screens import HighScoresScreen, MainMenu, SideMenu
 from aip_game.recording import load, summarize
 
 
@@ -58,6 +58,13 @@ def _record_a_game(app: App, ui: Any, frames: int) -> tuple[Path, dict[str, np.n
     path = screen.recorder.path
     ui.key(pygame.K_ESCAPE)
     ui.run(app, 1)
+    ui.key(pygame.K_F1)  # keep it
+    ui.key(pygame.K_RETURN)
+    ui.run(app, 1)
+    if isinstance(app.screen, HighScoresScreen):
+        ui.key(pygame.K_RETURN)
+        ui.run(app, 1)
+    assert isinstance(app.screen, MainMenu)
     return path, end
 
 
@@ -168,7 +175,9 @@ def test_replay_and_verify_from_the_command_line(make_app: Callable[..., App], t
     )
     assert shown.returncode == 0, shown.stderr
     old = Path(__file__).parent / "data" / "format1-player.aiprec"
-    refused = subprocess.run([*run, "--replay", str(old), "--verify"], env=_env(tmp_path), capture_output=True, text=True)
+    refused = subprocess.run(
+        [*run, "--replay", str(old), "--verify"], env=_env(tmp_path), capture_output=True, text=True
+    )
     assert refused.returncode == 2 and "not replayed" in refused.stderr
     headless = subprocess.run(
         [*run, "--replay", str(old), "--headless", "--frames", "5"], env=_env(tmp_path), capture_output=True, text=True

@@ -111,7 +111,8 @@ class GameScreen:
             key = event.key
             if key == pygame.K_ESCAPE:
                 self.abandon()
-                self.app.switch(MainMenu(self.app))
+                # A recorded game goes to its score card, where the recording is kept or discarded.
+                self.app.switch(GameOverScreen(self.app, self.session) if self.recorder else MainMenu(self.app))
                 return
             if key == pygame.K_SPACE:
                 self.fire_pressed = True
@@ -260,6 +261,9 @@ class GameOverScreen:
         self.app = app
         self.session = session
         self.qualifies = session.side != "watch" and app.highscores.qualifies(session.score)
+        #: The recording of this game, until it is discarded; `recording_choice` is "kept" or "discarded".
+        self.recording = session.recorder.path if session.recorder is not None else None
+        self.recording_choice = ""
         self.name = str(app.settings.get("player_name") or "PLAYER")[:MAX_NAME_LENGTH]
         self.frame = 0
 
@@ -267,6 +271,9 @@ class GameOverScreen:
         if event.type == pygame.MOUSEBUTTONDOWN and not self.qualifies:
             self.app.switch(MainMenu(self.app))
         if event.type != pygame.KEYDOWN:
+            return
+        if self.recording is not None and not self.recording_choice and event.key in (pygame.K_F1, pygame.K_F2):
+            self._choose_recording(keep=event.key == pygame.K_F1)
             return
         if event.key in (pygame.K_RETURN, pygame.K_KP_ENTER):
             self._finish()
@@ -276,6 +283,22 @@ class GameOverScreen:
             self.name = self.name[:-1]
         elif self.qualifies and len(self.name) < MAX_NAME_LENGTH and _typable(getattr(event, "unicode", "")):
             self.name += event.unicode.upper()
+
+    def _choose_recording(self, *, keep: bool) -> None:
+        assert self.recording is not None
+        if keep:
+            self.recording_choice = "kept"
+            self.app.notify(f"kept {self.recording.name}", 240)
+            return
+        from .recording import RecordingError, discard
+
+        try:
+            discard(self.recording)
+        except (OSError, RecordingError) as exc:
+            self.app.notify(f"could not discard the recording: {exc}")
+            return
+        self.recording_choice = "discarded"
+        self.app.notify(f"discarded {self.recording.name}", 240)
 
     def _finish(self) -> None:
         if not self.qualifies:
@@ -311,6 +334,13 @@ class GameOverScreen:
             t.draw(surface, "type, then Enter", (640, 520), 26, HUD_TEXT, anchor="center")
         else:
             t.draw(surface, "Enter: menu", (640, 450), 32, HUD_TEXT, anchor="center")
+        if self.recording is not None:
+            line = {
+                "": "recorded: F1 keep it as a demonstration, F2 discard it",
+                "kept": f"recording kept: {self.recording.name}",
+                "discarded": "recording discarded",
+            }[self.recording_choice]
+            t.draw(surface, line, (640, 590), 28, HUD_ACCENT, anchor="center")
         self.app.hud.draw_notices(surface, self.app.notice_lines())
 
 

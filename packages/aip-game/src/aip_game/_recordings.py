@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from . import _paths
 from ._menu import Menu, MenuItem
 from ._screens import MainMenu, _MenuScreen
-from .recording import SUFFIX, RecordingError, RecordingSummary, summarize
+from .recording import RecordingError, RecordingSummary, find, summarize
 
 if TYPE_CHECKING:
     from ._app import App, Screen
@@ -26,11 +26,7 @@ MAX_LISTED = 200
 
 def find_recordings(folder: Path | None = None) -> list[Path]:
     """The recording files of `folder` (default: the data folder's ``recordings``), newest first."""
-    folder = folder if folder is not None else _paths.recordings_dir()
-    if not folder.is_dir():
-        return []
-    files = [p for p in folder.glob(f"*{SUFFIX}") if p.is_file()]
-    return sorted(files, key=lambda p: p.stat().st_mtime, reverse=True)
+    return list(reversed(find(folder)))
 
 
 def _clock(seconds: float) -> str:

@@ -145,7 +145,12 @@ class SideMenu(_MenuScreen):
     title = "CHOOSE YOUR SIDE"
 
     def __init__(self, app: App, *, record: bool) -> None:
-        self.subtitle = "recording every frame you play" if record else ""
+        self.subtitle = ""
+        if record:
+            from .recording import find
+
+            count = len(find(_paths.recordings_dir()))
+            self.subtitle = f"demonstrations go to {_paths.recordings_dir()} ({count} there now)"
         items = [
             MenuItem("Play the player: dodge and shoot", lambda: app.switch(OpponentMenu(app, "enemy", record=record))),
             MenuItem(

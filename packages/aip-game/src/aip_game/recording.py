@@ -68,6 +68,9 @@ __all__ = [
     "RecordingError",
     "RecordingSummary",
     "RecordingWriter",
+    "default_folder",
+    "discard",
+    "find",
     "load",
     "new_path",
     "read_header",
@@ -227,6 +230,32 @@ class Recording:
     def replayable(self) -> bool:
         """Whether `aip_game.replay` can play it again exactly."""
         return self.not_replayable is None
+
+
+def default_folder() -> Path:
+    """Return the folder the game records demonstrations to (``recordings/`` in its data folder)."""
+    from ._paths import recordings_dir
+
+    return recordings_dir()
+
+
+def find(folder: Path | None = None) -> list[Path]:
+    """Return the recordings in a folder (default: `default_folder`), oldest first."""
+    where = default_folder() if folder is None else folder
+    if not where.is_dir():
+        return []
+    return sorted((p for p in where.glob(f"*{SUFFIX}") if p.is_file()), key=lambda p: (p.stat().st_mtime, p.name))
+
+
+def discard(path: Path) -> None:
+    """Delete a recording the player does not want (only a regular ``.aiprec`` file is removed).
+
+    Raises:
+        RecordingError: The path is not a recording file.
+    """
+    if path.suffix != SUFFIX or path.is_symlink() or not path.is_file():
+        raise RecordingError(f"{path} is not a recording file; nothing was deleted")
+    path.unlink()
 
 
 def new_path(folder: Path, role: str) -> Path:

@@ -13,7 +13,7 @@ from typing import Any
 import aip_engine
 
 from ._config import TrainConfig
-from ._ppo import PPO, episode_metrics
+from .ppo import PPO, episode_metrics
 
 __all__ = ["SelfPlay"]
 
@@ -73,7 +73,6 @@ class SelfPlay:
             if role == self.roles[0]:
                 metrics.update(role_metrics)
         metrics["update_seconds"] = time.perf_counter() - start
-        metrics["curriculum_value"] = float("nan")
         return metrics
 
     def state_dict(self) -> dict[str, Any]:

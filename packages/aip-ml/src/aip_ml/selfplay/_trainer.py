@@ -220,7 +220,6 @@ class SelfPlay:
         if self.probe is not None and self.update_index % cfg.selfplay_rating_every == 0:
             metrics.update(self.probe.rate(self, self.update_index))
         metrics["update_seconds"] = time.perf_counter() - start
-        metrics["curriculum_value"] = float("nan")
         return metrics
 
     def _snapshot(self, role: str) -> None:

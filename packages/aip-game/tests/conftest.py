@@ -9,13 +9,18 @@ os.environ["SDL_VIDEODRIVER"] = "dummy"
 os.environ["SDL_AUDIODRIVER"] = "dummy"
 os.environ["PYGAME_HIDE_SUPPORT_PROMPT"] = "1"
 
+import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pygame
 import pytest
 
+import aip_engine as ae
+from aip_engine._policy import save_policy
 from aip_game._app import App, Options
 
 REPO = Path(__file__).resolve().parents[3]
@@ -37,7 +42,14 @@ def make_app(home: Path) -> Iterator[Callable[..., App]]:
     apps: list[App] = []
 
     def make(**kwargs: Any) -> App:
-        options: dict[str, Any] = {"headless": True, "fps": 0, "mod_dirs": [], "entry_point_mods": False, "seed": 1}
+        options: dict[str, Any] = {
+            "headless": True,
+            "fps": 0,
+            "mod_dirs": [],
+            "entry_point_mods": False,
+            "seed": 1,
+            "get_ready": False,
+        }
         options.update(kwargs)
         app = App(Options(**options))
         apps.append(app)
@@ -80,3 +92,56 @@ class UI:
 def ui() -> UI:
     """Scripted input helpers."""
     return UI()
+
+
+def write_policy(path: Path, role: str, seed: int = 0) -> Path:
+    """Write a small random policy file of `role` (a real file of the portable format)."""
+    lay = ae.role_layout(role)
+    rng = np.random.default_rng(seed)
+    sizes = [lay.obs_size, 16, lay.act_size]
+    weights = [rng.normal(0, 0.5, (sizes[i + 1], sizes[i])).astype(np.float32) for i in range(2)]
+    biases = [np.zeros(sizes[i + 1], dtype=np.float32) for i in range(2)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return save_policy(
+        path,
+        layout_name=lay.name,
+        weights=weights,
+        biases=biases,
+        activation="tanh",
+        obs_mean=np.zeros(lay.obs_size),
+        obs_var=np.ones(lay.obs_size),
+        task="chase-v1",
+    )
+
+
+@pytest.fixture
+def make_policy() -> Callable[..., Path]:
+    """Write random policy files: ``make_policy(path, role, seed=0)``."""
+    return write_policy
+
+
+@pytest.fixture(scope="session")
+def xvfb() -> Iterator[str | None]:
+    """A private X server (Xvfb, 1920 × 1080) for the window tests: its DISPLAY, or None without Xvfb."""
+    if shutil.which("Xvfb") is None:
+        yield None
+        return
+    read, write = os.pipe()
+    proc = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1920x1080x24", "-nolisten", "tcp", "-noreset"],
+        pass_fds=(write,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        number = pipe.readline().strip()
+    if not number:
+        proc.kill()
+        proc.wait()
+        pytest.fail("Xvfb started but reported no display number")
+    try:
+        yield f":{number}"
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -71,7 +71,7 @@ def list_models(
     console.print(table)
 
 
-def _show_version(info: ModelVersionInfo) -> None:
+def _show_version(info: ModelVersionInfo, chain: list[str]) -> None:
     console.print(f"[bold]{info.reference}[/bold]  " + (" ".join(f"@{a}" for a in info.aliases) or "(no aliases)"))
     console.print(f"  task        {info.task}")
     console.print(f"  role        {info.role}")
@@ -82,6 +82,13 @@ def _show_version(info: ModelVersionInfo) -> None:
     console.print(f"  policy file {info.policy_file or '-'}")
     if info.description:
         console.print(f"  description {info.description}")
+    parts = [info.reference, *chain]
+    if not chain:
+        parts.append(info.tags.get("aip.init_from") or "(from scratch)")
+    console.print("  lineage     " + " <- ".join(parts), markup=False)
+    for key, label in (("aip.demos.sha256", "demos"), ("aip.imitate_bot", "cloned bot")):
+        if info.tags.get(key):
+            console.print(f"  {label:<11} {info.tags[key]}", markup=False)
     if info.scores:
         console.print("  evaluation:")
         for key in sorted(info.scores):
@@ -101,14 +108,15 @@ def show(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Show one version: task, role, scores, aliases, run and source."""
-    from aip_ml.tracking import resolve_version
+    from aip_ml.tracking import lineage_chain, resolve_version
 
     client = client_for(require_store(tracking_uri))
     info = resolve_version(client, reference)
+    chain = lineage_chain(client, info)
     if as_json:
-        emit_json(info.to_dict())
+        emit_json({**info.to_dict(), "lineage": chain})
     else:
-        _show_version(info)
+        _show_version(info, chain)
 
 
 def promote(
@@ -116,15 +124,28 @@ def promote(
     force: bool = typer.Option(False, "--force", help="Promote without comparing with the champion."),
     episodes: int = typer.Option(100, "--episodes", "-n", min=1, help="Episodes per side for the comparison."),
     seed: int = typer.Option(12345, "--seed", help="Seed of the comparison episodes (the same for both)."),
+    by: str = typer.Option(
+        "evaluation",
+        "--by",
+        metavar="evaluation|rating",
+        help="Compare by a fresh evaluation, or by the ratings of the task's league (`aip league TASK`).",
+    ),
+    margin: float = typer.Option(
+        1.0, "--margin", min=0.0, help="With --by rating: standard deviations the candidate must be rated above by."
+    ),
     tracking_uri: str | None = TRACKING_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Make a version @champion if it beats the current champion on the task.
 
-    Both are evaluated again on the same seeds; the candidate must have a higher success rate, or the
-    same with a higher mean return. Without a champion, or with --force, it is promoted directly.
-    Refused promotions change nothing and exit with status 4.
+    --by evaluation (the default): both are evaluated again on the same seeds; the candidate must have
+    a higher success rate, or the same with a higher mean return. --by rating: the newest round of the
+    task's league must rate the candidate above the champion by --margin standard deviations of the
+    difference (duel-v1 models are compared this way). Without a champion, or with --force, it is
+    promoted directly. Refused promotions change nothing and exit with status 4.
     """
+    if by not in ("evaluation", "rating"):
+        raise CliError(f"--by must be 'evaluation' or 'rating', got {by!r}", ExitCode.USAGE)
     from aip_cli._evaluation import registry_evaluator
     from aip_ml.tracking import CHAMPION, resolve_version
     from aip_ml.tracking import promote as do_promote
@@ -137,11 +158,16 @@ def promote(
             ExitCode.USAGE,
         )
     has_champion = CHAMPION in (client.get_registered_model(candidate.name).aliases or {})
-    if not as_json and not force and has_champion:
+    if not as_json and not force and has_champion and by == "evaluation":
         console.print(
             f"Comparing {candidate.reference} with the current champion ({episodes} episodes each, seed {seed})..."
         )
-    outcome = do_promote(client, candidate, registry_evaluator(episodes=episodes, seed=seed), force=force)
+    if by == "rating":
+        from aip_ml.tracking import promote_by_rating
+
+        outcome = promote_by_rating(client, candidate, margin=margin, force=force)
+    else:
+        outcome = do_promote(client, candidate, registry_evaluator(episodes=episodes, seed=seed), force=force)
     if as_json:
         emit_json(outcome.to_dict())
     else:

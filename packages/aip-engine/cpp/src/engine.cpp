@@ -244,6 +244,7 @@ void check_rules(const Rules& r) {
   range("wander_max", r.wander_max, r.wander_min, kBig);
   range("time_limit", r.time_limit, 0, 1e9);
   range("task", r.task, kChaseV1, kPlayV1);
+  range("auto_reset", r.auto_reset, kAutoresetDisabled, kAutoresetNextStep);
 }
 
 Engine::Engine(int64_t num_worlds, const Rules& rules, const ParamDefaults& params, int threads) {
@@ -387,7 +388,8 @@ bool Engine::params_ok(const Params& p, int64_t begin, int64_t end) const {
          all_in(p.arena_width + begin, n, arena_min, 1e6) && all_in(p.arena_height + begin, n, arena_min, 1e6) &&
          all_in(p.fire_probability + begin, n, 0.0, 1.0) && all_in(p.max_missiles + begin, n, 0, kMaxMissiles) &&
          all_in(p.player_bot + begin, n, 0, kFlee) && all_in(p.enemy_bot + begin, n, -1, kEvasive) &&
-         all_in(p.guidance + begin, n, 0, kHoming);
+         all_in(p.guidance + begin, n, 0, kHoming) && all_in(p.player_driver + begin, n, 0, kDriverFirstBot + kFlee) &&
+         all_in(p.enemy_driver + begin, n, 0, kDriverFirstBot + kEvasive);
 }
 
 void Engine::check_params(const Params& p) const {
@@ -424,6 +426,10 @@ void Engine::check_params(const Params& p) const {
     if (p.enemy_bot[i] < -1 || p.enemy_bot[i] > kEvasive)
       fail("enemy_bot", i, p.enemy_bot[i], "[-1, 7] (bots('enemy'); -1 draws a target motion)");
     if (p.guidance[i] < 0 || p.guidance[i] > kHoming) fail("guidance", i, p.guidance[i], "[0, 1] (bots('missile'))");
+    if (p.player_driver[i] < 0 || p.player_driver[i] > kDriverFirstBot + kFlee)
+      fail("player_driver", i, p.player_driver[i], "[0, 5] (0: the caller's actions; 1 + k: bots('player')[k])");
+    if (p.enemy_driver[i] < 0 || p.enemy_driver[i] > kDriverFirstBot + kEvasive)
+      fail("enemy_driver", i, p.enemy_driver[i], "[0, 8] (0: the caller's actions; 1 + k: bots('enemy')[k])");
   }
   // Only a rule no arena can meet is left (2 * respawn_margin or 2 * a radius above 1e6).
   throw ConfigError("no arena can hold this config's bodies and respawn margins: arena sides are at most 1000000");

@@ -1,7 +1,8 @@
 """aip_game: Pixel Pursuit, the playable game on top of the aip-engine simulation.
 
 Start it with the ``aip-game`` command or ``python -m aip_game``; from Python, ``aip_game.main()``.
-Public modules: `aip_game.mods` (the mod API) and `aip_game.recording` (demonstration files).
+Public modules: `aip_game.mods` (the mod API), `aip_game.recording` (recordings: demonstrations and
+replays, read without pygame) and `aip_game.replay` (re-simulating a recording frame for frame).
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from ._engine import ENGINE_API_VERSION
 # Refuse an engine whose API differs from the one this game was written for, with what to install.
 require_engine_api(ENGINE_API_VERSION, "aip-game")
 
-__all__ = ["App", "Options", "__version__", "main", "mods", "recording"]
+__all__ = ["App", "Options", "__version__", "main", "mods", "recording", "replay"]
 
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from . import replay
     from ._app import App, Options
     from ._cli import main
 
@@ -32,6 +34,10 @@ def __getattr__(name: str) -> Any:
         from . import _app
 
         return getattr(_app, name)
+    if name == "replay":
+        import importlib
+
+        return importlib.import_module(".replay", __name__)
     if name == "main":
         from ._cli import main
 

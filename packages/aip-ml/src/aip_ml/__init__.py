@@ -39,7 +39,11 @@ _LAZY = {
     "evaluate": "._evaluate",
     "evaluate_bot": "._evaluate",
     "export_policy": "._export",
-    "TorchPolicy": "._model",
+    "TorchPolicy": ".ppo",
+    "PluggedWorlds": "._plugins",
+    "Plugin": "._plugins",
+    "PluginBase": "._plugins",
+    "PluginContext": "._plugins",
     "Callback": "._train",
     "CallbackBase": "._train",
     "TrainResult": "._train",
@@ -52,8 +56,9 @@ if TYPE_CHECKING:
     from ._errors import CheckpointError, ConfigError, RunDirError
     from ._evaluate import EvalReport, EvalResult, evaluate, evaluate_bot
     from ._export import export_policy
-    from ._model import TorchPolicy
+    from ._plugins import PluggedWorlds, Plugin, PluginBase, PluginContext
     from ._train import Callback, CallbackBase, TrainResult, train
+    from .ppo import TorchPolicy
 
 
 def __getattr__(name: str) -> Any:
@@ -78,6 +83,10 @@ __all__ = [
     "ConfigError",
     "EvalReport",
     "EvalResult",
+    "PluggedWorlds",
+    "Plugin",
+    "PluginBase",
+    "PluginContext",
     "RunDirError",
     "TorchPolicy",
     "TrainConfig",

@@ -15,9 +15,7 @@ into the rollout buffer. Actions go back to the engine as a numpy view of a torc
 
 from __future__ import annotations
 
-import difflib
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,31 +24,18 @@ from torch import nn
 
 import aip_engine
 
-from ._config import TrainConfig
-from ._errors import ConfigError
+from .._config import TrainConfig
+from .._errors import ConfigError
+from ._buffer import RolloutBuffer
+from ._losses import clipped_policy_loss, gae, gaussian_entropy, gaussian_log_prob, value_loss
 from ._model import ActorCritic, ObsNormalizer, RunningMeanStd, TorchPolicy, action_bounds
 
 __all__ = ["PPO", "derive_seed", "episode_metrics"]
-
-_LOG_2PI = float(np.log(2.0 * np.pi))
 
 
 def derive_seed(seed: int, update: int) -> int:
     """Return the engine seed used to reseed the worlds at the start of ``update``."""
     return int(np.random.SeedSequence([seed & 0xFFFFFFFFFFFFFFFF, update]).generate_state(1, np.uint64)[0])
-
-
-@dataclass
-class _Buffers:
-    obs: torch.Tensor  # (T, N, D) normalised observations the actions were chosen from
-    raw_obs: np.ndarray  # (T, N, D) raw observations (for the running statistics)
-    actions: torch.Tensor  # (T, N, A) unclipped Gaussian samples
-    logprobs: torch.Tensor  # (T, N)
-    rewards: np.ndarray  # (T, N) raw rewards
-    returns_acc: np.ndarray  # (T, N) discounted return accumulators (for reward scaling)
-    dones: np.ndarray  # (T, N) episode ended at this step (terminated or truncated)
-    boot_values: torch.Tensor  # (T, N) value of the final observation where truncated, else 0
-    values: torch.Tensor  # (T, N)
 
 
 class PPO:
@@ -60,7 +45,7 @@ class PPO:
         config: The training config.
         worlds: The engine's batch, ``config.num_worlds`` worlds.
         role: The role this learner plays; None for a single-agent task's agent. Several learners
-            can share one batch of a multi-agent task (`aip_ml._selfplay.SelfPlay` steps them).
+            can share one batch of a multi-agent task (`aip_ml.selfplay.SelfPlay` steps them).
         seed_offset: Added to the seeds of the network's initialisation and of the sampling, so that
             learners sharing a batch draw different numbers.
     """
@@ -89,33 +74,12 @@ class PPO:
         self.ret_rms = RunningMeanStd(())
         self.normalizer = ObsNormalizer(self.obs_rms if config.obs_norm else None, d, config.obs_clip)
         self._mid, self._half = action_bounds(self.layout)
-        self._curriculum_target: np.ndarray | None = None
-        if config.curriculum_param:
-            params = worlds.params
-            if config.curriculum_param not in params:
-                close = difflib.get_close_matches(config.curriculum_param, list(params), n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
-                raise ConfigError(
-                    f"config key 'curriculum_param' = {config.curriculum_param!r}: not a per-world parameter{hint} "
-                    f"Valid: {', '.join(params)}."
-                )
-            self._curriculum_target = np.array(params[config.curriculum_param], dtype=np.float64)
         self.update_index = 0
         self.global_step = 0
         self._ret = np.zeros(n, dtype=np.float64)
         self._obs: np.ndarray = np.zeros((n, d), np.float32)
         self._actions_env = torch.zeros((n, a), dtype=torch.float32)
-        self.buf = _Buffers(
-            obs=torch.zeros((t, n, d)),
-            raw_obs=np.zeros((t, n, d), np.float32),
-            actions=torch.zeros((t, n, a)),
-            logprobs=torch.zeros((t, n)),
-            rewards=np.zeros((t, n), np.float32),
-            returns_acc=np.zeros((t, n), np.float64),
-            dones=np.zeros((t, n), bool),
-            boot_values=torch.zeros((t, n)),
-            values=torch.zeros((t, n)),
-        )
+        self.buf = RolloutBuffer.zeros(t, n, d, a)
 
     # --- state -----------------------------------------------------------------------------------
 
@@ -142,35 +106,6 @@ class PPO:
         self.update_index = int(state["update_index"])
         self.global_step = int(state["global_step"])
 
-    def transfer_from(self, checkpoint: Any) -> None:
-        """Start from another run's network and observation statistics (not its optimiser, counters or std).
-
-        Args:
-            checkpoint: A loaded `aip_ml.Checkpoint` of the same role layout and network shape.
-
-        Raises:
-            ConfigError: The checkpoint's role layout or network differs from this run's.
-        """
-        other = checkpoint.config
-        other_role = aip_engine.task_spec(other.task).agents[0]
-        if other_role != self.role or other.hidden_sizes != self.config.hidden_sizes:
-            raise ConfigError(
-                f"config key 'init_from': {str(checkpoint.path)!r} is a {other_role!r} network "
-                f"{list(other.hidden_sizes)}; "
-                f"this run trains a {self.role!r} network {list(self.config.hidden_sizes)}"
-            )
-        if other.activation != self.config.activation:
-            raise ConfigError(
-                f"config key 'init_from': {str(checkpoint.path)!r} uses activation {other.activation!r}, "
-                f"this run {self.config.activation!r}"
-            )
-        # The exploration noise starts afresh at log_std_init: the new task needs its own exploration.
-        weights = {k: v for k, v in checkpoint.state["model"].items() if k != "log_std"}
-        self.model.load_state_dict(weights, strict=False)
-        if self.config.obs_norm and other.obs_norm:
-            self.obs_rms.load_state_dict(checkpoint.state["obs_rms"])
-            self.normalizer.refresh(self.obs_rms, self.layout.obs_size)
-
     def policy(self) -> TorchPolicy:
         """Return the current deterministic policy (sharing the network, with frozen statistics)."""
         normalizer = ObsNormalizer(
@@ -193,9 +128,7 @@ class PPO:
             self.normalizer.refresh(self.obs_rms, self.layout.obs_size)
 
     def _log_prob(self, mean: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
-        log_std = self.model.log_std
-        z = (actions - mean) * torch.exp(-log_std)
-        return (-0.5 * z * z - log_std - 0.5 * _LOG_2PI).sum(-1)
+        return gaussian_log_prob(mean, self.model.log_std, actions)
 
     @torch.no_grad()
     def collect(self) -> dict[str, Any]:
@@ -286,13 +219,7 @@ class PPO:
         r = torch.from_numpy(rewards) + cfg.gamma * buf.boot_values
         nonterminal = torch.from_numpy(~buf.dones).float()
         next_value = self.model.value(self.normalizer(torch.from_numpy(np.array(self._obs))))
-        adv = torch.zeros_like(r)
-        last = torch.zeros(cfg.num_worlds)
-        for t in range(cfg.rollout_steps - 1, -1, -1):
-            nv = next_value if t == cfg.rollout_steps - 1 else buf.values[t + 1]
-            delta = r[t] + cfg.gamma * nv * nonterminal[t] - buf.values[t]
-            last = delta + cfg.gamma * cfg.gae_lambda * nonterminal[t] * last
-            adv[t] = last
+        adv = gae(r, buf.values, next_value, nonterminal, cfg.gamma, cfg.gae_lambda)
         return adv, adv + buf.values
 
     def learn(self) -> dict[str, float]:
@@ -305,7 +232,7 @@ class PPO:
         frac = self.update_index / cfg.total_updates
         lr = cfg.learning_rate * (1.0 - frac) if cfg.lr_schedule == "linear" else cfg.learning_rate
         for group in self.optimizer.param_groups:
-            group["lr"] = lr
+            group["lr"] = lr * group.get("lr_scale", 1.0)  # a group of loaded layers may learn slower
         advantages, returns = self._advantages()
         b = cfg.batch_size
         d, a = self.layout.obs_size, self.layout.act_size
@@ -336,15 +263,10 @@ class PPO:
                 mb_adv = mb[:, d + a + 2]
                 if cfg.normalize_advantage and mb_adv.numel() > 1:
                     mb_adv = (mb_adv - mb_adv.mean()) / (mb_adv.std() + 1e-8)
-                pg_loss = torch.max(
-                    -mb_adv * ratio, -mb_adv * torch.clamp(ratio, 1 - cfg.clip_range, 1 + cfg.clip_range)
-                ).mean()
+                pg_loss = clipped_policy_loss(mb_adv, ratio, cfg.clip_range)
                 value = self.model.value(mb_obs)
-                if cfg.clip_range_vf > 0:
-                    old_v = mb[:, d + a + 1]
-                    value = old_v + torch.clamp(value - old_v, -cfg.clip_range_vf, cfg.clip_range_vf)
-                v_loss = 0.5 * ((mb[:, d + a + 3] - value) ** 2).mean()
-                entropy = (self.model.log_std + 0.5 + 0.5 * _LOG_2PI).sum()
+                v_loss = value_loss(value, mb[:, d + a + 1], mb[:, d + a + 3], cfg.clip_range_vf)
+                entropy = gaussian_entropy(self.model.log_std)
                 if self.update_index < cfg.critic_warmup_updates:
                     loss = cfg.vf_coef * v_loss  # the critic catches up with a cloned or transferred policy
                 else:
@@ -384,23 +306,6 @@ class PPO:
             "std_mean": float(torch.exp(self.model.log_std).mean().item()),
         }
 
-    def apply_curriculum(self) -> float:
-        """Set the curriculum parameter for the current update; return its value (NaN without one).
-
-        The value is a function of the update index alone, so a resumed run sets the same values.
-        """
-        cfg = self.config
-        if self._curriculum_target is None:
-            return float("nan")
-        begin = cfg.curriculum_begin * cfg.total_updates
-        end = max(begin + 1.0, cfg.curriculum_fraction * cfg.total_updates)
-        frac = min(1.0, max(0.0, (self.update_index - begin) / (end - begin)))
-        target = self._curriculum_target
-        values = cfg.curriculum_start + (target - cfg.curriculum_start) * frac
-        param = self.worlds.params[cfg.curriculum_param]
-        param[:] = np.rint(values) if np.issubdtype(param.dtype, np.integer) else values
-        return float(np.mean(values))
-
     def update(self) -> dict[str, float]:
         """Collect one rollout and learn from it.
 
@@ -408,12 +313,10 @@ class PPO:
             The update's metrics (episode statistics, losses, timing).
         """
         start = time.perf_counter()
-        curriculum = self.apply_curriculum()
         episodes = self.collect()
         metrics = self.learn()
         metrics.update(episode_metrics(episodes))
         metrics["update_seconds"] = time.perf_counter() - start
-        metrics["curriculum_value"] = curriculum
         return metrics
 
 

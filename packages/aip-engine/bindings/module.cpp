@@ -165,7 +165,17 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("threads", &aip::Engine::threads)
       .def(
           "reset",
-          [](aip::Engine& e, const py::object& seed, const py::object& mask) {
+          [](aip::Engine& e, const py::object& seed, const py::object& mask, const py::object& rng_states) {
+            const uint64_t* states = nullptr;
+            py::array states_array;
+            if (!rng_states.is_none()) {
+              states_array = py::reinterpret_borrow<py::array>(rng_states);
+              if (!same_type(states_array.dtype(), py::dtype::of<uint64_t>()) || states_array.ndim() != 1 ||
+                  states_array.shape(0) != e.num_worlds() || !(states_array.flags() & py::array::c_style)) {
+                throw aip::ShapeError("generator states must be a C-contiguous uint64 array of shape (N,)");
+              }
+              states = static_cast<const uint64_t*>(states_array.data());
+            }
             const uint8_t* mask_ptr = nullptr;
             py::array mask_array;
             if (!mask.is_none()) {
@@ -183,9 +193,9 @@ PYBIND11_MODULE(_core, m) {
             const bool reseed = !seed.is_none();
             const uint64_t s = reseed ? seed.cast<uint64_t>() : 0;
             py::gil_scoped_release release;
-            e.reset(reseed, s, mask_ptr);
+            e.reset(reseed, s, mask_ptr, states);
           },
-          py::arg("seed"), py::arg("mask"))
+          py::arg("seed"), py::arg("mask"), py::arg("rng_states") = py::none())
       .def(
           "step",
           [](aip::Engine& e, const py::object& player, const py::object& enemy, const py::object& missile) {
@@ -229,6 +239,19 @@ PYBIND11_MODULE(_core, m) {
             e.write_state(name, data, bytes);
           },
           py::arg("name"), py::arg("values"))
+      .def(
+          "write_arrays",
+          // [(group, name, C-contiguous array of the target's dtype and shape)], all under one guard.
+          [](aip::Engine& e, const std::vector<std::tuple<std::string, std::string, py::array>>& items) {
+            std::vector<aip::Engine::ArrayWrite> writes;
+            for (const auto& [group, name, values] : items) {
+              if (!(values.flags() & py::array::c_style)) throw aip::ShapeError("array values must be C-contiguous");
+              writes.push_back({group, name, values.data(), static_cast<size_t>(values.nbytes())});
+            }
+            py::gil_scoped_release release;
+            e.write_arrays(writes);
+          },
+          py::arg("items"))
       .def("set_min_chunk", &aip::Engine::set_min_chunk, py::arg("worlds"))
       .def("arrays", [](py::object self, const std::string& group) {
         const aip::Engine& e = self.cast<const aip::Engine&>();

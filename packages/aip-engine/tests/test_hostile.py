@@ -349,3 +349,30 @@ def test_set_state_refuses_values_that_would_corrupt_the_batch(
         w.set_state(name, values)
     for key, value in w.state().items():
         np.testing.assert_array_equal(value, before[key], err_msg=key)
+
+
+# ---- full-state import -----------------------------------------------------------------------------
+
+
+def test_an_import_with_bad_parameters_changes_nothing() -> None:
+    source = Worlds("chase-v1", 3, seed=1)
+    source.step(np.full((3, 2), 0.5, np.float32))
+    exported = source.export_state()
+    exported["arrays"]["params/arena_width"] = exported["arrays"]["params/arena_width"].copy()
+    exported["arrays"]["params/arena_width"][1] = np.nan
+    target = Worlds("chase-v1", 3, seed=9)
+    before = target.export_state()["arrays"]
+    with pytest.raises(ae.ConfigError, match=r"params\['arena_width'\]\[1\] is nan"):
+        target.import_state(exported)
+    after = target.export_state()["arrays"]
+    for key, value in before.items():
+        np.testing.assert_array_equal(after[key], value, err_msg=key)
+
+
+def test_imported_parameters_are_in_effect_before_the_next_step() -> None:
+    source = Worlds("chase-v1", 2, seed=1)
+    source.params["arena_width"][:] = 900.0
+    source.reset(seed=4)
+    target = Worlds("chase-v1", 2, seed=9)
+    target.import_state(source.export_state())
+    np.testing.assert_array_equal(target.observations("player"), source.observations("player"))

@@ -504,13 +504,14 @@ void Engine::take_params(const uint8_t* mask) {
   }, min_chunk_);
 }
 
-void Engine::reset(bool reseed, uint64_t seed, const uint8_t* mask) {
+void Engine::reset(bool reseed, uint64_t seed, const uint8_t* mask, const uint64_t* rng_states) {
   Busy busy(busy_);
   if (mask) {
     std::memcpy(mask_copy_, mask, static_cast<size_t>(batch_.num_worlds));
     mask = mask_copy_;
   }
   take_params(mask);
+  if (rng_states) std::memcpy(batch_.s.rng, rng_states, sizeof(uint64_t) * static_cast<size_t>(batch_.num_worlds));
   Batch& b = batch_;
   pool_->run(b.num_worlds, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
@@ -600,6 +601,56 @@ void Engine::write_state(const std::string& name, const void* data, size_t bytes
     return;
   }
   throw ConfigError("unknown state array '" + name + "'");
+}
+
+void Engine::write_arrays(const std::vector<ArrayWrite>& items) {
+  Busy busy(busy_);
+  const std::vector<ArrayInfo> groups[3] = {state_arrays(), param_arrays(), output_arrays()};
+  const char* const group_names[3] = {"state", "params", "outputs"};
+  std::vector<std::pair<const ArrayInfo*, const ArrayWrite*>> targets;
+  for (const ArrayWrite& item : items) {
+    const ArrayInfo* found = nullptr;
+    for (int g = 0; g < 3 && !found; ++g) {
+      if (item.group != group_names[g]) continue;
+      for (const ArrayInfo& info : groups[g]) {
+        if (item.name == info.name) found = &info;
+      }
+    }
+    if (!found) throw ConfigError("unknown array '" + item.group + "/" + item.name + "'");
+    const size_t size = static_cast<size_t>(batch_.num_worlds) * per_world(found->d1, found->d2) * found->itemsize;
+    if (item.bytes != size) {
+      throw ShapeError("array '" + item.group + "/" + item.name + "' holds " + std::to_string(size) + " bytes, got " +
+                       std::to_string(item.bytes));
+    }
+    targets.emplace_back(found, &item);
+  }
+  // The parameters to be: the current ones with the imported arrays, checked in the staging block.
+  const size_t n = static_cast<size_t>(batch_.num_worlds);
+  copy_params(input_, staged_, 0, batch_.num_worlds);
+  const std::vector<ArrayInfo> staged_infos = [this] {
+    std::vector<ArrayInfo> out;
+#define AIP_INFO_T(name, type, d1, d2) \
+  out.push_back(ArrayInfo{#name, static_cast<void*>(staged_.name), dtype_code<type>(), d1, d2, int(sizeof(type))});
+    AIP_PARAM_FIELDS(AIP_INFO_T)
+#undef AIP_INFO_T
+    return out;
+  }();
+  bool params = false;
+  for (const auto& [info, item] : targets) {
+    if (item->group != "params") continue;
+    for (const ArrayInfo& s : staged_infos) {
+      if (std::strcmp(s.name, info->name) == 0) std::memcpy(s.data, item->data, item->bytes);
+    }
+    params = true;
+  }
+  if (params) check_params(staged_);  // throws; nothing has been written yet
+  for (const auto& [info, item] : targets) {
+    if (item->group != "params") std::memcpy(info->data, item->data, item->bytes);
+  }
+  if (params) {
+    std::swap(batch_.p, staged_);
+    copy_params(batch_.p, input_, 0, static_cast<int64_t>(n));
+  }
 }
 
 #define AIP_INFO(group, name, type, d1, d2) \

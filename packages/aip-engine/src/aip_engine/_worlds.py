@@ -25,7 +25,7 @@ from ._batch_args import (
     seed_states,
 )
 from ._config import BOUNDARIES, Config
-from ._errors import BackendError, EngineError, ShapeError, unknown_name_error
+from ._errors import BackendError, ConfigError, EngineError, ShapeError, unknown_name_error
 from ._layouts import role_layout, roles
 from ._tasks import AGENT, TASKS, bot_code, task_spec
 
@@ -304,9 +304,10 @@ class Worlds:
             states = rng.to_numpy() if not isinstance(rng, np.ndarray) else np.array(rng)
             states[seeded] = seed_states(world_seeds[seeded])
             if isinstance(rng, np.ndarray):
-                rng[:] = states
-            else:
-                rng.copy_from(states)
+                # Installed by the reset itself, under its guard, once the parameters are checked.
+                self._engine.reset(batch_seed, mask, np.ascontiguousarray(states, dtype=np.uint64))
+                return self._obs_out
+            rng.copy_from(states)
         self._engine.reset(batch_seed, mask)
         return self._obs_out
 
@@ -505,11 +506,15 @@ class Worlds:
                     )
                     raise ShapeError(f"exported array {key!r} must be {a.dtype} of shape {tuple(a.shape)}, got {got}")
                 targets[key] = (a, value)
+        if all(isinstance(a, np.ndarray) for a, _ in targets.values()):
+            # One guarded call: refused while another thread uses the batch, parameters checked
+            # before anything is written, and the imported parameters in effect at once.
+            self._engine.write_arrays(
+                [(*key.split("/", 1), np.ascontiguousarray(value)) for key, (_, value) in targets.items()]
+            )
+            return
         for a, value in targets.values():
-            if isinstance(a, np.ndarray):
-                np.copyto(a, value)
-            else:
-                a.copy_from(value)
+            a.copy_from(value)
 
     def close(self) -> None:
         """Free the engine and its arrays now; later calls raise `EngineError` (closing twice is fine).

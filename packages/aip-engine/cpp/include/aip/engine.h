@@ -65,7 +65,8 @@ class Engine {
 
   // Reseeds (when `reseed`) and resets the worlds selected by `mask` (all when null), then writes
   // the observations of the agent roles and clears their step outputs.
-  void reset(bool reseed, uint64_t seed, const uint8_t* mask);
+  // `rng_states` (N generator states, or null) replaces the generators first (per-world seeds).
+  void reset(bool reseed, uint64_t seed, const uint8_t* mask, const uint64_t* rng_states = nullptr);
 
   // One frame of every world. Actions of agent roles must be set (checked, finite) first.
   void step(const float* player, const float* enemy, const float* missile);
@@ -77,6 +78,17 @@ class Engine {
   // Overwrites the state array `name` with `bytes` bytes (exactly its size) and recomputes the
   // agents' observations. Throws ConfigError for an unknown name, ShapeError for a wrong size.
   void write_state(const std::string& name, const void* data, size_t bytes);
+
+  // One array to overwrite: group "state", "params" or "outputs", its name, and exactly its bytes.
+  struct ArrayWrite {
+    std::string group, name;
+    const void* data;
+    size_t bytes;
+  };
+  // Overwrites several arrays under one guard (Worlds.import_state): every target and size is
+  // checked, and imported parameters are checked like a step's, before anything is written; the
+  // imported parameters are then also the ones the rules read. Throws ConfigError or ShapeError.
+  void write_arrays(const std::vector<ArrayWrite>& items);
 
   // Checks the writable per-world parameters (param_arrays()); throws ConfigError naming the field,
   // the world and the range.

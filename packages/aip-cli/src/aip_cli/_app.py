@@ -111,7 +111,7 @@ def _root(
 
 def _register() -> None:
     # Command modules import only light things at import time; heavy libraries load inside commands.
-    from aip_cli import _bench, _doctor, _eval, _models, _play, _train
+    from aip_cli import _bench, _dashboard, _doctor, _eval, _models, _play, _train
 
     _train.register(app)
     _eval.register(app)
@@ -119,6 +119,7 @@ def _register() -> None:
     _models.register(models_app)
     _bench.register(app)
     _doctor.register(app)
+    _dashboard.register(app)
 
 
 _register()

@@ -34,7 +34,16 @@ from typing import Any, BinaryIO
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["FORMAT_VERSION", "SUFFIX", "Recording", "RecordingError", "RecordingWriter", "load", "new_path"]
+__all__ = [
+    "FORMAT_VERSION",
+    "SUFFIX",
+    "Recording",
+    "RecordingError",
+    "RecordingWriter",
+    "default_folder",
+    "load",
+    "new_path",
+]
 
 #: Version of the file format written by this module.
 FORMAT_VERSION = 1
@@ -87,6 +96,16 @@ class Recording:
     def event_names(self) -> tuple[str, ...]:
         """The names of the columns of `events`."""
         return tuple(self.header["events"])
+
+
+def default_folder() -> Path:
+    """Return the folder the game writes its recordings to (``recordings/`` in its data folder).
+
+    ``$AIP_GAME_HOME/recordings`` when that is set; the data folder is described in docs/game.md.
+    """
+    from ._paths import recordings_dir
+
+    return recordings_dir()
 
 
 def new_path(folder: Path, role: str) -> Path:

@@ -43,6 +43,7 @@ _LAZY = {
     "Callback": "._train",
     "CallbackBase": "._train",
     "TrainResult": "._train",
+    "TrainingView": "._train",
     "train": "._train",
 }
 
@@ -53,7 +54,7 @@ if TYPE_CHECKING:
     from ._evaluate import EvalReport, EvalResult, evaluate, evaluate_bot
     from ._export import export_policy
     from ._model import TorchPolicy
-    from ._train import Callback, CallbackBase, TrainResult, train
+    from ._train import Callback, CallbackBase, TrainingView, TrainResult, train
 
 
 def __getattr__(name: str) -> Any:
@@ -82,6 +83,7 @@ __all__ = [
     "TorchPolicy",
     "TrainConfig",
     "TrainResult",
+    "TrainingView",
     "__version__",
     "config_path",
     "config_tasks",

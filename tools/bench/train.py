@@ -43,8 +43,8 @@ for sub in ("packages/aip-engine/src", "packages/aip-ml/src"):
 
 import aip_engine  # noqa: E402
 import aip_ml  # noqa: E402
-from aip_ml._ppo import PPO  # noqa: E402
 from aip_ml._train import make_worlds, set_threads  # noqa: E402
+from aip_ml.ppo import PPO  # noqa: E402
 
 TASK = "chase-v1"
 

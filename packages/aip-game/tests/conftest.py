@@ -13,9 +13,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pygame
 import pytest
 
+import aip_engine as ae
+from aip_engine._policy import save_policy
 from aip_game._app import App, Options
 
 REPO = Path(__file__).resolve().parents[3]
@@ -80,3 +83,29 @@ class UI:
 def ui() -> UI:
     """Scripted input helpers."""
     return UI()
+
+
+def write_policy(path: Path, role: str, seed: int = 0) -> Path:
+    """Write a small random policy file of `role` (a real file of the portable format)."""
+    lay = ae.role_layout(role)
+    rng = np.random.default_rng(seed)
+    sizes = [lay.obs_size, 16, lay.act_size]
+    weights = [rng.normal(0, 0.5, (sizes[i + 1], sizes[i])).astype(np.float32) for i in range(2)]
+    biases = [np.zeros(sizes[i + 1], dtype=np.float32) for i in range(2)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return save_policy(
+        path,
+        layout_name=lay.name,
+        weights=weights,
+        biases=biases,
+        activation="tanh",
+        obs_mean=np.zeros(lay.obs_size),
+        obs_var=np.ones(lay.obs_size),
+        task="chase-v1",
+    )
+
+
+@pytest.fixture
+def make_policy() -> Callable[..., Path]:
+    """Write random policy files: ``make_policy(path, role, seed=0)``."""
+    return write_policy

@@ -10,9 +10,12 @@ import pygame
 import pytest
 
 from aip_game._app import App
+from aip_game._balance import default_balance
 from aip_game._play import GAME_OVER_DELAY, GameOverScreen, GameScreen
 from aip_game._screens import HighScoresScreen, MainMenu
-from aip_game._session import FRAMES_PER_LEVEL, GameSession
+from aip_game._session import GameSession
+
+FRAMES_PER_LEVEL = default_balance().frames_per_level
 
 
 def _game(app: App) -> GameScreen:

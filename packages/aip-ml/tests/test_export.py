@@ -11,7 +11,7 @@ import torch
 import aip_engine
 import aip_ml
 from aip_ml._export import export_torch_policy
-from aip_ml._model import ActorCritic, ObsNormalizer, RunningMeanStd, TorchPolicy
+from aip_ml.ppo import ActorCritic, ObsNormalizer, RunningMeanStd, TorchPolicy
 
 
 def _policy(role: str, activation: str, seed: int) -> TorchPolicy:

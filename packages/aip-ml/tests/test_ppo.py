@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import aip_ml
-from aip_ml._ppo import PPO
+from aip_ml.ppo import PPO
 
 
 class _Step(NamedTuple):
@@ -190,3 +190,36 @@ def test_behaviour_cloning_copies_a_bot() -> None:
     assert report.agent.success_rate >= report.bots["chase"].success_rate - 0.1
     with pytest.raises(aip_ml.ConfigError, match="not an enemy bot"):
         clone_bot(ppo, "homing", samples=100, epochs=1, seed=0)
+
+
+def test_gae_matches_the_recursion_written_out() -> None:
+    from aip_ml.ppo import gae
+
+    rng = np.random.default_rng(3)
+    t, n, gamma, lam = 7, 5, 0.9, 0.8
+    rewards = rng.normal(size=(t, n)).astype(np.float32)
+    values = rng.normal(size=(t, n)).astype(np.float32)
+    next_value = rng.normal(size=n).astype(np.float32)
+    nonterminal = (rng.random((t, n)) > 0.3).astype(np.float32)
+    expected = np.zeros((t, n))
+    for w in range(n):
+        running = 0.0
+        for s in reversed(range(t)):
+            nv = next_value[w] if s == t - 1 else values[s + 1, w]
+            delta = rewards[s, w] + gamma * nv * nonterminal[s, w] - values[s, w]
+            running = delta + gamma * lam * nonterminal[s, w] * running
+            expected[s, w] = running
+    got = gae(
+        torch.from_numpy(rewards),
+        torch.from_numpy(values),
+        torch.from_numpy(next_value),
+        torch.from_numpy(nonterminal),
+        gamma,
+        lam,
+    )
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-5, atol=1e-5)
+    # An episode that ends at the last step takes nothing from next_value.
+    nonterminal[-1] = 0.0
+    a = gae(*(torch.from_numpy(x) for x in (rewards, values, next_value, nonterminal)), gamma, lam)
+    b = gae(*(torch.from_numpy(x) for x in (rewards, values, next_value * 0 + 99, nonterminal)), gamma, lam)
+    assert torch.equal(a, b)

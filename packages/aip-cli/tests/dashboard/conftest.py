@@ -70,27 +70,12 @@ def aip_env(root: Path) -> dict[str, str]:
 
 def _record_game(folder: Path) -> str:
     """A game played by a scripted input against the chase bot, recorded by the game's own writer."""
-    import aip_engine
     import aip_game
     from aip_game.recording import RecordingWriter, new_path
 
     session = aip_game.GameSession("player", aip_game.BotOpponent("enemy", "chase"), seed=4)
-    layout = aip_engine.role_layout("player")
     path = new_path(folder, "player")
-    header = {
-        "role": "player",
-        "layout": layout.name,
-        "layout_version": layout.version,
-        "observation_fields": [f.name for f in layout.observation],
-        "action_fields": [f.name for f in layout.action],
-        "events": list(aip_engine.EVENTS),
-        "task": "play-v1",
-        "seed": 4,
-        "config": session.config.to_dict(),
-        "controllers": dict(session.controllers),
-        "opponent": session.opponent,
-    }
-    session.recorder = RecordingWriter(path, header, block_frames=60)
+    session.recorder = RecordingWriter(path, session.recording_header(), block_frames=60)
     rng = np.random.default_rng(0)
     action = np.zeros(3, np.float32)
     while not session.over and session.frame < 900:

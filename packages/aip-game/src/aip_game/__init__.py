@@ -1,10 +1,11 @@
 """aip_game: Pixel Pursuit, the playable game on top of the aip-engine simulation.
 
 Start it with the ``aip-game`` command or ``python -m aip_game``; from Python, ``aip_game.main()``.
-Public modules: `aip_game.mods` (the mod API) and `aip_game.recording` (demonstration files).
+Public modules: `aip_game.mods` (the mod API), `aip_game.recording` (recordings: demonstrations and
+replays, read without pygame) and `aip_game.replay` (re-simulating a recording frame for frame).
 `GameSession` is one game without a window (the game's own rules over the engine: score, lives,
 levels), driven frame by frame by whoever shows it; `BotOpponent` and `PolicyOpponent` control the
-other side. The web dashboard plays and replays games through them.
+other side. The web dashboard plays games through them.
 """
 
 from __future__ import annotations
@@ -29,11 +30,13 @@ __all__ = [
     "main",
     "mods",
     "recording",
+    "replay",
 ]
 
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from . import replay
     from ._app import App, Options
     from ._cli import main
     from ._opponents import BotOpponent, PolicyOpponent
@@ -55,6 +58,10 @@ def __getattr__(name: str) -> Any:
         from ._session import GameSession
 
         return GameSession
+    if name == "replay":
+        import importlib
+
+        return importlib.import_module(".replay", __name__)
     if name == "main":
         from ._cli import main
 

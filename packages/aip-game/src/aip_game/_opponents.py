@@ -8,6 +8,7 @@ makes a fresh `Opponent` for the game.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import logging
 import threading
@@ -68,6 +69,10 @@ class Opponent:
         """The engine controller name for the role: a bot's name or ``"agent"``."""
         return "agent"
 
+    def describe(self) -> dict[str, Any]:
+        """Who this is, as JSON-ready data (a recording's header keeps it)."""
+        return {"label": self.label, "kind": self.kind, "role": self.role, "controller": self.controller}
+
     def prepare(self) -> None:
         """Load what the opponent needs before a game (a policy file); may raise with a clear message."""
 
@@ -94,8 +99,8 @@ class BotOpponent(Opponent):
 
     kind = "bot"
 
-    def __init__(self, role: str, bot: str) -> None:
-        super().__init__(f"bot: {bot}", role)
+    def __init__(self, role: str, bot: str, *, label: str | None = None) -> None:
+        super().__init__(label or f"bot: {bot}", role)
         self.bot = bot
 
     @property
@@ -121,7 +126,21 @@ class PolicyOpponent(Opponent):
 
     def prepare(self) -> None:
         if self.policy is None:
-            self.policy = ae.load_policy(Path(self._locate()), role=self.role)
+            path = Path(self._locate())
+            self.policy = ae.load_policy(path, role=self.role)
+            self.path = path
+            try:
+                self.sha256: str | None = hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError:
+                self.sha256 = None
+
+    def describe(self) -> dict[str, Any]:
+        path = getattr(self, "path", None)
+        return {
+            **super().describe(),
+            "source": str(path) if path is not None else None,
+            "sha256": getattr(self, "sha256", None),
+        }
 
     def act(self, observation: npt.NDArray[np.float32], view: GameView) -> npt.NDArray[np.float32]:
         if self.problem is None:
@@ -147,6 +166,9 @@ class ControllerOpponent(Opponent):
         self.record = record
         self.controller_obj: Controller | None = None
         self._zero = np.zeros(self.act_size, dtype=np.float32)
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "mod": self.record.name, "mod_version": self.record.version}
 
     def prepare(self) -> None:
         made = self.host.call(self.record, "its opponent factory", self._factory)

@@ -57,7 +57,7 @@ class GameScreen:
         self.session = GameSession(side, opponent, seed=seed, partner=partner, host=app.host)
         self.recorder: RecordingWriter | None = None
         if record and side in ("player", "enemy"):
-            self.recorder = self._start_recording(side, seed)
+            self.recorder = self._start_recording()
         self.effects = Effects(seed)
         self.renderer = ArenaRenderer(app.sprites, self.effects)
         self.renderer.trails = bool(app.settings.get("trails"))
@@ -66,27 +66,14 @@ class GameScreen:
         self.show_fps = bool(app.settings.get("show_fps"))
         self._reported: set[str] = set()
 
-    def _start_recording(self, role: str, seed: int) -> RecordingWriter:
-        lay = ae.role_layout(role)
+    def _start_recording(self) -> RecordingWriter:
         s = self.session
-        writer = RecordingWriter(
-            new_path(_paths.recordings_dir(), role),
-            {
-                "role": role,
-                "layout": lay.name,
-                "layout_version": lay.version,
-                "observation_fields": [f.name for f in lay.observation],
-                "action_fields": [f.name for f in lay.action],
-                "events": list(ae.EVENTS),
-                "task": "play-v1",
-                "seed": seed,
-                "config": s.config.to_dict(),
-                "controllers": dict(s.controllers),
-                "opponent": s.opponent,
-                "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "game_version": _version(),
-            },
-        )
+        header = {
+            **s.recording_header(),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "game_version": _version(),
+        }
+        writer = RecordingWriter(new_path(_paths.recordings_dir(), s.record_role), header)
         s.recorder = writer
         self.app.notify(f"recording to {writer.path}", 240)
         return writer

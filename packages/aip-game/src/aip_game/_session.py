@@ -1,19 +1,23 @@
 """One game: the engine's world plus the playable game's own rules (score, lives, levels, game over).
 
 The engine is the only source of the rules of motion, firing, collisions and respawns; this module
-turns its events into score, lives and difficulty (SPEC.md §3) and publishes them to mods.
+turns its events into score, lives and difficulty (SPEC.md §3, with the numbers of `balance.toml`)
+and publishes them to mods. It also keeps what a recording needs to replay the game exactly: every
+change of the engine's per-world parameters, with the frame it first applied to.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+import zlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from ._balance import Balance, default_balance
 from ._engine import ae, worlds_class
 from ._modhost import LoadedMod, ModHost
 from ._opponents import Opponent
@@ -31,33 +35,39 @@ from .mods import (
 )
 from .recording import RecordingWriter
 
-__all__ = [
-    "FPS",
-    "FRAMES_PER_LEVEL",
-    "INVULNERABILITY_FRAMES",
-    "LIVES",
-    "MAX_LEVEL",
-    "POINTS_PER_CATCH",
-    "POINTS_PER_HIT",
-    "GameSession",
-    "Timings",
-]
+__all__ = ["FPS", "GameSession", "Timings", "state_check", "state_check_fields"]
 
 #: Frames per second of the game (the rules count frames).
 FPS = 60
-#: Lives at the start.
-LIVES = 3
-#: Points per missile hit (playing the player) and per catch (playing the enemy).
-POINTS_PER_HIT = 100
-POINTS_PER_CATCH = 100
-#: Frames of invulnerability after a catch (the engine's ``catch_invulnerability``).
-INVULNERABILITY_FRAMES = 120
-#: Frames between two difficulty levels (60 s), the speed step per level, and the last level.
-FRAMES_PER_LEVEL = 60 * FPS
-LEVEL_STEP = 0.10
-MAX_LEVEL = 6  # levels 1..6: scale 1.0 .. 1.5
 
 _EVENT_INDEX = {name: i for i, name in enumerate(ae.EVENTS)}
+_STATE_FIELDS: tuple[str, ...] | None = None
+
+
+def state_check(state: Mapping[str, npt.NDArray[Any]], fields: Sequence[str]) -> int:
+    """CRC-32 of world 0's state arrays `fields`, in that order: equal checks mean equal states.
+
+    Args:
+        state: A `Worlds.state()` mapping (arrays with the world axis first).
+        fields: The names to include (a recording keeps the list it used).
+
+    Raises:
+        KeyError: The engine has no array of one of the names.
+    """
+    crc = 0
+    for name in fields:
+        world: npt.NDArray[Any] = np.ascontiguousarray(state[name][0])  # a view when already contiguous
+        crc = zlib.crc32(world.data, crc)
+    return crc
+
+
+def state_check_fields() -> tuple[str, ...]:
+    """The state arrays a new recording's per-frame check covers: all of the engine's, sorted by name."""
+    global _STATE_FIELDS
+    if _STATE_FIELDS is None:
+        probe = worlds_class()("play-v1", 1, seed=0, threads=1)
+        _STATE_FIELDS = tuple(sorted(probe.state()))
+    return _STATE_FIELDS
 
 
 @dataclass
@@ -78,8 +88,14 @@ class GameSession:
         seed: The engine seed.
         partner: In ``"watch"``, the player's controller.
         host: The mods (events, rule changes, overlays).
-        recorder: Receives every frame of the human's role when recording.
+        recorder: Receives every frame of the human's role when recording (it may also be attached
+            later, before the first step).
         config: Extra engine ``Config`` changes (applied after the game's own).
+        balance: The game's numbers (default: the packaged `balance.toml`).
+        base_config: The engine config to use as it is, instead of the balance's and the mods'
+            (a replay passes the recorded one).
+        apply_levels: Set each level's engine parameters when it begins (a replay applies the recorded
+            parameter changes instead).
     """
 
     def __init__(
@@ -92,6 +108,9 @@ class GameSession:
         host: ModHost | None = None,
         recorder: RecordingWriter | None = None,
         config: Mapping[str, Any] | None = None,
+        balance: Balance | None = None,
+        base_config: Any = None,
+        apply_levels: bool = True,
     ) -> None:
         if side not in ("player", "enemy", "watch"):
             raise ValueError(f"side must be 'player', 'enemy' or 'watch', got {side!r}")
@@ -103,16 +122,20 @@ class GameSession:
         self.seed = seed
         self.host = host
         self.recorder = recorder
+        self.balance = balance if balance is not None else default_balance()
+        self.apply_levels = apply_levels
         self.frame = 0
         self.score = 0
-        self.lives = LIVES
+        self.lives = self.balance.lives
         self.level = 1
         self.over = False
         self.end_reason = ""
         self.timings = Timings()
         self.score_log: list[tuple[int, int, str]] = []
+        #: Every change of a per-world engine parameter: (the step it first applied to, name, value).
+        self.param_log: list[tuple[int, str, float]] = []
         self.controllers = self._controllers()
-        self.config = self._config(config or {})
+        self.config = base_config if base_config is not None else self._config(config or {})
         for who in (opponent, partner):
             if who is not None:
                 who.prepare()
@@ -122,6 +145,7 @@ class GameSession:
         self.agents = tuple(role for role in ("player", "enemy") if self.controllers[role] == "agent")
         self.worlds.reset(seed)
         self._params = self.worlds.params
+        self._used_params = self._param_values()
         # parameter changes since the last step, in order: (name, value before, the mod that made it)
         self._param_changes: list[tuple[str, Any, LoadedMod | None]] = []
         self._base_fire_probability = float(self._params["fire_probability"][0])
@@ -131,6 +155,8 @@ class GameSession:
         )
         self.frame_events = np.zeros(len(ae.EVENTS), dtype=np.uint8)
         self.opponent_observation: npt.NDArray[np.float32] | None = None
+        if self.apply_levels:
+            self._set_level_params(1)
         self._apply_mod_params()
         for who in (opponent, partner):
             if who is not None:
@@ -161,7 +187,7 @@ class GameSession:
             raise ValueError(f"{who.label!r} controls the {who.role}; the {role} is needed here")
 
     def _config(self, extra: Mapping[str, Any]) -> Any:
-        config = ae.task_spec("play-v1").config.replace(catch_invulnerability=INVULNERABILITY_FRAMES)
+        config = self.balance.engine_config()
         if self.host is not None:
             for record in list(self.host.active()):
                 assert record.ctx is not None
@@ -228,8 +254,8 @@ class GameSession:
         record_obs = None
         if self.human_role is not None:
             self._actions[self.human_role][0] = self.human_action
-            if self.recorder is not None:
-                record_obs = self.worlds.observations(self.human_role)[0].copy()
+        if self.recorder is not None:
+            record_obs = self.worlds.observations(self.record_role)[0].copy()
         for who in (self.opponent_obj, self.partner):
             if who is None:
                 continue
@@ -246,14 +272,77 @@ class GameSession:
         except ae.ConfigError as exc:
             self._step_without_bad_mod_params(exc)
         self._param_changes.clear()
+        self._log_params()
         t2 = time.perf_counter()
         self.frame += 1
         self.frame_events[:] = self.worlds.events[0]
-        if self.recorder is not None and self.human_role is not None and record_obs is not None:
-            reward = float(self.worlds.rewards(self.human_role)[0])
-            self.recorder.add(self.frame - 1, record_obs, self.human_action, reward, self.frame_events)
         self._rules()
+        if self.recorder is not None and record_obs is not None:
+            self._record(record_obs)
+        if self.lives <= 0 and not self.over:
+            self.end("game over")
         self.timings = Timings(opponent=t1 - t0, engine=t2 - t1, events=time.perf_counter() - t2)
+
+    @property
+    def record_role(self) -> str:
+        """The role whose observations a recording keeps: the human's, the player's in Watch."""
+        return self.human_role or "player"
+
+    def _param_values(self) -> dict[str, float]:
+        return {name: float(values[0]) for name, values in self._params.items()}
+
+    def _log_params(self) -> None:
+        """Log the parameters that differ from those of the previous step (the step just taken used them)."""
+        now = self._param_values()
+        changes = [(name, value) for name, value in now.items() if value != self._used_params.get(name)]
+        if not changes:
+            return
+        self._used_params = now
+        for name, value in changes:
+            self.param_log.append((self.frame, name, value))
+        if self.recorder is not None:
+            self.recorder.add_params(self.frame, changes)
+
+    def _record(self, observation: npt.NDArray[np.float32]) -> None:
+        assert self.recorder is not None
+        role = self.record_role
+        inputs = [self._actions[r][0] for r in self.agents]
+        self.recorder.add(
+            self.frame - 1,
+            observation,
+            self._actions[role][0] if role in self._actions else np.zeros(ae.role_layout(role).act_size),
+            float(self.worlds.rewards(role)[0]) if role in self.agents else 0.0,
+            self.frame_events,
+            inputs=np.concatenate(inputs) if inputs else None,
+            score=self.score,
+            lives=self.lives,
+            check=state_check(self.worlds.state(), self.recorder.check_fields) if self.recorder.check_fields else 0,
+        )
+
+    def recording_header(self) -> dict[str, Any]:
+        """What a recording of this game must hold to replay it exactly (`aip_game.recording`'s header)."""
+        role = self.record_role
+        lay = ae.role_layout(role)
+        return {
+            "role": role,
+            "side": self.side,
+            "layout": lay.name,
+            "layout_version": lay.version,
+            "observation_fields": [f.name for f in lay.observation],
+            "action_fields": [f.name for f in lay.action],
+            "events": list(ae.EVENTS),
+            "task": "play-v1",
+            "seed": self.seed,
+            "config": self.config.to_dict(),
+            "controllers": dict(self.controllers),
+            "inputs": [[r, ae.role_layout(r).act_size] for r in self.agents],
+            "opponent": self.opponent_obj.describe(),
+            "partner": self.partner.describe() if self.partner is not None else None,
+            "balance": self.balance.to_dict(),
+            "check_fields": list(state_check_fields()),
+            "engine": {"version": ae.__version__, "api": ae.API_VERSION},
+            "mods": [[m.name, m.version] for m in self.host.active()] if self.host is not None else [],
+        }
 
     def _engine_step(self) -> None:
         if len(self.agents) == 1:
@@ -289,31 +378,29 @@ class GameSession:
             if human_is_enemy:
                 self._lose_life()
             else:
-                self.add_score(POINTS_PER_HIT, "hit")
+                self.add_score(self.balance.points_per_hit, "hit")
             self._publish(HitEvent(self.frame, enemy))
         if ev[_EVENT_INDEX["catch"]]:
             if human_is_enemy:
-                self.add_score(POINTS_PER_CATCH, "catch")
+                self.add_score(self.balance.points_per_catch, "catch")
             else:
                 self._lose_life()
             self._publish(CatchEvent(self.frame, player))
         if ev[_EVENT_INDEX["respawn"]]:
             self._publish(RespawnEvent(self.frame, enemy))
-        if self.frame % FPS == 0:
-            self.add_score(1, "survived a second")
-        level = min(MAX_LEVEL, 1 + self.frame // FRAMES_PER_LEVEL)
+        if self.frame % FPS == 0 and self.balance.points_per_second:
+            self.add_score(self.balance.points_per_second, "survived a second")
+        level = self.balance.level_at(self.frame)
         if level != self.level:
             self.level = level
-            scale = 1.0 + LEVEL_STEP * (level - 1)
-            if human_is_enemy:
-                # Hunting, a faster enemy would help the human: the player bot fires more often instead.
-                self.set_param("fire_probability", min(1.0, self._base_fire_probability * scale))
-            else:
-                self.set_param("enemy_speed_scale", scale)
-            self._publish(LevelUpEvent(self.frame, level, scale))
+            if self.apply_levels:
+                self._set_level_params(level)
+            self._publish(LevelUpEvent(self.frame, level, self.difficulty_scale))
         self._publish(FrameEvent(self.frame, self.score, self.lives, self.level))
-        if self.lives <= 0 and not self.over:
-            self.end("game over")
+
+    def _set_level_params(self, level: int) -> None:
+        for name, value in self.balance.level_params(self.side, level).items():
+            self.set_param(name, value)
 
     def _lose_life(self) -> None:
         self.lives = max(0, self.lives - 1)
@@ -326,7 +413,7 @@ class GameSession:
         self.over = True
         self.end_reason = reason
         if self.recorder is not None:
-            self.recorder.close()
+            self.recorder.close(self.outcome())
         self._publish(GameEndEvent(self.frame, self.score, reason))
         if self.host is not None:
             self.host.set_game(None)
@@ -335,10 +422,26 @@ class GameSession:
         if self.host is not None:
             self.host.publish(event)
 
+    def outcome(self) -> dict[str, Any]:
+        """How the game ended so far: reason, score, lives, level and frames (a recording keeps it)."""
+        return {
+            "reason": self.end_reason or "playing",
+            "score": self.score,
+            "lives": self.lives,
+            "level": self.level,
+            "frames": self.frame,
+        }
+
     @property
     def difficulty_scale(self) -> float:
-        """The current level's scale (1.0 at level 1, +0.1 per level): enemy speed, or the prey's fire rate."""
-        return 1.0 + LEVEL_STEP * (self.level - 1)
+        """How much harder the current level is than level 1.
+
+        The enemy's speed scale; hunting, the player bot's fire probability relative to level 1's.
+        """
+        if self.side == "enemy":
+            first = self.balance.level_params("enemy", 1).get("fire_probability", self._base_fire_probability)
+            return self.param("fire_probability") / first if first > 0 else 1.0
+        return self.param("enemy_speed_scale")
 
     @property
     def enemy_speed_scale(self) -> float:

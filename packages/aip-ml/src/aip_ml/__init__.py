@@ -39,7 +39,7 @@ _LAZY = {
     "evaluate": "._evaluate",
     "evaluate_bot": "._evaluate",
     "export_policy": "._export",
-    "TorchPolicy": "._model",
+    "TorchPolicy": ".ppo",
     "Callback": "._train",
     "CallbackBase": "._train",
     "TrainResult": "._train",
@@ -53,8 +53,8 @@ if TYPE_CHECKING:
     from ._errors import CheckpointError, ConfigError, RunDirError
     from ._evaluate import EvalReport, EvalResult, evaluate, evaluate_bot
     from ._export import export_policy
-    from ._model import TorchPolicy
     from ._train import Callback, CallbackBase, TrainingView, TrainResult, train
+    from .ppo import TorchPolicy
 
 
 def __getattr__(name: str) -> Any:

@@ -15,7 +15,7 @@ import aip_engine
 
 from ._config import TrainConfig, config_from_dict
 from ._errors import CheckpointError
-from ._model import ActorCritic, ObsNormalizer, RunningMeanStd, TorchPolicy
+from .ppo import ActorCritic, ObsNormalizer, RunningMeanStd, TorchPolicy
 
 __all__ = ["CHECKPOINT_VERSION", "Checkpoint", "load_checkpoint", "save_checkpoint"]
 
@@ -32,7 +32,7 @@ class Checkpoint:
         config: The run's config.
         update: Updates completed.
         global_step: Environment steps completed.
-        state: The learner's full state (`aip_ml._ppo.PPO.state_dict`).
+        state: The learner's full state (`aip_ml.ppo.PPO.state_dict`).
         wall_seconds: Training time spent before this checkpoint.
     """
 

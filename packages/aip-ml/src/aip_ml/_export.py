@@ -10,7 +10,7 @@ from aip_engine._policy import save_policy
 
 from ._checkpoint import load_checkpoint
 from ._errors import CheckpointError
-from ._model import TorchPolicy
+from .ppo import TorchPolicy
 
 __all__ = ["export_policy", "export_torch_policy"]
 

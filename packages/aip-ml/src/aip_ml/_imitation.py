@@ -18,7 +18,7 @@ import aip_engine
 from ._errors import ConfigError
 
 if TYPE_CHECKING:
-    from ._ppo import PPO
+    from .ppo import PPO
 
 __all__ = ["clone_bot"]
 

@@ -13,7 +13,7 @@ from typing import Any
 import aip_engine
 
 from ._config import TrainConfig
-from ._ppo import PPO, episode_metrics
+from .ppo import PPO, episode_metrics
 
 __all__ = ["SelfPlay"]
 

@@ -22,8 +22,8 @@ from ._checkpoint import load_checkpoint, save_checkpoint
 from ._config import TrainConfig
 from ._errors import ConfigError, RunDirError
 from ._export import export_policy
-from ._ppo import PPO, derive_seed
 from ._selfplay import SelfPlay
+from .ppo import PPO, derive_seed
 
 if TYPE_CHECKING:
     from ._evaluate import EvalReport

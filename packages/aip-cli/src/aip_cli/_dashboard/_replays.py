@@ -2,10 +2,9 @@
 
 Both become the same JSON: per episode, each frame's player, enemy and missile positions and the
 events of the step, which the page draws with the game's look. An evaluation replay holds those
-positions already (``aip_ml.replays``). A game recording holds the human's actions (read with
-``aip_game.recording.load``); it is played again through ``aip_game.GameSession`` with the recorded
-seed, config and opponent, frame by frame, and every frame's recorded observation is compared with
-the replayed one, so that a replay that drifts from what was played is cut there and says so.
+positions already (``aip_ml.replays``). A game recording (read with ``aip_game.recording.load``) is
+played again frame by frame by the game's own ``aip_game.replay.Replay``, which checks every frame
+against the recording and says where a replay stops matching.
 """
 
 from __future__ import annotations
@@ -22,7 +21,6 @@ __all__ = ["MAX_RECORDING_BYTES", "list_recordings", "recording_replay", "replay
 
 #: The largest recording the dashboard replays (an hour of play is about 20 MB).
 MAX_RECORDING_BYTES = 64 * 1024 * 1024
-_OBS_TOLERANCE = 1e-4
 
 
 def _round(values: npt.NDArray[Any], digits: int = 2) -> list[Any]:
@@ -106,9 +104,11 @@ def list_recordings(folder: Path | None) -> list[dict[str, Any]]:
         else:
             try:
                 rec = recording.load(file)
+                opponent = rec.header.get("opponent")
                 item.update(
                     role=rec.header.get("role"),
-                    opponent=rec.header.get("opponent"),
+                    opponent=opponent.get("label") if isinstance(opponent, dict) else opponent,
+                    replayable=rec.replayable,
                     created=rec.header.get("created"),
                     frames=len(rec),
                     complete=rec.complete,
@@ -120,76 +120,57 @@ def list_recordings(folder: Path | None) -> list[dict[str, Any]]:
 
 
 def recording_replay(folder: Path, name: str) -> dict[str, Any]:
-    """Play a recording again and return it as the page draws it.
+    """Play a recording again (``aip_game.replay``) and return it as the page draws it.
 
     Args:
         folder: The recordings folder.
         name: The file's name in it.
 
     Returns:
-        The replay JSON of one episode; its ``note`` says where and why a replay stopped early.
+        The replay JSON of one episode; its ``note`` says where a replay stopped matching the recording.
 
     Raises:
         PathRefused: The name is refused or names no recording.
-        ValueError: The file is not a recording, or names an opponent that cannot be played again.
+        ValueError: The file is not a recording, or cannot be replayed (the game's reason).
     """
-    import aip_game
-    from aip_game import recording
+    from aip_game import recording, replay
 
     path = contained_file(folder, name, suffix=recording.SUFFIX)
     if path.stat().st_size > MAX_RECORDING_BYTES:
         raise ValueError(f"{name} is larger than {MAX_RECORDING_BYTES // 2**20} MB; too large to replay here")
-    rec = recording.load(path)
-    header = rec.header
-    role = str(header.get("role", ""))
-    if role not in ("player", "enemy") or header.get("task") != "play-v1":
-        raise ValueError(f"{name} is not a recording of a game (role {role!r}, task {header.get('task')!r})")
-    other = "enemy" if role == "player" else "player"
-    controller = str(dict(header.get("controllers", {})).get(other, ""))
-    import aip_engine
-
-    if controller not in aip_engine.bots(other):
-        raise ValueError(
-            f"{name} was played against {header.get('opponent')!r}, whose moves are not in the recording; "
-            "only games against scripted bots can be played again here"
-        )
-    opponent = aip_game.BotOpponent(other, controller)
-    session = aip_game.GameSession(role, opponent, seed=int(header.get("seed", 0)), config=header.get("config") or {})
+    try:
+        game = replay.Replay(recording.load(path))
+    except recording.RecordingError as exc:
+        raise ValueError(str(exc).replace(str(folder), "").lstrip("/")) from None
     states: dict[str, list[Any]] = {k: [] for k in _STATE}
-    events: list[Any] = [np.zeros(len(aip_engine.EVENTS), np.int64)]
-    note = ""
+    events: list[Any] = [np.zeros(len(game.recording.event_names), np.int64)]
 
     def keep() -> None:
-        st = session.state()
+        st = game.session.state()
         for key, source in _STATE.items():
             states[key].append(np.array(st[source]))
 
     keep()
-    for i in range(len(rec)):
-        seen = session.worlds.observations(role)[0]
-        if not np.allclose(seen, rec.observations[i], atol=_OBS_TOLERANCE):
-            note = (
-                f"the replay differs from the recording at frame {int(rec.frames[i])} (what the game did there "
-                "is not in the file); it stops there"
-            )
-            break
-        session.set_human_action(rec.actions[i])
-        session.step()
+    while game.step():
         keep()
-        events.append(np.array(session.frame_events))
-        if session.over:
-            break
+        events.append(np.array(game.session.frame_events))
+    note = ""
+    if game.diverged_at is not None:
+        note = f"the replay differs from the recording from frame {game.diverged_at} on"
+    elif not game.recording.complete:
+        note = "the recording was interrupted; it holds the frames written before that"
     ep = {k: np.stack(v) for k, v in states.items()}
     ep["events"] = np.stack(events)
-    if not rec.complete and not note:
-        note = "the recording was interrupted; it holds the frames written before that"
-    outcome = {"success": False, "return": float(np.sum(rec.rewards[: len(events) - 1])), "note": note}
+    header = game.recording.header
+    opponent = header.get("opponent")
+    label = opponent.get("label") if isinstance(opponent, dict) else opponent
+    outcome = {"success": False, "return": float(game.session.score), "note": note, "score": game.session.score}
     out_header = _header(
         {
             **header,
-            "roles": dict(session.controllers),
-            "agents": [role],
-            "label": f"{name} ({role} against {header.get('opponent')})",
+            "roles": dict(game.session.controllers),
+            "agents": [game.side],
+            "label": f"{name} ({game.side} against {label})",
         }
     )
     return {"header": out_header, "episodes": [_episode_json(ep, outcome)]}

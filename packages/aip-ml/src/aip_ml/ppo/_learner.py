@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import difflib
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,31 +25,18 @@ from torch import nn
 
 import aip_engine
 
-from ._config import TrainConfig
-from ._errors import ConfigError
+from .._config import TrainConfig
+from .._errors import ConfigError
+from ._buffer import RolloutBuffer
+from ._losses import clipped_policy_loss, gae, gaussian_entropy, gaussian_log_prob, value_loss
 from ._model import ActorCritic, ObsNormalizer, RunningMeanStd, TorchPolicy, action_bounds
 
 __all__ = ["PPO", "derive_seed", "episode_metrics"]
-
-_LOG_2PI = float(np.log(2.0 * np.pi))
 
 
 def derive_seed(seed: int, update: int) -> int:
     """Return the engine seed used to reseed the worlds at the start of ``update``."""
     return int(np.random.SeedSequence([seed & 0xFFFFFFFFFFFFFFFF, update]).generate_state(1, np.uint64)[0])
-
-
-@dataclass
-class _Buffers:
-    obs: torch.Tensor  # (T, N, D) normalised observations the actions were chosen from
-    raw_obs: np.ndarray  # (T, N, D) raw observations (for the running statistics)
-    actions: torch.Tensor  # (T, N, A) unclipped Gaussian samples
-    logprobs: torch.Tensor  # (T, N)
-    rewards: np.ndarray  # (T, N) raw rewards
-    returns_acc: np.ndarray  # (T, N) discounted return accumulators (for reward scaling)
-    dones: np.ndarray  # (T, N) episode ended at this step (terminated or truncated)
-    boot_values: torch.Tensor  # (T, N) value of the final observation where truncated, else 0
-    values: torch.Tensor  # (T, N)
 
 
 class PPO:
@@ -105,17 +91,7 @@ class PPO:
         self._ret = np.zeros(n, dtype=np.float64)
         self._obs: np.ndarray = np.zeros((n, d), np.float32)
         self._actions_env = torch.zeros((n, a), dtype=torch.float32)
-        self.buf = _Buffers(
-            obs=torch.zeros((t, n, d)),
-            raw_obs=np.zeros((t, n, d), np.float32),
-            actions=torch.zeros((t, n, a)),
-            logprobs=torch.zeros((t, n)),
-            rewards=np.zeros((t, n), np.float32),
-            returns_acc=np.zeros((t, n), np.float64),
-            dones=np.zeros((t, n), bool),
-            boot_values=torch.zeros((t, n)),
-            values=torch.zeros((t, n)),
-        )
+        self.buf = RolloutBuffer.zeros(t, n, d, a)
 
     # --- state -----------------------------------------------------------------------------------
 
@@ -193,9 +169,7 @@ class PPO:
             self.normalizer.refresh(self.obs_rms, self.layout.obs_size)
 
     def _log_prob(self, mean: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
-        log_std = self.model.log_std
-        z = (actions - mean) * torch.exp(-log_std)
-        return (-0.5 * z * z - log_std - 0.5 * _LOG_2PI).sum(-1)
+        return gaussian_log_prob(mean, self.model.log_std, actions)
 
     @torch.no_grad()
     def collect(self) -> dict[str, Any]:
@@ -286,13 +260,7 @@ class PPO:
         r = torch.from_numpy(rewards) + cfg.gamma * buf.boot_values
         nonterminal = torch.from_numpy(~buf.dones).float()
         next_value = self.model.value(self.normalizer(torch.from_numpy(np.array(self._obs))))
-        adv = torch.zeros_like(r)
-        last = torch.zeros(cfg.num_worlds)
-        for t in range(cfg.rollout_steps - 1, -1, -1):
-            nv = next_value if t == cfg.rollout_steps - 1 else buf.values[t + 1]
-            delta = r[t] + cfg.gamma * nv * nonterminal[t] - buf.values[t]
-            last = delta + cfg.gamma * cfg.gae_lambda * nonterminal[t] * last
-            adv[t] = last
+        adv = gae(r, buf.values, next_value, nonterminal, cfg.gamma, cfg.gae_lambda)
         return adv, adv + buf.values
 
     def learn(self) -> dict[str, float]:
@@ -336,15 +304,10 @@ class PPO:
                 mb_adv = mb[:, d + a + 2]
                 if cfg.normalize_advantage and mb_adv.numel() > 1:
                     mb_adv = (mb_adv - mb_adv.mean()) / (mb_adv.std() + 1e-8)
-                pg_loss = torch.max(
-                    -mb_adv * ratio, -mb_adv * torch.clamp(ratio, 1 - cfg.clip_range, 1 + cfg.clip_range)
-                ).mean()
+                pg_loss = clipped_policy_loss(mb_adv, ratio, cfg.clip_range)
                 value = self.model.value(mb_obs)
-                if cfg.clip_range_vf > 0:
-                    old_v = mb[:, d + a + 1]
-                    value = old_v + torch.clamp(value - old_v, -cfg.clip_range_vf, cfg.clip_range_vf)
-                v_loss = 0.5 * ((mb[:, d + a + 3] - value) ** 2).mean()
-                entropy = (self.model.log_std + 0.5 + 0.5 * _LOG_2PI).sum()
+                v_loss = value_loss(value, mb[:, d + a + 1], mb[:, d + a + 3], cfg.clip_range_vf)
+                entropy = gaussian_entropy(self.model.log_std)
                 if self.update_index < cfg.critic_warmup_updates:
                     loss = cfg.vf_coef * v_loss  # the critic catches up with a cloned or transferred policy
                 else:

@@ -228,6 +228,8 @@ def page(browser: Any, tmp_path: Path) -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def shots() -> Path:
     """Where screenshots go: $AIP_SCREENSHOTS_DIR (the docs' images: docs/images), else a temporary folder."""
-    folder = Path(os.environ.get("AIP_SCREENSHOTS_DIR") or Path(os.environ.get("TMPDIR", "/tmp")) / "aip-dashboard-shots")
+    folder = Path(
+        os.environ.get("AIP_SCREENSHOTS_DIR") or Path(os.environ.get("TMPDIR", "/tmp")) / "aip-dashboard-shots"
+    )
     folder.mkdir(parents=True, exist_ok=True)
     return folder

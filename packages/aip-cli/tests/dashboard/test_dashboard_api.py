@@ -12,7 +12,9 @@ import pytest
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
 
-def request(server: Any, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+def request(
+    server: Any, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
     sent = {"Host": f"127.0.0.1:{server.port}", **(headers or {})}
     data = None
@@ -59,7 +61,9 @@ def test_a_replay_holds_the_engine_s_positions(server: Any, store: Any) -> None:
     from aip_ml.tracking import cached_policy
 
     policy = aip_engine.load_policy(cached_policy(store.uri, "chase-v1-enemy", version.version))
-    worlds = aip_engine.Worlds("chase-v1", len(replay["episodes"]), seed=replay["header"]["seed"], threads=1, auto_reset=False)
+    worlds = aip_engine.Worlds(
+        "chase-v1", len(replay["episodes"]), seed=replay["header"]["seed"], threads=1, auto_reset=False
+    )
     obs = worlds.reset(seed=replay["header"]["seed"])
     for t in range(1, min(ep["frames"], 120) + 1):
         obs = worlds.step(policy.act(np.asarray(obs))).obs
@@ -90,10 +94,14 @@ def test_promote_goes_through_the_command_s_checks(server: Any) -> None:
     headers = {"X-AIP-Request": "1", "Origin": f"http://127.0.0.1:{server.port}"}
     status, _, body = request(server, "POST", "/api/models/promote", {"reference": "chase-v1-enemy"}, headers)
     assert status == 400 and b"NAME/VERSION" in body
-    status, _, body = request(server, "POST", "/api/models/promote", {"reference": "chase-v1-enemy/1", "episodes": 8}, headers)
+    status, _, body = request(
+        server, "POST", "/api/models/promote", {"reference": "chase-v1-enemy/1", "episodes": 8}, headers
+    )
     assert status == 200, body
     assert json.loads(body)["promoted"] is True  # no champion yet
-    status, _, body = request(server, "POST", "/api/models/promote", {"reference": "chase-v1-enemy/2", "episodes": 8}, headers)
+    status, _, body = request(
+        server, "POST", "/api/models/promote", {"reference": "chase-v1-enemy/2", "episodes": 8}, headers
+    )
     outcome = json.loads(body)
     assert status == 200 and outcome["champion"] == "chase-v1-enemy/1" and "success" in outcome["reason"]
     aliases = {v["reference"]: v["aliases"] for v in get(server, "/api/models")["versions"]}
@@ -101,7 +109,9 @@ def test_promote_goes_through_the_command_s_checks(server: Any) -> None:
     assert aliases[winner] == ["champion"]
     status, _, _ = request(server, "POST", "/api/models/promote", {"reference": "nope/1", "episodes": 8}, headers)
     assert status == 404
-    status, _, body = request(server, "POST", "/api/models/promote", {"reference": "chase-v1-enemy/1", "episodes": True}, headers)
+    status, _, body = request(
+        server, "POST", "/api/models/promote", {"reference": "chase-v1-enemy/1", "episodes": True}, headers
+    )
     assert status == 400 and b"episodes" in body
 
 

@@ -46,8 +46,18 @@ def test_runs_page_lists_the_runs_and_draws_curves(page: Any, server: Any, store
     shoot(page, shots, "runs")
 
 
-LIVE = ["num_worlds=16", "rollout_steps=32", "epochs=1", "minibatch_size=256", "hidden_sizes=[16,16]",
-        "eval_episodes=8", "checkpoint_every=0", "torch_threads=1", "engine_threads=1", "total_steps=49152"]
+LIVE = [
+    "num_worlds=16",
+    "rollout_steps=32",
+    "epochs=1",
+    "minibatch_size=256",
+    "hidden_sizes=[16,16]",
+    "eval_episodes=8",
+    "checkpoint_every=0",
+    "torch_threads=1",
+    "engine_threads=1",
+    "total_steps=49152",
+]
 
 
 def _get(server: Any, path: str) -> Any:
@@ -57,11 +67,27 @@ def _get(server: Any, path: str) -> Any:
         return json.loads(response.read())
 
 
-def test_the_live_curve_grows_while_a_run_trains(page: Any, server: Any, store: Any, tmp_path: Path, shots: Path) -> None:
+def test_the_live_curve_grows_while_a_run_trains(
+    page: Any, server: Any, store: Any, tmp_path: Path, shots: Path
+) -> None:
     env_root = store.root
     training = subprocess.Popen(
-        [sys.executable, "-m", "aip_cli", "train", "chase-v1", *LIVE, "seed=9", "--replays", "0", "--json",
-         "--tracking-uri", store.uri, "--run-dir", str(tmp_path / "live")],
+        [
+            sys.executable,
+            "-m",
+            "aip_cli",
+            "train",
+            "chase-v1",
+            *LIVE,
+            "seed=9",
+            "--replays",
+            "0",
+            "--json",
+            "--tracking-uri",
+            store.uri,
+            "--run-dir",
+            str(tmp_path / "live"),
+        ],
         cwd=env_root,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -73,7 +99,12 @@ def test_the_live_curve_grows_while_a_run_trains(page: Any, server: Any, store: 
             running = [r for r in _get(server, "/api/runs")["runs"] if r["status"] == "RUNNING"]
             time.sleep(0.5)
         assert running, "the training did not show up as a running run"
-        while time.monotonic() < deadline and not _get(server, f"/api/runs/{running[0]['run_id']}/metrics?keys=steps_per_second")["metrics"]["steps_per_second"]:
+        while (
+            time.monotonic() < deadline
+            and not _get(server, f"/api/runs/{running[0]['run_id']}/metrics?keys=steps_per_second")["metrics"][
+                "steps_per_second"
+            ]
+        ):
             time.sleep(0.5)
         page.goto(f"{server.base}/#runs")
         page.wait_for_selector("#charts figure.chart canvas")

@@ -17,7 +17,9 @@ from aip_cli._dashboard._security import CSP, PathRefused, RateLimiter, containe
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
 
-def raw(port: int, method: str, path: str, headers: dict[str, str] | None = None, body: bytes | None = None) -> tuple[int, dict[str, str], bytes]:
+def raw(
+    port: int, method: str, path: str, headers: dict[str, str] | None = None, body: bytes | None = None
+) -> tuple[int, dict[str, str], bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
@@ -107,8 +109,20 @@ def test_contained_file_refuses_everything_but_a_plain_name(tmp_path: Path) -> N
     os.mkfifo(tmp_path / "pipe.aiprec")
     assert contained_file(tmp_path, "a.aiprec", suffix=".aiprec") == (tmp_path / "a.aiprec").resolve()
     assert contained_file(tmp_path, "in.aiprec") == (tmp_path / "a.aiprec").resolve()  # a link that stays inside
-    for name in ["../a.aiprec", "sub/b.aiprec", "/etc/passwd", "%2e%2e", "..", ".a.aiprec", "out.aiprec", "pipe.aiprec",
-                 "a.aiprec\x00", " a.aiprec", "sub", "a.txt"]:
+    for name in [
+        "../a.aiprec",
+        "sub/b.aiprec",
+        "/etc/passwd",
+        "%2e%2e",
+        "..",
+        ".a.aiprec",
+        "out.aiprec",
+        "pipe.aiprec",
+        "a.aiprec\x00",
+        " a.aiprec",
+        "sub",
+        "a.txt",
+    ]:
         with pytest.raises(PathRefused):
             contained_file(tmp_path, name, suffix=".aiprec")
     outside.unlink()
@@ -158,6 +172,11 @@ def _frames(ws: Any, seconds: float) -> int:
     return n
 
 
+def _drain(ws: Any) -> None:
+    for _ in range(400):
+        ws.recv(timeout=5)
+
+
 def test_floods_of_input_and_of_games_are_limited(server: Any) -> None:
     from websockets.exceptions import ConnectionClosed
 
@@ -182,8 +201,7 @@ def test_floods_of_input_and_of_games_are_limited(server: Any) -> None:
         assert frames >= 60, f"the other game got {frames} frames in 2 s during the flood"
         if not closed:
             with pytest.raises(ConnectionClosed):
-                for _ in range(400):
-                    flood.recv(timeout=5)
+                _drain(flood)
         assert flood.close_code == 1008
         status, _, body = raw(server.port, "GET", "/api/play/stats")
         assert status == 200 and len(json.loads(body)["games"]) == 1
@@ -191,7 +209,7 @@ def test_floods_of_input_and_of_games_are_limited(server: Any) -> None:
 
 def test_request_size_and_http_rate_limits(server: Any) -> None:
     headers = {"Content-Type": "application/json", "X-AIP-Request": "1"}
-    status, _, body = raw(server.port, "POST", "/api/models/promote", headers, b"{" + b" " * 10000 + b"}")
+    status, _, _ = raw(server.port, "POST", "/api/models/promote", headers, b"{" + b" " * 10000 + b"}")
     assert status == 413
     status, _, _ = raw(server.port, "GET", "/api/runs/not-a-run/metrics")
     assert status == 404

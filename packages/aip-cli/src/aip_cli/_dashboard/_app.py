@@ -13,7 +13,7 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +56,7 @@ class Settings:
     token: str | None
     allowed_hosts: frozenset[str] | None
     mlflow_ui: str | None = None
-    limits: GameLimits = GameLimits()
+    limits: GameLimits = field(default_factory=GameLimits)
 
 
 class _Busy(Exception):
@@ -141,9 +141,8 @@ def create_app(settings: Settings) -> Any:
         return FileResponse(STATIC / "index.html", headers={"cache-control": "no-store"})
 
     async def info(request: Request) -> Any:
-        import aip_engine
-
         import aip_cli
+        import aip_engine
 
         config = aip_engine.task_spec("play-v1").config
         store_status = await run_in_threadpool(_store_status, store)
@@ -227,9 +226,8 @@ def create_app(settings: Settings) -> Any:
         name = request.path_params["name"]
 
         def load() -> Any:
-            from aip_ml.replays import load_replay
-
             from aip_cli._dashboard._replays import replay_json
+            from aip_ml.replays import load_replay
 
             return replay_json(load_replay(store.replay_file(run_id, name)))
 
@@ -238,7 +236,10 @@ def create_app(settings: Settings) -> Any:
     async def recordings(request: Request) -> Any:
         from aip_cli._dashboard._replays import list_recordings
 
-        return {"folder": str(settings.recordings), "recordings": await run_in_threadpool(list_recordings, settings.recordings)}
+        return {
+            "folder": str(settings.recordings),
+            "recordings": await run_in_threadpool(list_recordings, settings.recordings),
+        }
 
     async def recording(request: Request) -> Any:
         from aip_cli._dashboard._replays import recording_replay
@@ -274,7 +275,6 @@ def create_app(settings: Settings) -> Any:
 
     async def behaviour(request: Request) -> Any:
         import aip_engine
-
         from aip_cli._dashboard._behaviour import behaviour as pictures
 
         subject = request.query_params.get("of", "")
@@ -343,6 +343,7 @@ def create_app(settings: Settings) -> Any:
         WebSocketRoute("/api/play", play),
         Mount("/static", app=StaticFiles(directory=STATIC, follow_symlink=False), name="static"),
     ]
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
@@ -360,7 +361,12 @@ def _store_status(store: Store) -> dict[str, Any]:
     from aip_ml.tracking import check_store
 
     status = check_store(store.uri, timeout_s=2.0)
-    return {"location": status.location, "exists": status.exists, "reachable": status.reachable, "detail": status.detail}
+    return {
+        "location": status.location,
+        "exists": status.exists,
+        "reachable": status.reachable,
+        "detail": status.detail,
+    }
 
 
 def _mtime(folder: Path, name: str) -> float:
@@ -400,9 +406,8 @@ class _TooLarge(Exception):
 
 
 def _classify(exc: Exception) -> tuple[int, str]:
-    from aip_ml.tracking import ModelNotFoundError, StoreUnavailableError, TrackingError
-
     from aip_cli._errors import CliError
+    from aip_ml.tracking import ModelNotFoundError, StoreUnavailableError, TrackingError
 
     if isinstance(exc, _TooLarge):
         return 413, f"request bodies are at most {_MAX_BODY} bytes (with a content-length)"

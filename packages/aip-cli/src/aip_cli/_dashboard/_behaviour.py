@@ -129,10 +129,7 @@ def _field(task: str, role: str, act: Actor | None, bot: str | None) -> dict[str
         worlds.set_state(me, np.broadcast_to(centre, (n, 2)))
     worlds.set_state(them, points)
     before = _positions(worlds.state(), me).copy()
-    if act is not None:
-        actions = np.asarray(act(np.asarray(worlds.observations(role))), np.float32)
-    else:
-        actions = None
+    actions = None if act is None else np.asarray(act(np.asarray(worlds.observations(role))), np.float32)
     if role == "missile":
         turn = actions[:, 0] if actions is not None else _bot_turn(worlds)
         angle = np.deg2rad(config.missile_max_turn_deg) * np.clip(turn, -1, 1)
@@ -145,7 +142,8 @@ def _field(task: str, role: str, act: Actor | None, bot: str | None) -> dict[str
         worlds.step(None)
         after = _positions(worlds.state(), me)
         delta = after - before
-        delta = (delta + [w / 2, h / 2]) % [w, h] - [w / 2, h / 2]  # shortest displacement under wrap
+        half = np.array([w / 2, h / 2])
+        delta = (delta + half) % (2 * half) - half  # shortest displacement under wrap
         speed = config.enemy_speed if role == "enemy" else config.player_speed
         moves = delta / max(speed, 1e-9)
     caught = np.linalg.norm(points - centre, axis=1) < (config.player_radius + config.enemy_radius)

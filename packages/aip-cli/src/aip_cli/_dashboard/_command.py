@@ -50,6 +50,11 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+_RECORDINGS = typer.Option(
+    None, "--recordings", metavar="DIR", help="The game's recordings folder [default: the game's own]."
+)
+
+
 def dashboard_command(
     host: str = typer.Option(
         "127.0.0.1", "--host", metavar="ADDRESS", help="Address to listen on; any other than loopback needs a token."
@@ -63,9 +68,7 @@ def dashboard_command(
         metavar="TEXT",
         help="The token every request must carry [default: none on 127.0.0.1; generated on other addresses].",
     ),
-    recordings: Path | None = typer.Option(
-        None, "--recordings", metavar="DIR", help="The game's recordings folder [default: the game's own]."
-    ),
+    recordings: Path | None = _RECORDINGS,
     mlflow_ui: str | None = typer.Option(
         None, "--mlflow-ui", metavar="URL", help="MLflow's UI, for links [default: the store's server, if any]."
     ),
@@ -83,7 +86,9 @@ def dashboard_command(
         import starlette  # noqa: F401
         import uvicorn
     except ImportError as exc:
-        raise CliError(f"the dashboard needs its web libraries ({exc.name} is missing): {_EXTRA}", ExitCode.USAGE) from None
+        raise CliError(
+            f"the dashboard needs its web libraries ({exc.name} is missing): {_EXTRA}", ExitCode.USAGE
+        ) from None
     from aip_cli._dashboard._app import Settings, create_app
     from aip_cli._dashboard._play import GameLimits
     from aip_cli._dashboard._security import is_loopback, new_token
@@ -115,7 +120,9 @@ def dashboard_command(
     console.print(f"  tracking store {uri}", markup=False, soft_wrap=True)
     console.print(f"  recordings     {recordings}", markup=False, soft_wrap=True)
     if host in ("0.0.0.0", "::"):
-        console.print(f"  listening on every address of this machine (port {bound}); the token is required", markup=False)
+        console.print(
+            f"  listening on every address of this machine (port {bound}); the token is required", markup=False
+        )
     console.print("Ctrl-C stops it.", markup=False)
     config = uvicorn.Config(
         app,

@@ -48,12 +48,12 @@ def describe_version(info: ModelVersionInfo) -> dict[str, Any]:
     tags = info.tags
     lineage = {k: v for k, v in tags.items() if k in _LINEAGE_KEYS or k.startswith(_LINEAGE_PREFIXES)}
     ratings: dict[str, float | str] = {}
-    for key, value in tags.items():
+    for key, text in tags.items():
         if key.startswith(_RATING_PREFIXES):
             try:
-                ratings[key] = float(value)
+                ratings[key] = float(text)
             except ValueError:
-                ratings[key] = value
+                ratings[key] = text
     data.update(agent=agent, bots=bots, lineage=lineage, ratings=ratings)
     return data
 

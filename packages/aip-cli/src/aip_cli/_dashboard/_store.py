@@ -118,9 +118,7 @@ class Store:
         experiments = {e.experiment_id: e.name for e in client.search_experiments()}
         if not experiments:
             return []
-        runs = client.search_runs(
-            list(experiments), max_results=_MAX_RUNS, order_by=["attributes.start_time DESC"]
-        )
+        runs = client.search_runs(list(experiments), max_results=_MAX_RUNS, order_by=["attributes.start_time DESC"])
         out = []
         for run in runs:
             info, data = run.info, run.data
@@ -163,7 +161,9 @@ class Store:
         """
         return sorted(self.client().get_run(check_run_id(run_id)).data.metrics)
 
-    def history(self, run_id: str, keys: list[str], after: dict[str, int] | None = None) -> dict[str, list[list[float]]]:
+    def history(
+        self, run_id: str, keys: list[str], after: dict[str, int] | None = None
+    ) -> dict[str, list[list[float]]]:
         """The points ``[step, value]`` of each metric, optionally only those past a step.
 
         Args:
@@ -263,8 +263,7 @@ class Store:
         """
         if not self.exists:
             return []
-        from aip_ml.tracking import list_versions
-
         from aip_cli._dashboard._models import describe_version
+        from aip_ml.tracking import list_versions
 
         return [describe_version(v) for v in list_versions(self.client())]

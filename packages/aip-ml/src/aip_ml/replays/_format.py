@@ -110,9 +110,7 @@ class Replay:
         if not 0 <= k < self.episodes:
             raise IndexError(f"episode {k} does not exist; the replay holds {self.episodes} (0..{self.episodes - 1})")
         n = int(self.arrays["frames"][k]) + 1
-        return {
-            name: (value[k] if value.ndim == 1 else value[k, :n]) for name, value in self.arrays.items()
-        }
+        return {name: (value[k] if value.ndim == 1 else value[k, :n]) for name, value in self.arrays.items()}
 
     def validate(self) -> None:
         """Check names, dtypes and shapes against the format.

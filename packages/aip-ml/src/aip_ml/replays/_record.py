@@ -9,7 +9,6 @@ import numpy as np
 import numpy.typing as npt
 
 import aip_engine
-
 from aip_ml.replays._format import Replay
 
 __all__ = ["Actor", "record_episodes"]

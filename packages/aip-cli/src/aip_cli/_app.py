@@ -54,6 +54,7 @@ A typical session:
   aip play --opponent chase-v1-enemy@champion
   aip eval chase-v1-enemy@champion --episodes 100
   aip eval bot:intercept --task chase-v1    # the scripted baseline, same episodes
+  aip dashboard                             # the web dashboard: live runs, replays, play in the browser
 
 Runs and models go to an MLflow store: mlflow.db and mlartifacts/ in the current folder by default;
 --tracking-uri or MLFLOW_TRACKING_URI selects another (e.g. http://127.0.0.1:5000). Browse it with

@@ -36,8 +36,8 @@ def get(server: Any, path: str) -> Any:
 
 def test_runs_metrics_and_replays_come_from_the_store(server: Any, store: Any) -> None:
     runs = get(server, "/api/runs")["runs"]
-    assert {r["run_id"] for r in runs} == set(store.run_ids)
-    run = runs[0]
+    assert set(store.run_ids) <= {r["run_id"] for r in runs}  # other tests may train more
+    run = next(r for r in runs if r["run_id"] == store.run_ids[0])
     assert run["task"] == "chase-v1" and run["status"] == "FINISHED"
     metrics = get(server, f"/api/runs/{run['run_id']}/metrics?keys=success_rate,steps_per_second")
     steps = [p[0] for p in metrics["metrics"]["steps_per_second"]]
@@ -84,8 +84,9 @@ def test_a_game_recording_is_played_again_exactly(server: Any, store: Any) -> No
 
 def test_models_show_scores_beside_the_bots(server: Any) -> None:
     versions = get(server, "/api/models")["versions"]
-    assert [v["reference"] for v in versions] == ["chase-v1-enemy/2", "chase-v1-enemy/1"]
-    first = versions[0]
+    references = [v["reference"] for v in versions]
+    assert references[-2:] == ["chase-v1-enemy/2", "chase-v1-enemy/1"]  # newest first
+    first = versions[-2]
     assert set(first["bots"]) == {"chase", "intercept"} and 0 <= first["agent"]["success_rate"] <= 1
     assert first["lineage"] == {} and first["ratings"] == {}
 

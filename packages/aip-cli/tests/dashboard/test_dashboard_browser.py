@@ -40,7 +40,7 @@ def test_runs_page_lists_the_runs_and_draws_curves(page: Any, server: Any, store
     page.goto(f"{server.base}/#runs?compare={','.join(store.run_ids)}")
     page.wait_for_selector("#charts figure.chart canvas")
     rows = page.locator("#runs-table tbody tr")
-    assert rows.count() == 2
+    assert rows.count() >= 2
     assert page.locator("#charts figure.chart").count() >= 6
     assert int(page.locator("#charts").get_attribute("data-points")) > 20
     shoot(page, shots, "runs")
@@ -169,7 +169,7 @@ def test_scrubbing_a_replay_draws_the_engine_s_positions(page: Any, server: Any,
 def test_behaviour_and_models_pages(page: Any, server: Any, shots: Path) -> None:
     page.goto(f"{server.base}/#models")
     page.wait_for_selector("table.models")
-    assert page.locator("table.models tbody tr").count() == 2
+    assert page.locator("table.models tbody tr").count() >= 2  # the live test may have added one
     assert "bot chase" in page.locator("table.models thead").inner_text()
     shoot(page, shots, "models")
     page.goto(f"{server.base}/#behaviour?of=bot:chase|chase-v1&episodes=16")

@@ -2,8 +2,8 @@
 """Play in the browser, measured: input-to-screen latency, frame pacing and the server's CPU per game.
 
 Starts ``aip dashboard`` on 127.0.0.1 (a subprocess), opens GAMES pages in headless Chromium (the
-system's, driven by Playwright), plays each against OPPONENT (default: the circling enemy bot, so that no game ends early) for SECONDS with key presses every
-~150 ms, and reports, per run:
+system's, driven by Playwright), plays each against OPPONENT (default: the circling enemy bot, so
+that no game ends early) for SECONDS with key presses every ~150 ms, and reports:
 
 - latency: from the key event in the page to the drawing of the first frame the server stepped with
   that input (the frame's ``a`` field acknowledges the input), p50 and p95, in ms;
@@ -84,7 +84,8 @@ def main() -> int:
                     page.wait_for_selector("#play-start")
                     # the page offers the hunting bots; the bench may name any enemy bot
                     page.evaluate(
-                        "o => { const s = document.querySelector('#play-opponent'); s.add(new Option(o, o)); s.value = o; }",
+                        "o => { const s = document.querySelector('#play-opponent');"
+                        " s.add(new Option(o, o)); s.value = o; }",
                         args.opponent,
                     )
                     page.click("#play-start")

@@ -40,7 +40,14 @@ def make_app(home: Path) -> Iterator[Callable[..., App]]:
     apps: list[App] = []
 
     def make(**kwargs: Any) -> App:
-        options: dict[str, Any] = {"headless": True, "fps": 0, "mod_dirs": [], "entry_point_mods": False, "seed": 1}
+        options: dict[str, Any] = {
+            "headless": True,
+            "fps": 0,
+            "mod_dirs": [],
+            "entry_point_mods": False,
+            "seed": 1,
+            "get_ready": False,
+        }
         options.update(kwargs)
         app = App(Options(**options))
         apps.append(app)

@@ -81,5 +81,5 @@ def test_selfplay_resumes_exactly(tmp_path: Path) -> None:
 
 def test_selfplay_refuses_single_agent_only_options(tmp_path: Path) -> None:
     config = aip_ml.load_config("chase-v1", overrides=[*OVERRIDES, "imitate_bot=dodge"])
-    with pytest.raises(aip_ml.ConfigError, match="self-play"):
+    with pytest.raises(aip_ml.ConfigError, match="several roles"):
         aip_ml.train(config, run_dir=tmp_path / "run")

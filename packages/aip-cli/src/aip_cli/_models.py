@@ -75,7 +75,7 @@ def list_models(
     console.print(table)
 
 
-def _show_version(info: ModelVersionInfo) -> None:
+def _show_version(info: ModelVersionInfo, chain: list[str]) -> None:
     console.print(f"[bold]{info.reference}[/bold]  " + (" ".join(f"@{a}" for a in info.aliases) or "(no aliases)"))
     console.print(f"  task        {info.task}")
     console.print(f"  role        {info.role}")
@@ -86,6 +86,13 @@ def _show_version(info: ModelVersionInfo) -> None:
     console.print(f"  policy file {info.policy_file or '-'}")
     if info.description:
         console.print(f"  description {info.description}")
+    parts = [info.reference, *chain]
+    if not chain:
+        parts.append(info.tags.get("aip.init_from") or "(from scratch)")
+    console.print("  lineage     " + " <- ".join(parts), markup=False)
+    for key, label in (("aip.demos.sha256", "demos"), ("aip.imitate_bot", "cloned bot")):
+        if info.tags.get(key):
+            console.print(f"  {label:<11} {info.tags[key]}", markup=False)
     if info.scores:
         console.print("  evaluation:")
         for key in sorted(info.scores):
@@ -105,14 +112,15 @@ def show(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Show one version: task, role, scores, aliases, run and source."""
-    from aip_ml.tracking import resolve_version
+    from aip_ml.tracking import lineage_chain, resolve_version
 
     client = client_for(require_store(tracking_uri))
     info = resolve_version(client, reference)
+    chain = lineage_chain(client, info)
     if as_json:
-        emit_json(info.to_dict())
+        emit_json({**info.to_dict(), "lineage": chain})
     else:
-        _show_version(info)
+        _show_version(info, chain)
 
 
 def promote_reference(

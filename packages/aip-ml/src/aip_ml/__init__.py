@@ -40,6 +40,10 @@ _LAZY = {
     "evaluate_bot": "._evaluate",
     "export_policy": "._export",
     "TorchPolicy": ".ppo",
+    "PluggedWorlds": "._plugins",
+    "Plugin": "._plugins",
+    "PluginBase": "._plugins",
+    "PluginContext": "._plugins",
     "Callback": "._train",
     "CallbackBase": "._train",
     "TrainResult": "._train",
@@ -53,6 +57,7 @@ if TYPE_CHECKING:
     from ._errors import CheckpointError, ConfigError, RunDirError
     from ._evaluate import EvalReport, EvalResult, evaluate, evaluate_bot
     from ._export import export_policy
+    from ._plugins import PluggedWorlds, Plugin, PluginBase, PluginContext
     from ._train import Callback, CallbackBase, TrainingView, TrainResult, train
     from .ppo import TorchPolicy
 
@@ -79,6 +84,10 @@ __all__ = [
     "ConfigError",
     "EvalReport",
     "EvalResult",
+    "PluggedWorlds",
+    "Plugin",
+    "PluginBase",
+    "PluginContext",
     "RunDirError",
     "TorchPolicy",
     "TrainConfig",

@@ -73,7 +73,6 @@ class SelfPlay:
             if role == self.roles[0]:
                 metrics.update(role_metrics)
         metrics["update_seconds"] = time.perf_counter() - start
-        metrics["curriculum_value"] = float("nan")
         return metrics
 
     def state_dict(self) -> dict[str, Any]:

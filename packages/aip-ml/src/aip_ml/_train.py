@@ -22,6 +22,7 @@ from ._checkpoint import load_checkpoint, save_checkpoint
 from ._config import TrainConfig
 from ._errors import ConfigError, RunDirError
 from ._export import export_policy
+from ._plugins import PluggedWorlds, Plugin, PluginContext, plugins_from_config
 from ._selfplay import SelfPlay
 from .ppo import PPO, derive_seed
 
@@ -134,6 +135,7 @@ class TrainResult:
         evaluation: The final evaluation, when ``eval_episodes > 0`` and the run finished
             (single-agent tasks; None for duel-v1).
         policy_paths: The exported policy of every learning role (``policy-<role>.aipp`` for duel-v1).
+        lineage: What the run started from, from its plugins (``init_from``, ``demos.sha256``...).
     """
 
     run_dir: Path
@@ -148,6 +150,7 @@ class TrainResult:
     final_metrics: dict[str, float] = field(default_factory=dict)
     evaluation: EvalReport | None = None
     policy_paths: dict[str, Path] = field(default_factory=dict)
+    lineage: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the result as JSON-ready values (NaN as None)."""
@@ -164,6 +167,7 @@ class TrainResult:
             "final_metrics": {k: None if math.isnan(v) else v for k, v in self.final_metrics.items()},
             "evaluation": None if self.evaluation is None else self.evaluation.to_dict(),
             "policy_paths": {k: str(v) for k, v in self.policy_paths.items()},
+            "lineage": dict(self.lineage),
         }
 
 
@@ -228,12 +232,33 @@ def _write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+LINEAGE_FILE = "lineage.json"
+
+
+def _lineage(root: Path, plugins: Sequence[Plugin], fresh: bool) -> dict[str, str]:
+    path = root / LINEAGE_FILE
+    if fresh:
+        lineage: dict[str, str] = {}
+        for plugin in plugins:
+            lineage.update(plugin.lineage())
+        if lineage:
+            _write_text(path, json.dumps(lineage, indent=2, sort_keys=True) + "\n")
+        return lineage
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (OSError, ValueError):
+        saved = {}
+    return {str(k): str(v) for k, v in saved.items()} if isinstance(saved, dict) else {}
+
+
 def train(
     config: TrainConfig,
     *,
     run_dir: str | os.PathLike[str],
     callbacks: Sequence[Callback] = (),
     resume: bool = False,
+    plugins: Sequence[Plugin] = (),
+    tracking_uri: str | None = None,
 ) -> TrainResult:
     """Train a policy with PPO and write its run folder.
 
@@ -242,6 +267,10 @@ def train(
         run_dir: The run folder: ``config.toml``, ``checkpoints/``, ``policy.aipp``, ``eval.json``.
         callbacks: Objects with ``on_start``, ``on_update``, ``on_checkpoint``, ``on_end``.
         resume: Continue the run in ``run_dir`` from its latest checkpoint.
+        plugins: More training plugins (`aip_ml.Plugin`), after those the config asks for
+            (``init_from``, ``demos``, ``imitate_bot``, ``[curriculum]``).
+        tracking_uri: The MLflow store in which ``init_from`` model references are looked up
+            (default: ``MLFLOW_TRACKING_URI`` or ``sqlite:///mlflow.db``).
 
     Returns:
         The result; ``interrupted=True`` when Ctrl-C stopped it (a checkpoint was written first).
@@ -268,24 +297,25 @@ def train(
     _write_text(root / "config.toml", config.to_toml())
     _, engine_threads = set_threads(config)
     worlds = make_worlds(config.task, config.num_worlds, seed=config.seed, threads=engine_threads)
-    multi = len(aip_engine.task_spec(config.task).agents) > 1
-    if multi and (config.init_from or config.imitate_bot or config.curriculum_param):
-        raise ConfigError(
-            f"{config.task!r} trains several roles by self-play; init_from, imitate_bot and curriculum_param "
-            "apply to single-agent tasks only"
-        )
-    ppo: Any = SelfPlay(config, worlds) if multi else PPO(config, worlds)
+    agents = aip_engine.task_spec(config.task).agents
+    multi = len(agents) > 1
+    active = [*plugins_from_config(config), *plugins]
+    learner_worlds = PluggedWorlds(worlds, active) if active else worlds
+    ppo: Any = SelfPlay(config, learner_worlds) if multi else PPO(config, learner_worlds)
+    context = PluginContext(config, worlds, root, agents[0], state is not None, ppo, tracking_uri)
+    for plugin in active:
+        plugin.setup(context)
+    pending: dict[str, float] = {}
     if state is not None:
+        saved_plugins = state.get("plugins", {})
+        for plugin in active:
+            if plugin.name in saved_plugins:
+                plugin.load_state_dict(saved_plugins[plugin.name])
         ppo.load_state_dict(state)
     else:
-        if config.init_from:
-            ppo.transfer_from(load_checkpoint(config.init_from))
-        if config.imitate_bot:
-            from ._imitation import clone_bot
-
-            clone_bot(
-                ppo, config.imitate_bot, config.imitate_samples, config.imitate_epochs, derive_seed(config.seed, 2**31)
-            )
+        for plugin in active:
+            pending.update(plugin.initialize(ppo))
+    lineage = _lineage(root, active, state is None)
     resumed_at = ppo.update_index if state is not None else -1
     view = TrainingView(config, root, ppo)
     for cb in callbacks:
@@ -304,7 +334,10 @@ def train(
         return wall_before + time.perf_counter() - start
 
     def checkpoint(path: Path) -> None:
-        save_checkpoint(path, config, ppo.state_dict(), elapsed())
+        learner_state = ppo.state_dict()
+        if active:
+            learner_state["plugins"] = {plugin.name: plugin.state_dict() for plugin in active}
+        save_checkpoint(path, config, learner_state, elapsed())
         for cb in callbacks:
             cb.on_checkpoint(path)
 
@@ -313,10 +346,14 @@ def train(
             u = ppo.update_index
             # Reseeding at checkpoint boundaries (and where a run resumes) makes a resumed run repeat
             # exactly what the uninterrupted run did after that checkpoint.
+            for plugin in active:
+                plugin.before_update(u)
             if u == resumed_at or (config.checkpoint_every and u % config.checkpoint_every == 0) or u == 0:
                 ppo.reseed(derive_seed(config.seed, u))
             metrics = ppo.update()
-            t = elapsed()
+            metrics.setdefault("curriculum_value", float("nan"))
+            metrics.update(pending)
+            pending = {}
             metrics.update(
                 {
                     "update": float(ppo.update_index),
@@ -324,10 +361,12 @@ def train(
                     "global_step": float(ppo.global_step),
                     "total_steps": float(total_updates * config.batch_size),
                     "progress": ppo.update_index / total_updates,
-                    "time_elapsed": t,
+                    "time_elapsed": elapsed(),
                     "steps_per_second": config.batch_size / max(metrics["update_seconds"], 1e-9),
                 }
             )
+            for plugin in active:
+                metrics.update(plugin.after_update(ppo.update_index, metrics))
             try:
                 for cb in callbacks:
                     cb.on_update(ppo.update_index, metrics)
@@ -377,6 +416,7 @@ def train(
         final_metrics=metrics,
         evaluation=evaluation,
         policy_paths=policy_paths,
+        lineage=lineage,
     )
     for cb in callbacks:
         cb.on_end(result)

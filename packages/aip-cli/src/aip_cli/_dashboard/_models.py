@@ -1,7 +1,8 @@
 """The Models page: registered versions with scores beside the scripted bots, lineage, ratings; promotion.
 
-Lineage and ratings are read from a version's tags where they exist: lineage from ``aip.init_from``
-and the ``aip.lineage.*`` tags (what a model started from), ratings from the ``rating.*`` and
+Lineage and ratings are read from a version's tags where they exist: lineage from the tags that
+``aip_ml.train``'s plugins write (``aip.init_from.*``: the model or checkpoint a transfer started
+from; ``aip.demos*`` and ``aip.imitate_bot``: what was imitated), ratings from the ``rating.*`` and
 ``aip.rating.*`` tags. Versions without them show the rest.
 """
 
@@ -17,8 +18,8 @@ if TYPE_CHECKING:
 
 __all__ = ["PROMOTE_LIMITS", "describe_version", "promote_request"]
 
-_LINEAGE_KEYS = ("aip.init_from", "aip.parent", "aip.started_from")
-_LINEAGE_PREFIXES = ("aip.lineage.",)
+_LINEAGE_KEYS = ("aip.init_from", "aip.imitate_bot", "aip.demos")
+_LINEAGE_PREFIXES = ("aip.init_from.", "aip.demos.", "aip.lineage.")
 _RATING_PREFIXES = ("rating.", "aip.rating.", "aip.league.rating")
 _BOT_SCORE = re.compile(r"^bot\.(?P<bot>[^.]+)\.(?P<score>.+)$")
 #: Bounds of a promotion request's episodes (the command's default is 100).

@@ -102,6 +102,16 @@ def _write_json_atomic(path: Path, payload: Mapping[str, Any]) -> None:
         raise
 
 
+def _read_lineage(run_dir: Path) -> dict[str, str]:
+    """What the run started from (``lineage.json``, written by `aip_ml.train`)."""
+    path = run_dir / "lineage.json"
+    try:
+        data = json.loads(path.read_text()) if path.is_file() else {}
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
 class MlflowCallback:
     """Records a training run in an MLflow store and registers its policy (an ``aip_ml.Callback``).
 
@@ -138,6 +148,7 @@ class MlflowCallback:
         self.tracker: RunTracker | None = None
         self.registered: list[ModelVersionInfo] = []
         self._finished = False
+        self._lineage: dict[str, str] = {}
 
     # --- the aip_ml.Callback protocol -----------------------------------------------------------
     def on_start(self, config: _Config, run_dir: Path) -> None:
@@ -156,6 +167,9 @@ class MlflowCallback:
         _write_json_atomic(run_dir / RUN_FILE, {"run_id": run_id, "tracking_uri": self.tracking_uri})
         source = run_dir / "config.toml"
         self.tracker.log_config(config.to_dict(), source if source.is_file() else None)
+        self._lineage = _read_lineage(run_dir)
+        if self._lineage:
+            self.tracker.set_tags({f"aip.{k}": v for k, v in self._lineage.items()})
 
     def on_update(self, update: int, metrics: dict[str, float]) -> None:
         """Log this update's metrics in one batch, at the step ``global_step``."""
@@ -203,6 +217,8 @@ class MlflowCallback:
                 scores = scores_from_report(report)
             if self._register:
                 tags = {"aip.global_step": str(getattr(result, "global_step", ""))}
+                lineage = dict(getattr(result, "lineage", None) or self._lineage)
+                tags.update({f"aip.{k}": str(v) for k, v in lineage.items()})
                 best = _report_dict(report).get("best")
                 if best:
                     tags["eval.best"] = str(best)

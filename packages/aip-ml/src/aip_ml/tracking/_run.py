@@ -165,6 +165,17 @@ class RunTracker:
         if source is not None and source.is_file():
             self.client.log_artifact(self.run_id, str(source), "config")
 
+    def set_tags(self, tags: Mapping[str, str]) -> None:
+        """Set run tags (lineage: what the run started from).
+
+        Args:
+            tags: Tag names and values.
+        """
+        from mlflow.entities import RunTag
+
+        if tags:
+            self.client.log_batch(self.run_id, tags=[RunTag(k, str(v)[:5000]) for k, v in tags.items()])
+
     def log_metrics(self, metrics: Mapping[str, Any], step: int) -> None:
         """Log one update's metrics in a single batch (numeric, finite values only).
 

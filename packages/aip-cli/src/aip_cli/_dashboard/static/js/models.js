@@ -37,7 +37,7 @@ export async function showModels(view, info) {
           el("td", { class: "num" }, fmt(v.agent.mean_return)),
           bots.map((b) => el("td", { class: "num", title: `the ${b} bot on the same episodes` }, v.bots[b] ? pct(v.bots[b].success_rate) : "-")),
           ratingKeys.map((k) => el("td", { class: "num" }, typeof v.ratings[k] === "number" ? fmt(v.ratings[k], 1) : v.ratings[k] ?? "-")),
-          hasLineage ? el("td", {}, Object.values(v.lineage).join(", ") || "-") : null,
+          hasLineage ? el("td", {}, v.lineage["aip.init_from.model"] || Object.entries(v.lineage).filter(([k]) => !k.endsWith("sha256")).map(([k, x]) => `${k.replace(/^aip\./, "")}: ${x}`).join(", ") || "-") : null,
           el("td", {}, v.aliases.includes("champion") ? "" : el("button", { class: "promote", onclick: (e) => promote(v, e.target, status, view, info) }, "Promote"),
             " ", el("a", { href: `#play?opponent=model:${encodeURIComponent(v.reference)}&side=${v.role === "player" ? "enemy" : "player"}` }, v.role === "missile" ? "" : "play"),
             v.run_id ? [" ", el("a", { href: `#replays?run=${v.run_id}` }, "replays")] : ""),

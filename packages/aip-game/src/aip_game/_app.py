@@ -186,6 +186,7 @@ class App:
                     warnings.simplefilter("ignore")
                     window = pg.display.set_mode(LOGICAL_SIZE, flags)
                 self.scaling = "hardware"
+                self._log_mode()
                 return window
             except pg.error as exc:
                 log.warning("SDL's renderer is not available (%s); scaling in software", exc)
@@ -196,14 +197,28 @@ class App:
         self.scaling = "software"
         if self.fullscreen:
             try:
-                return pg.display.set_mode((0, 0), pg.FULLSCREEN)
+                window = pg.display.set_mode((0, 0), pg.FULLSCREEN)
+                self._log_mode()
+                return window
             except pg.error as exc:
                 self.notify(f"fullscreen is not available here ({exc})")
                 self.fullscreen = False
         if not first:
             # Leaving fullscreen, a resizable window would keep the desktop's size: reset it first.
             pg.display.set_mode(LOGICAL_SIZE)
-        return pg.display.set_mode(LOGICAL_SIZE, pg.RESIZABLE)
+        window = pg.display.set_mode(LOGICAL_SIZE, pg.RESIZABLE)
+        self._log_mode()
+        return window
+
+    def _log_mode(self) -> None:
+        size = pygame.display.get_window_size()
+        log.info(
+            "display mode set: driver %s, %s scaling, %s, window %dx%d",
+            pygame.display.get_driver(),
+            self.scaling,
+            "fullscreen" if self.fullscreen else "windowed",
+            *size,
+        )
 
     def toggle_fullscreen(self) -> None:
         """Switch between fullscreen and a window; the game's state is untouched."""
@@ -213,6 +228,7 @@ class App:
             try:
                 pygame.display.toggle_fullscreen()
                 self.window = pygame.display.get_surface()
+                self._log_mode()
                 return
             except pygame.error as exc:
                 log.warning("toggling fullscreen failed (%s); scaling in software", exc)

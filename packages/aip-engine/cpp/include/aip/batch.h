@@ -145,8 +145,12 @@ struct Rules {
   int32_t task;
   uint8_t agent[3];    // role is driven by actions
   uint8_t rewarded[3]; // role gets rewards and returns
-  uint8_t auto_reset;
+  uint8_t auto_reset;  // an Autoreset mode
 };
+
+// What a step does with a world whose episode ended (Gymnasium's autoreset modes): nothing (the caller
+// resets it), reset it within the same step, or reset it in the next step instead of simulating a frame.
+enum Autoreset : uint8_t { kAutoresetDisabled = 0, kAutoresetSameStep = 1, kAutoresetNextStep = 2 };
 
 // Agent actions of this step (null for roles that are not agents).
 struct Actions {

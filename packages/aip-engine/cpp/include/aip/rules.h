@@ -279,10 +279,30 @@ AIP_HD inline void simulate_frame(const Batch& b, int64_t i, const Arena& ar, Rn
   s.stage[i] = stage > 3 ? 3 : stage;
 }
 
+// A new episode for world i with its step outputs cleared, as a reset leaves them: observations
+// (current and final) of the new episode, zero rewards, returns, successes, events and frames.
+AIP_HD inline void restart_world(const Batch& b, int64_t i) {
+  const Outputs& o = b.o;
+  reset_world(b, i);
+  observe_agents(b, i);
+  o.reward_player[i] = o.reward_enemy[i] = o.reward_missile[i] = 0;
+  o.return_player[i] = o.return_enemy[i] = o.return_missile[i] = 0;
+  o.success_player[i] = o.success_enemy[i] = o.success_missile[i] = o.success[i] = 0;
+  o.terminated[i] = o.truncated[i] = 0;
+  for (int e = 0; e < kNumEvents; ++e) o.events[kNumEvents * i + e] = 0;
+  o.episode_frames[i] = 0;
+}
+
 // One whole frame of world i: simulate, reward, end episodes, observe, reset automatically.
 AIP_HD inline void step_world(const Batch& b, int64_t i) {
   const State& s = b.s;
   const Outputs& o = b.o;
+  // Next-step autoreset: a world whose episode ended in the previous step (its outputs still say so)
+  // starts the next episode in this step instead of simulating a frame; its action is ignored.
+  if (b.r.auto_reset == kAutoresetNextStep && (o.terminated[i] || o.truncated[i])) {
+    restart_world(b, i);
+    return;
+  }
   Arena ar = arena_of(b, i);
   Rng rng{s.rng + i};
   FrameEvents ev;
@@ -327,7 +347,7 @@ AIP_HD inline void step_world(const Batch& b, int64_t i) {
 
   // Observations: final_observations hold the end-of-frame observation before any automatic reset;
   // for a world that goes on, the current observation is the same.
-  const bool reset = done && b.r.auto_reset;
+  const bool reset = done && b.r.auto_reset == kAutoresetSameStep;
   for (int32_t role = 0; role < 3; ++role) {
     if (!b.r.agent[role]) continue;
     float* fin = final_obs_row(b, role, i);

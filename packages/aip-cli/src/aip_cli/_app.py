@@ -113,7 +113,7 @@ def _root(
 
 def _register() -> None:
     # Command modules import only light things at import time; heavy libraries load inside commands.
-    from aip_cli import _bench, _dashboard, _demos, _doctor, _eval, _models, _play, _replay, _train
+    from aip_cli import _bench, _dashboard, _demos, _doctor, _eval, _league, _models, _play, _replay, _train
 
     _train.register(app)
     _eval.register(app)
@@ -121,6 +121,7 @@ def _register() -> None:
     _replay.register(app)
     _models.register(models_app)
     _bench.register(app)
+    _league.register(app)
     _doctor.register(app)
     _dashboard.register(app)
     _demos.register(app)

@@ -130,6 +130,8 @@ def promote_reference(
     episodes: int,
     seed: int,
     force: bool = False,
+    by: str = "evaluation",
+    margin: float = 1.0,
     announce: Callable[[ModelVersionInfo], None] | None = None,
 ) -> Promotion:
     """The checks and the decision of ``aip models promote`` (the dashboard's Promote button uses them too).
@@ -140,6 +142,8 @@ def promote_reference(
         episodes: Episodes per side for the comparison.
         seed: Their seed (the same for both).
         force: Promote without comparing.
+        by: ``"evaluation"`` (a fresh evaluation of both) or ``"rating"`` (the task's league ratings).
+        margin: With ``by="rating"``: standard deviations the candidate must be rated above by.
         announce: Called with the candidate before a comparison starts.
 
     Returns:
@@ -160,6 +164,10 @@ def promote_reference(
             ExitCode.USAGE,
         )
     has_champion = CHAMPION in (client.get_registered_model(candidate.name).aliases or {})
+    if by == "rating":
+        from aip_ml.tracking import promote_by_rating
+
+        return promote_by_rating(client, candidate, margin=margin, force=force)
     if announce is not None and not force and has_champion:
         announce(candidate)
     return do_promote(client, candidate, registry_evaluator(episodes=episodes, seed=seed), force=force)
@@ -170,15 +178,28 @@ def promote(
     force: bool = typer.Option(False, "--force", help="Promote without comparing with the champion."),
     episodes: int = typer.Option(100, "--episodes", "-n", min=1, help="Episodes per side for the comparison."),
     seed: int = typer.Option(12345, "--seed", help="Seed of the comparison episodes (the same for both)."),
+    by: str = typer.Option(
+        "evaluation",
+        "--by",
+        metavar="evaluation|rating",
+        help="Compare by a fresh evaluation, or by the ratings of the task's league (`aip league TASK`).",
+    ),
+    margin: float = typer.Option(
+        1.0, "--margin", min=0.0, help="With --by rating: standard deviations the candidate must be rated above by."
+    ),
     tracking_uri: str | None = TRACKING_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Make a version @champion if it beats the current champion on the task.
 
-    Both are evaluated again on the same seeds; the candidate must have a higher success rate, or the
-    same with a higher mean return. Without a champion, or with --force, it is promoted directly.
-    Refused promotions change nothing and exit with status 4.
+    --by evaluation (the default): both are evaluated again on the same seeds; the candidate must have
+    a higher success rate, or the same with a higher mean return. --by rating: the newest round of the
+    task's league must rate the candidate above the champion by --margin standard deviations of the
+    difference (duel-v1 models are compared this way). Without a champion, or with --force, it is
+    promoted directly. Refused promotions change nothing and exit with status 4.
     """
+    if by not in ("evaluation", "rating"):
+        raise CliError(f"--by must be 'evaluation' or 'rating', got {by!r}", ExitCode.USAGE)
     client = client_for(require_store(tracking_uri))
 
     def announce(candidate: ModelVersionInfo) -> None:
@@ -187,7 +208,9 @@ def promote(
                 f"Comparing {candidate.reference} with the current champion ({episodes} episodes each, seed {seed})..."
             )
 
-    outcome = promote_reference(client, reference, episodes=episodes, seed=seed, force=force, announce=announce)
+    outcome = promote_reference(
+        client, reference, episodes=episodes, seed=seed, force=force, by=by, margin=margin, announce=announce
+    )
     candidate = outcome.candidate
     if as_json:
         emit_json(outcome.to_dict())

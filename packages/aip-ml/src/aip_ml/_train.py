@@ -23,8 +23,8 @@ from ._config import TrainConfig
 from ._errors import ConfigError, RunDirError
 from ._export import export_policy
 from ._plugins import PluggedWorlds, Plugin, PluginContext, plugins_from_config
-from ._selfplay import SelfPlay
 from .ppo import PPO, derive_seed
+from .selfplay._trainer import SelfPlay
 
 if TYPE_CHECKING:
     from ._evaluate import EvalReport

@@ -64,6 +64,8 @@ _CODE_RANGES = (
     ("player_bot", 0, len(bots("player")) - 1, " (bots('player'))"),
     ("enemy_bot", -1, len(bots("enemy")) - 1, " (bots('enemy'); -1 draws a target motion)"),
     ("guidance", 0, len(bots("missile")) - 1, " (bots('missile'))"),
+    ("player_driver", 0, len(bots("player")), " (0: the caller's actions; 1 + k: bots('player')[k])"),
+    ("enemy_driver", 0, len(bots("enemy")), " (0: the caller's actions; 1 + k: bots('enemy')[k])"),
 )
 _ROLES = ("player", "enemy", "missile")
 
@@ -147,6 +149,8 @@ class Worlds:
             # An agent's slot holds bot 0 (unused); "random" is -1 (the task draws a motion).
             code = 0 if name == AGENT else bot_code(role, name)
             self.params[key] = np.full(n, code, dtype=np.int32)
+        for key in ("player_driver", "enemy_driver"):
+            self.params[key] = np.zeros(n, dtype=np.int32)
         self._obs = {r: np.zeros((n, role_layout(r).obs_size), np.float32) for r in roles()}
         self._final = {r: np.zeros((n, role_layout(r).obs_size), np.float32) for r in roles()}
         self._rewards = {r: np.zeros(n, np.float32) for r in roles()}
@@ -198,6 +202,8 @@ class Worlds:
         for key in _FLOAT_PARAMS:
             setattr(p, key, float(self.params[key][i]))
         p.max_missiles = int(self.params["max_missiles"][i])
+        p.player_driver = int(self.params["player_driver"][i])
+        p.enemy_driver = int(self.params["enemy_driver"][i])
         for key, role in _BOT_PARAMS.items():
             code = int(self.params[key][i])
             setattr(p, key, bots(role)[code] if code >= 0 else None)
@@ -456,6 +462,8 @@ class Worlds:
             "stage_clock": np.zeros(n, np.int32),
             "frame": np.zeros(n, np.int32),
             "episode_return": np.zeros((n, 3)),
+            "player_driver_episode": np.zeros(n, np.int32),
+            "enemy_driver_episode": np.zeros(n, np.int32),
             "rng": np.zeros(n, np.uint64),
         }
         for i, w in enumerate(self._worlds):
@@ -478,6 +486,8 @@ class Worlds:
             out["stage_clock"][i] = s.stage_clock
             out["frame"][i] = s.frame
             out["episode_return"][i] = [w.episode_return.get(role, 0.0) for role in ("player", "enemy", "missile")]
+            out["player_driver_episode"][i] = s.player_driver
+            out["enemy_driver_episode"][i] = s.enemy_driver
             out["rng"][i] = w.rng.state
         for a in out.values():
             a.flags.writeable = False

@@ -177,6 +177,18 @@ class MlflowCallback:
             step = metrics.get("global_step", update)
             self.tracker.log_metrics(metrics, step=int(step) if math.isfinite(step) else update)
 
+    def log_artifact(self, path: Path, artifact_path: str) -> None:
+        """Log a file the training wrote (a replay...) under ``artifact_path`` of the MLflow run.
+
+        Another callback calls it (``ReplayCallback(publish=...)``); before ``on_start`` it does nothing.
+
+        Args:
+            path: The file.
+            artifact_path: The artifact folder (``replays``).
+        """
+        if self.tracker is not None:
+            self.tracker.log_file(Path(path), artifact_path)
+
     def on_checkpoint(self, path: Path) -> None:
         """Nothing per checkpoint: the final one is logged at the end (checkpoints are large)."""
 

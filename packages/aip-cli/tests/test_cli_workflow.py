@@ -107,6 +107,47 @@ def test_export_never_overwrites_silently(session: Session) -> None:
     assert Path(into["path"]).name == "chase-v1-enemy-v1.aipp"
 
 
+def test_export_refuses_special_files_and_writes_readable_files(session: Session) -> None:
+    # `aip models export MODEL /dev/null --force` once replaced the device node with a file; here a
+    # FIFO and a device node of the test's own (never /dev/null itself) stand in for it.
+    import os
+    import stat
+
+    folder = session.root / "special"
+    folder.mkdir()
+    fifo = folder / "pipe.aipp"
+    os.mkfifo(fifo)
+    targets = [fifo]
+    if os.geteuid() == 0:
+        device = folder / "null.aipp"
+        os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        targets.append(device)
+    for target in targets:
+        refused = session("models", "export", "chase-v1-enemy/1", str(target), "--force")
+        assert refused.exit_code == ExitCode.REFUSED, refused.output
+        assert "not a regular file" in refused.stderr
+        assert not stat.S_ISREG(os.lstat(target).st_mode)
+    old = os.umask(0o022)
+    try:
+        fresh = folder / "fresh.aipp"
+        assert session("models", "export", "chase-v1-enemy/1", str(fresh)).exit_code == 0
+        assert stat.S_IMODE(fresh.stat().st_mode) == 0o644
+        fresh.chmod(0o640)
+        assert session("models", "export", "chase-v1-enemy/2", str(fresh), "--force").exit_code == 0
+        assert stat.S_IMODE(fresh.stat().st_mode) == 0o640  # a replaced file keeps its permissions
+    finally:
+        os.umask(old)
+
+
+def test_train_refuses_a_second_task_and_infinite_numbers(session: Session) -> None:
+    twice = session("train", "chase-v1", "task=dodge-v1", "total_steps=64")
+    assert twice.exit_code == ExitCode.USAGE
+    assert "names another task than 'chase-v1'" in twice.stderr
+    infinite = session("train", "chase-v1", "learning_rate=inf")
+    assert infinite.exit_code == ExitCode.USAGE
+    assert "'learning_rate': expected a finite number, got inf" in infinite.stderr
+
+
 def test_eval_of_a_file_a_model_and_a_bot(session: Session) -> None:
     target = session.root / "exported" / "for-eval.aipp"
     assert session("models", "export", "chase-v1-enemy/1", str(target)).exit_code == 0

@@ -41,6 +41,7 @@ def test_sound_effects_are_synthesised_and_follow_the_setting(make_app) -> None:
         pytest.skip("no audio device, not even SDL's dummy one")
     assert sorted(sounds.sounds) == ["catch", "fire", "hit", "level"]
     assert all(s.get_length() > 0.05 for s in sounds.sounds.values())
+    pygame.mixer.stop()  # the mixer is global: an earlier test's app may still be playing
     sounds.enabled = False
     sounds.play("hit")
     assert not pygame.mixer.get_busy()

@@ -26,7 +26,8 @@ Exit codes:
   1    failure: the work itself failed (or doctor found a problem)
   2    usage or bad input: unknown option, task, bot or config key; bad value
   3    not found: model, version, alias, file, run to resume, tracking store
-  4    refused: promotion not better than the champion; export target exists (see --force)
+  4    refused: promotion not better than the champion; export target exists (see --force) or is not a
+       regular file (a device, FIFO or folder is never replaced)
   5    unavailable: tracking server not answering, engine not built, no repository checkout
   130  interrupted (Ctrl-C); a training can be resumed with --resume
 
@@ -71,7 +72,7 @@ def classify(exc: BaseException) -> tuple[ExitCode, str] | None:
         return ExitCode.INTERRUPTED, "interrupted"
     if _named(exc, "ModelNotFoundError"):
         return ExitCode.NOT_FOUND, message
-    if _named(exc, "ExportExistsError", "PromotionRefusedError"):
+    if _named(exc, "ExportExistsError", "PromotionRefusedError", "UnsafeFileError"):
         return ExitCode.REFUSED, message
     if _named(exc, "StoreUnavailableError", "BackendError"):
         return ExitCode.UNAVAILABLE, message
@@ -83,6 +84,10 @@ def classify(exc: BaseException) -> tuple[ExitCode, str] | None:
         return ExitCode.USAGE, message
     if _named(exc, "PolicyError", "PolicyFormatError", "PolicyLoadError", "LayoutMismatchError"):
         return ExitCode.USAGE, message
+    if _named(exc, "DatasetError", "RecordingError", "ReplayError"):
+        return ExitCode.USAGE, message
+    if _named(exc, "ResourceError"):
+        return ExitCode.FAILURE, message
     if isinstance(exc, NotImplementedError):
         return ExitCode.USAGE, f"not supported: {message}"
     if isinstance(exc, FileNotFoundError):
@@ -98,4 +103,7 @@ def classify(exc: BaseException) -> tuple[ExitCode, str] | None:
         return ExitCode.FAILURE, message
     if _named(exc, "MlflowException"):
         return ExitCode.FAILURE, f"tracking store: {getattr(exc, 'message', message)}"
+    if isinstance(exc, OSError):  # the machine, not a bug: permissions, a full disk, a missing device
+        where = f" ({exc.filename})" if exc.filename and str(exc.filename) not in message else ""
+        return ExitCode.FAILURE, f"{exc.strerror or message}{where}"
     return None

@@ -7,6 +7,7 @@ __all__ = [
     "BackendError",
     "ConfigError",
     "EngineError",
+    "PolicyError",
     "ResourceError",
     "ShapeError",
     "UnknownNameError",
@@ -44,6 +45,10 @@ class ActionError(EngineError, ValueError):
 
 class BackendError(EngineError, RuntimeError):
     """The requested backend is not built into this installation or has no usable device."""
+
+
+class PolicyError(EngineError, ValueError):
+    """A policy file is unreadable, corrupt, of an unknown format version, or for another role."""
 
 
 class ResourceError(EngineError, RuntimeError):

@@ -12,8 +12,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
-import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -21,8 +19,10 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from ._errors import EngineError, ShapeError, UnknownNameError
+from ._errors import PolicyError, ShapeError, UnknownNameError
+from ._files import write_atomic
 from ._layouts import RoleLayout, layout
+from ._policy_file import check_policy_bytes, read_policy_file
 
 __all__ = [
     "ACTION_TRANSFORMS",
@@ -48,10 +48,6 @@ ACTIVATIONS: Final = ("tanh", "relu", "elu", "silu", "identity")
 ACTION_TRANSFORMS: Final = ("clip", "tanh")
 
 _HEADER_KEY = "header"
-
-
-class PolicyError(EngineError, ValueError):
-    """A policy file is unreadable, corrupt, of an unknown format version, or for another role."""
 
 
 def _activation(name: str, x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
@@ -203,58 +199,6 @@ class Policy:
         return f"Policy(layout={self.layout.name!r}, sizes={sizes}, activation={self.activation!r}, task={self.task!r})"
 
 
-def _fail(path: str | os.PathLike[str], what: str) -> PolicyError:
-    return PolicyError(f"cannot load policy {os.fspath(path)!r}: {what}")
-
-
-def _read_archive(path: str | os.PathLike[str]) -> dict[str, npt.NDArray[Any]]:
-    p = Path(path)
-    if not p.is_file():
-        raise _fail(path, "no such file (export one with `aip models export` or aip_ml.export_policy)")
-    try:
-        # Read the bytes first so that a corrupt archive leaves no open file behind.
-        with np.load(io.BytesIO(p.read_bytes()), allow_pickle=False) as archive:
-            return {name: archive[name] for name in archive.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError) as exc:
-        # numpy's own message may suggest allow_pickle, which a policy file never needs.
-        raise _fail(
-            path, f"the file is not a policy archive or is corrupt ({type(exc).__name__}); export it again"
-        ) from None
-
-
-def _header(path: str | os.PathLike[str], arrays: Mapping[str, npt.NDArray[Any]]) -> dict[str, Any]:
-    raw = arrays.get(_HEADER_KEY)
-    if raw is None or raw.dtype != np.uint8 or raw.ndim != 1:
-        raise _fail(path, "the archive has no policy header; it is not a policy file")
-    try:
-        header = json.loads(raw.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _fail(path, f"the policy header is corrupt ({exc})") from None
-    if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
-        raise _fail(path, f"the header does not name the format {FORMAT_NAME!r}; it is not a policy file")
-    version = header.get("format_version")
-    if not isinstance(version, int) or version < 1 or version > FORMAT_VERSION:
-        raise _fail(
-            path,
-            f"format version {version!r} is not supported; this aip-engine reads versions 1 to "
-            f"{FORMAT_VERSION} (a newer file needs a newer aip-engine)",
-        )
-    return header
-
-
-def _array(
-    path: str | os.PathLike[str], arrays: Mapping[str, npt.NDArray[Any]], name: str, shape: tuple[int, ...]
-) -> npt.NDArray[Any]:
-    a = arrays.get(name)
-    if a is None:
-        raise _fail(path, f"array {name!r} is missing; the file is corrupt")
-    if a.shape != shape:
-        raise _fail(path, f"array {name!r} has shape {a.shape}, expected {shape}; the file is corrupt")
-    if not np.issubdtype(a.dtype, np.floating) or not np.all(np.isfinite(a)):
-        raise _fail(path, f"array {name!r} is not all finite floating-point numbers; the file is corrupt")
-    return a
-
-
 def load_policy(path: str | os.PathLike[str], role: str | None = None) -> Policy:
     """Load an exported policy and check it against the engine's layouts.
 
@@ -267,65 +211,23 @@ def load_policy(path: str | os.PathLike[str], role: str | None = None) -> Policy
         The policy, ready to `Policy.act`.
 
     Raises:
-        PolicyError: The file is missing, corrupt, of an unknown format version, names a layout this
-            engine does not know or whose sizes differ, or plays another role than ``role``.
+        PolicyError: The file is missing, not a regular file, larger than the limits of
+            docs/policy-format.md, corrupt, of an unknown format version, names a layout this engine
+            does not know or whose sizes differ, plays another role than ``role``, or holds numbers
+            that could not give finite actions. No other exception type escapes.
     """
-    arrays = _read_archive(path)
-    header = _header(path, arrays)
-    name = header.get("layout")
-    try:
-        lay = layout(str(name))
-    except UnknownNameError as exc:
-        raise _fail(path, f"it was made for layout {name!r}, which this aip-engine does not know: {exc}") from None
-    if header.get("layout_version") != lay.version or header.get("role") != lay.role:
-        raise _fail(
-            path,
-            f"its header's role/version ({header.get('role')!r}, {header.get('layout_version')!r}) "
-            f"do not match layout {lay.name!r} ({lay.role!r}, {lay.version})",
-        )
-    if role is not None and role != lay.role:
-        raise _fail(path, f"it is a {lay.role!r} policy (layout {lay.name!r}); a {role!r} policy is needed here")
-    actions = header.get("action")
-    expected_actions = [[f.name, f.low, f.high] for f in lay.action]
-    if actions != expected_actions:
-        raise _fail(path, f"its action layout {actions!r} differs from {lay.name!r}'s {expected_actions!r}")
-    if header.get("obs_size") != lay.obs_size:
-        raise _fail(path, f"it reads {header.get('obs_size')!r} observation values; {lay.name!r} has {lay.obs_size}")
-    activation = header.get("activation")
-    if activation not in ACTIVATIONS:
-        raise _fail(path, f"activation {activation!r} is not one of {', '.join(ACTIVATIONS)}")
-    transform = header.get("action_transform")
-    if transform not in ACTION_TRANSFORMS:
-        raise _fail(path, f"action transform {transform!r} is not one of {', '.join(ACTION_TRANSFORMS)}")
-    sizes = header.get("layer_sizes")
-    if (
-        not isinstance(sizes, list)
-        or len(sizes) < 2
-        or not all(isinstance(s, int) and s > 0 for s in sizes)
-        or sizes[0] != lay.obs_size
-        or sizes[-1] != lay.act_size
-    ):
-        raise _fail(path, f"layer sizes {sizes!r} must start with {lay.obs_size} and end with {lay.act_size}")
-    weights = [_array(path, arrays, f"w{i}", (sizes[i + 1], sizes[i])) for i in range(len(sizes) - 1)]
-    biases = [_array(path, arrays, f"b{i}", (sizes[i + 1],)) for i in range(len(sizes) - 1)]
-    obs_mean = _array(path, arrays, "obs_mean", (lay.obs_size,))
-    obs_var = _array(path, arrays, "obs_var", (lay.obs_size,))
-    if np.any(obs_var < 0):
-        raise _fail(path, "obs_var has negative entries; the file is corrupt")
-    clip, eps = header.get("obs_clip"), header.get("obs_epsilon")
-    if not isinstance(clip, (int, float)) or not clip > 0 or not isinstance(eps, (int, float)) or not eps >= 0:
-        raise _fail(path, f"obs_clip {clip!r} must be > 0 and obs_epsilon {eps!r} >= 0")
+    parts = read_policy_file(path, role)
     return Policy(
-        lay,
-        [w.astype(np.float32) for w in weights],
-        [b.astype(np.float32) for b in biases],
-        activation=str(activation),
-        obs_mean=obs_mean.astype(np.float64),
-        obs_var=obs_var.astype(np.float64),
-        obs_clip=float(clip),
-        obs_epsilon=float(eps),
-        action_transform=str(transform),
-        meta=header,
+        parts.layout,
+        parts.weights,
+        parts.biases,
+        activation=parts.activation,
+        obs_mean=parts.obs_mean,
+        obs_var=parts.obs_var,
+        obs_clip=parts.obs_clip,
+        obs_epsilon=parts.obs_epsilon,
+        action_transform=parts.action_transform,
+        meta=parts.header,
     )
 
 
@@ -370,7 +272,7 @@ def save_policy(
         PolicyError: The parts do not fit the layout or each other, or the metadata is not JSON.
     """
     out = Path(path)
-    if out.exists() and not overwrite:
+    if os.path.lexists(out) and not overwrite:
         raise FileExistsError(f"{os.fspath(out)!r} exists; choose another path or pass overwrite=True")
     try:
         lay = layout(layout_name)
@@ -421,7 +323,7 @@ def save_policy(
         "training": dict(training or {}),
     }
     try:
-        header_bytes = json.dumps(header, sort_keys=True).encode("utf-8")
+        header_bytes = json.dumps(header, sort_keys=True, allow_nan=False).encode("utf-8")
     except (TypeError, ValueError) as exc:
         raise PolicyError(f"cannot save policy: the training metadata is not JSON-serialisable ({exc})") from None
     arrays: dict[str, npt.NDArray[Any]] = {_HEADER_KEY: np.frombuffer(header_bytes, dtype=np.uint8)}
@@ -432,23 +334,8 @@ def save_policy(
     arrays["obs_var"] = var
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)  # type: ignore[arg-type]
-    _atomic_write(out, buffer.getvalue())
-    return out
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    check_policy_bytes(buffer.getvalue(), None, "cannot save policy")  # nothing is written that would not load
     try:
-        # mkstemp creates the file private (0600); give it the permissions a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        return write_atomic(out, buffer.getvalue(), overwrite=overwrite, what="policy file")
+    except FileExistsError:
+        raise FileExistsError(f"{os.fspath(out)!r} exists; choose another path or pass overwrite=True") from None

@@ -1,15 +1,19 @@
-"""Atomic writes: a file is either the old one or the complete new one, never half written."""
+"""Atomic writes: a file is either the old one or the complete new one, never half written.
+
+The game writes through the engine's one implementation (`aip_engine._files.write_atomic`): a
+temporary file in the same folder, flushed, then renamed over the destination; only a regular file
+(or a missing one) is ever replaced, never a device, a FIFO or a directory (docs/security.md).
+"""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["write_bytes_atomic", "write_json_atomic"]
+from aip_engine._files import UnsafeFileError, write_atomic
+
+__all__ = ["UnsafeFileError", "write_bytes_atomic", "write_json_atomic"]
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
@@ -18,21 +22,14 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
     Args:
         path: The destination; its folder is created when missing.
         data: The bytes to write.
+
+    Raises:
+        UnsafeFileError: `path` is not a regular file (a device, a FIFO, a directory).
+        OSError: The folder cannot be written.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    write_atomic(path, data)
 
 
 def write_json_atomic(path: Path, value: Any) -> None:
     """Write `value` as indented JSON to `path` atomically (see `write_bytes_atomic`)."""
-    write_bytes_atomic(path, (json.dumps(value, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+    write_bytes_atomic(path, (json.dumps(value, indent=2, sort_keys=True, allow_nan=False) + "\n").encode("utf-8"))

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import logging
+import reprlib
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from ._atomic import write_json_atomic
+from ._datafile import DamagedFile, keep_aside, read_json
 
 __all__ = ["MAX_ENTRIES", "MAX_NAME_LENGTH", "HighScore", "HighScoreTable"]
 
@@ -48,23 +49,36 @@ class HighScore:
         if not isinstance(value, dict):
             raise ValueError(f"a high-score entry must be an object, got {type(value).__name__}")
         name, score = value.get("name"), value.get("score")
-        if not isinstance(name, str) or not isinstance(score, int) or isinstance(score, bool):
-            raise ValueError(f"a high-score entry needs a string 'name' and an integer 'score': {value!r}")
+        if not isinstance(name, str) or not isinstance(score, int) or isinstance(score, bool) or not 0 <= score < 2**63:
+            raise ValueError(
+                f"a high-score entry needs a string 'name' and a whole 'score' >= 0: {reprlib.repr(value)}"
+            )
+        frames = value.get("frames", 0)
+        if isinstance(frames, bool) or not isinstance(frames, int) or not 0 <= frames < 2**63:
+            raise ValueError(f"a high-score entry's 'frames' must be a whole number >= 0: {frames!r}")
         return HighScore(
-            name=name[:MAX_NAME_LENGTH],
+            name=_printable(name, MAX_NAME_LENGTH),
             score=score,
-            side=str(value.get("side", "player")),
-            opponent=str(value.get("opponent", "")),
-            frames=int(value.get("frames", 0)),
-            date=str(value.get("date", "")),
+            side=_printable(value.get("side", "player"), 32),
+            opponent=_printable(value.get("opponent", ""), 200),
+            frames=frames,
+            date=_printable(value.get("date", ""), 40),
         )
+
+
+def _printable(value: Any, limit: int) -> str:
+    """The text the screens can draw: printable characters only (a NUL would stop the font), cut to `limit`."""
+    return "".join(ch for ch in str(value)[: 4 * limit] if ch.isprintable())[:limit]
 
 
 class HighScoreTable:
     """The table of the best `MAX_ENTRIES` games, loaded from and saved to one JSON file.
 
-    A missing file is an empty table. A corrupt file is reported (`problem`, and the log), kept aside
-    as ``<name>.corrupt`` so that nothing is lost silently, and replaced by an empty table.
+    A missing file is an empty table. A damaged file (not UTF-8 JSON, nested too deeply, NaN or
+    Infinity, entries of the wrong types, larger than a megabyte) is reported (`problem`, and the
+    log), kept aside as ``<name>.corrupt`` (``.corrupt-2``, ... when older copies exist) so that
+    nothing is lost, and replaced by an empty table. A path that is not a regular file is reported
+    and left alone.
 
     Args:
         path: The table's file.
@@ -78,30 +92,32 @@ class HighScoreTable:
 
     def _load(self) -> None:
         try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return
-        except OSError as exc:
-            self.problem = f"could not read the high-score table {self.path}: {exc}; starting an empty table"
-            log.warning(self.problem)
-            return
-        try:
-            data = json.loads(text)
+            data = read_json(self.path, "high-score table")
+            if data is None:
+                return
             if not isinstance(data, dict) or not isinstance(data.get("entries"), list):
-                raise ValueError("expected an object with a list 'entries'")
-            entries = [HighScore.from_json(item) for item in data["entries"]]
-        except ValueError as exc:
-            backup = self.path.with_name(self.path.name + ".corrupt")
+                raise DamagedFile("expected an object with a list 'entries'")
+            entries = [HighScore.from_json(item) for item in data["entries"][: 10 * MAX_ENTRIES]]
+        except (DamagedFile, ValueError) as exc:
+            try:
+                backup = keep_aside(self.path)
+            except OSError as err:
+                self.problem = (
+                    f"the high-score table {self.path} is damaged ({exc}) and could not be moved aside ({err}); "
+                    "starting an empty table"
+                )
+                log.warning(self.problem)
+                return
             self.problem = (
-                f"the high-score table {self.path} is corrupt ({exc}); it was moved to {backup.name} "
+                f"the high-score table {self.path} is damaged ({exc}); it was kept as {backup.name} "
                 "and replaced by an empty table"
             )
             log.warning(self.problem)
-            try:
-                self.path.replace(backup)
-                self.save()
-            except OSError as err:
-                log.warning("could not replace the corrupt high-score table: %s", err)
+            self.save()
+            return
+        except OSError as exc:  # unreadable, or not a regular file (left alone)
+            self.problem = f"could not read the high-score table {self.path}: {exc}; starting an empty table"
+            log.warning(self.problem)
             return
         self.entries = sorted(entries, key=lambda e: -e.score)[:MAX_ENTRIES]
 
@@ -124,7 +140,7 @@ class HighScoreTable:
             return None
         if not entry.date:
             entry = HighScore(**{**asdict(entry), "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
-        entry = HighScore(**{**asdict(entry), "name": entry.name.strip()[:MAX_NAME_LENGTH] or "PLAYER"})
+        entry = HighScore(**{**asdict(entry), "name": _printable(entry.name.strip(), MAX_NAME_LENGTH) or "PLAYER"})
         rank = next((i for i, e in enumerate(self.entries) if entry.score > e.score), len(self.entries))
         self.entries.insert(rank, entry)
         del self.entries[MAX_ENTRIES:]
@@ -132,5 +148,9 @@ class HighScoreTable:
         return rank
 
     def save(self) -> None:
-        """Write the table to its file atomically."""
-        write_json_atomic(self.path, {"version": _FORMAT_VERSION, "entries": [asdict(e) for e in self.entries]})
+        """Write the table to its file atomically; a failure is reported (`problem`, the log), not raised."""
+        try:
+            write_json_atomic(self.path, {"version": _FORMAT_VERSION, "entries": [asdict(e) for e in self.entries]})
+        except OSError as exc:
+            self.problem = f"could not save the high-score table to {self.path}: {exc}"
+            log.warning(self.problem)

@@ -26,21 +26,30 @@ def data_dir() -> Path:
 
     ``$AIP_GAME_HOME`` when set; otherwise ``$XDG_DATA_HOME/aip-game`` (default
     ``~/.local/share/aip-game``) on Linux, ``~/Library/Application Support/aip-game`` on macOS and
-    ``%APPDATA%\\aip-game`` on Windows.
+    ``%APPDATA%\\aip-game`` on Windows. A relative value of any of these variables is ignored (the
+    XDG rule; ``~`` counts as absolute): mods are code, and they must never load from whatever
+    folder the game happens to be started in.
 
     Returns:
-        The folder's path.
+        The folder's path (absolute).
     """
-    override = os.environ.get(HOME_ENV)
-    if override:
-        return Path(override).expanduser()
+    override = _absolute(os.environ.get(HOME_ENV))
+    if override is not None:
+        return override
     if sys.platform == "win32":
-        base = Path(os.environ.get("APPDATA", Path.home() / "AppData" / "Roaming"))
+        base = _absolute(os.environ.get("APPDATA")) or Path.home() / "AppData" / "Roaming"
     elif sys.platform == "darwin":
         base = Path.home() / "Library" / "Application Support"
     else:
-        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+        base = _absolute(os.environ.get("XDG_DATA_HOME")) or Path.home() / ".local" / "share"
     return base / "aip-game"
+
+
+def _absolute(value: str | None) -> Path | None:
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else None
 
 
 def highscores_path() -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -10,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ._atomic import write_json_atomic
+from ._datafile import DamagedFile, keep_aside, read_json
 
 __all__ = ["BUILTIN_SETTINGS", "SettingSpec", "Settings"]
 
@@ -82,12 +82,22 @@ class Settings:
 
     def _load(self, path: Path) -> None:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = read_json(path, "settings file")
+            if data is None:
+                return
             if not isinstance(data, dict):
-                raise ValueError("expected a JSON object")
-        except FileNotFoundError:
+                raise DamagedFile("expected a JSON object of settings")
+        except DamagedFile as exc:
+            try:
+                backup = keep_aside(path)
+            except OSError as err:
+                self.problem = f"the settings file {path} is damaged ({exc}) and could not be moved aside ({err})"
+            else:
+                self.problem = f"the settings file {path} is damaged ({exc}); it was kept as {backup.name}"
+            self.problem += "; using the defaults"
+            log.warning(self.problem)
             return
-        except (OSError, ValueError) as exc:
+        except OSError as exc:  # unreadable, or not a regular file (left alone)
             self.problem = f"the settings file {path} could not be read ({exc}); using the defaults"
             log.warning(self.problem)
             return
@@ -97,7 +107,8 @@ class Settings:
         """Make a setting known (the Settings screen shows it); a stored value outside its choices is reset."""
         self.specs[spec.key] = spec
         if spec.key == "player_name":
-            if not isinstance(self.values.get(spec.key), str):
+            name = self.values.get(spec.key)
+            if not isinstance(name, str) or not name.isprintable() or not 0 < len(name) <= 64:
                 self.values[spec.key] = spec.default
             return
         if self.values.get(spec.key, spec.default) not in spec.choices:
@@ -135,5 +146,5 @@ class Settings:
             return
         try:
             write_json_atomic(self.path, self.values)
-        except OSError as exc:
+        except (OSError, TypeError, ValueError) as exc:  # a mod's value that is not plain JSON: logged
             log.warning("could not save the settings to %s: %s", self.path, exc)

@@ -46,6 +46,7 @@ import io
 import json
 import math
 import os
+import stat
 import struct
 import time
 import zlib
@@ -57,6 +58,8 @@ from typing import Any, BinaryIO, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
+
+from aip_engine._files import UnsafeFileError, read_regular
 
 __all__ = [
     "FORMAT_VERSION",
@@ -122,6 +125,8 @@ _END = b"END2"
 _U32 = struct.Struct("<I")
 _BLOCK_HEAD = struct.Struct("<4sIII")
 _MAX_HEADER = 16 << 20
+_MAX_FILE = 4 << 30  # about 30 hours of play
+_MAX_WIDTH = 4096  # fields per observation, action, event or input row
 _VECTOR_COLUMNS = ("frames", "rewards", "scores", "lives", "checks")  # one value per frame
 
 
@@ -414,9 +419,9 @@ def _header(data: bytes, path: str | Path) -> tuple[dict[str, Any], int]:
     if length > _MAX_HEADER or start + length > len(data):
         raise RecordingError(f"{path}: the header is damaged (its length {length} runs past the file)")
     try:
-        header = json.loads(data[start : start + length].decode("utf-8"))
+        header = _json(data[start : start + length])
     except (ValueError, RecursionError) as exc:
-        raise RecordingError(f"{path}: the header is damaged ({exc})") from None
+        raise RecordingError(f"{path}: the header is damaged ({str(exc)[:200]})") from None
     if not isinstance(header, dict):
         raise RecordingError(f"{path}: the header is damaged (not a JSON object)")
     version = header.get("format_version")
@@ -428,9 +433,61 @@ def _header(data: bytes, path: str | Path) -> tuple[dict[str, Any], int]:
             + ("; it was written by a newer aip-game: upgrade aip-game to read it" if newer else "")
         )
     for key in ("observation_fields", "action_fields", "events"):
-        if not isinstance(header.get(key), list):
-            raise RecordingError(f"{path}: the header's {key!r} is missing or not a list")
+        if not isinstance(header.get(key), list) or len(header[key]) > _MAX_WIDTH:
+            raise RecordingError(f"{path}: the header's {key!r} is missing, not a list or too long")
+    inputs = header.get("inputs", [])
+    if not isinstance(inputs, list) or not all(
+        isinstance(item, list)
+        and len(item) == 2
+        and isinstance(item[1], int)
+        and not isinstance(item[1], bool)
+        and 0 <= item[1] <= _MAX_WIDTH
+        for item in inputs
+    ):
+        raise RecordingError(f"{path}: the header's 'inputs' is not a list of [role, size]")
     return header, start + length
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"it holds {name}")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"it holds {text[:40]}, too large for a number")
+    return value
+
+
+def _json(raw: bytes) -> Any:
+    """UTF-8 JSON without NaN or infinities (which a recording never writes)."""
+    return json.loads(raw.decode("utf-8"), parse_constant=_no_constant, parse_float=_finite)
+
+
+def _open_regular(path: str | Path) -> BinaryIO:
+    """Open a recording for reading; a FIFO, a device or a folder is refused without blocking."""
+    try:
+        data = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except IsADirectoryError:
+        raise RecordingError(f"{path} is a directory, not a recording") from None
+    handle = os.fdopen(data, "rb")
+    mode = os.fstat(handle.fileno()).st_mode
+    if not stat.S_ISREG(mode):
+        handle.close()
+        raise RecordingError(f"{path} is {_special(mode)}, not a recording file")
+    return handle
+
+
+def _special(mode: int) -> str:
+    for test, kind in (
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return kind
+    return "not a regular file"
 
 
 def read_header(path: str | Path) -> dict[str, Any]:
@@ -440,7 +497,7 @@ def read_header(path: str | Path) -> dict[str, Any]:
         RecordingError: The file is not a recording or its header is damaged.
         FileNotFoundError: There is no such file.
     """
-    with open(path, "rb") as handle:
+    with _open_regular(path) as handle:
         head = handle.read(len(_MAGIC) + 4)
         if len(head) == len(_MAGIC) + 4 and head.startswith(_MAGIC):
             (length,) = _U32.unpack_from(head, len(_MAGIC))
@@ -480,7 +537,7 @@ def summarize(path: str | Path) -> RecordingSummary:
         FileNotFoundError: There is no such file.
     """
     path = Path(path)
-    with open(path, "rb") as handle:
+    with _open_regular(path) as handle:
         head = handle.read(len(_MAGIC) + 4)
         if len(head) == len(_MAGIC) + 4 and head.startswith(_MAGIC):
             (length,) = _U32.unpack_from(head, len(_MAGIC))
@@ -500,8 +557,8 @@ def summarize(path: str | Path) -> RecordingSummary:
                     _, _, length, crc = _BLOCK_HEAD.unpack(block)
                     text = handle.read(length)
                     try:
-                        outcome = json.loads(text.decode("utf-8")) if zlib.crc32(text) == crc else None
-                    except ValueError:
+                        outcome = _json(text) if zlib.crc32(text) == crc else None
+                    except (ValueError, RecursionError):
                         outcome = None
                 break
             if not v2:
@@ -533,7 +590,10 @@ def load(path: str | Path) -> Recording:
             not readable (a newer game's file says to upgrade).
         FileNotFoundError: There is no such file.
     """
-    data = Path(path).read_bytes()
+    try:
+        data = read_regular(path, limit=_MAX_FILE, what="recording")
+    except UnsafeFileError as exc:
+        raise RecordingError(str(exc)) from None
     header, offset = _header(data, path)
     return _Reader(header, data, offset).read()
 
@@ -607,8 +667,8 @@ class _Reader:
         _, length, crc = struct.unpack("<III", rest[:12])
         text = self.stream.read(length)
         try:
-            outcome = json.loads(text.decode("utf-8")) if zlib.crc32(text) == crc else None
-        except ValueError:
+            outcome = _json(text) if zlib.crc32(text) == crc else None
+        except (ValueError, RecursionError):
             outcome = None
         if not isinstance(outcome, dict):
             self.notes.append(f"at byte {self.offset}: a damaged end marker (the outcome is lost)")
@@ -619,9 +679,9 @@ class _Reader:
     def _take(self, tag: bytes, n: int, payload: bytes) -> bool:
         if tag == _PARAMS:
             try:
-                rows = json.loads(payload.decode("utf-8"))
+                rows = _json(payload)
                 changes = [ParamChange(int(f), str(name), float(v)) for f, name, v in rows]
-            except (ValueError, TypeError):
+            except (ValueError, TypeError, OverflowError, RecursionError):
                 return False
             if len(changes) != n or not all(math.isfinite(c.value) for c in changes):
                 return False

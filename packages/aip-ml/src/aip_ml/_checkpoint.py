@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import io
+import math
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,12 +12,16 @@ from typing import Any
 import torch
 
 import aip_engine
+from aip_engine._files import read_regular, write_atomic
 
 from ._config import TrainConfig, config_from_dict
 from ._errors import CheckpointError
 from .ppo import ActorCritic, ObsNormalizer, RunningMeanStd, TorchPolicy
 
 __all__ = ["CHECKPOINT_VERSION", "Checkpoint", "load_checkpoint", "save_checkpoint"]
+
+#: The largest checkpoint file read (bytes).
+MAX_CHECKPOINT_BYTES = 4 * 2**30
 
 #: Version of the checkpoint layout; bumped on any incompatible change.
 CHECKPOINT_VERSION = 1
@@ -79,12 +83,18 @@ class Checkpoint:
         cfg = self.config
         layout = aip_engine.role_layout(role)
         model = ActorCritic(layout.obs_size, layout.act_size, cfg.hidden_sizes, cfg.activation, cfg.log_std_init)
-        model.load_state_dict(state["model"])
-        model.eval()
         rms = None
-        if cfg.obs_norm:
-            rms = RunningMeanStd((layout.obs_size,))
-            rms.load_state_dict(state["obs_rms"])
+        try:
+            model.load_state_dict(state["model"])
+            if cfg.obs_norm:
+                rms = RunningMeanStd((layout.obs_size,))
+                rms.load_state_dict(state["obs_rms"])
+        except (AttributeError, KeyError, TypeError, ValueError, RuntimeError) as exc:
+            raise CheckpointError(
+                f"checkpoint {str(self.path)!r}: its {role} model does not fit its config ({type(exc).__name__}); "
+                "the file is corrupt"
+            ) from None
+        model.eval()
         meta = {
             "seed": cfg.seed,
             "updates": self.update,
@@ -118,21 +128,7 @@ def save_checkpoint(path: Path, config: TrainConfig, state: dict[str, Any], wall
     }
     buffer = io.BytesIO()
     torch.save(payload, buffer)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        # mkstemp creates the file private (0600); give it the permissions a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        with os.fdopen(fd, "wb") as f:
-            f.write(buffer.getvalue())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, buffer.getvalue(), what="checkpoint")
     return path
 
 
@@ -149,27 +145,51 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         CheckpointError: The file is missing, corrupt, or of another checkpoint version.
     """
     p = Path(path)
-    if not p.is_file():
-        raise CheckpointError(f"checkpoint {str(p)!r} does not exist")
     try:
-        payload = torch.load(io.BytesIO(p.read_bytes()), map_location="cpu", weights_only=True)
+        data = read_regular(p, limit=MAX_CHECKPOINT_BYTES, what="checkpoint")
+    except FileNotFoundError:
+        raise CheckpointError(f"checkpoint {str(p)!r} does not exist") from None
+    except OSError as exc:
+        raise CheckpointError(f"cannot read checkpoint {str(p)!r}: {exc}") from None
+    try:
+        # weights_only: tensors and plain containers only, never arbitrary pickled objects.
+        payload = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for a damaged file
-        raise CheckpointError(f"checkpoint {str(p)!r} is corrupt or not a checkpoint ({exc})") from None
+        # Only the type is named: torch's own message suggests loading with weights_only=False,
+        # which would run whatever code a damaged or hostile file holds.
+        raise CheckpointError(
+            f"checkpoint {str(p)!r} is corrupt or not a checkpoint ({type(exc).__name__}); resume from another "
+            "checkpoint or start the run again"
+        ) from None
     if not isinstance(payload, dict) or payload.get("checkpoint_version") != CHECKPOINT_VERSION:
         version = payload.get("checkpoint_version") if isinstance(payload, dict) else None
         raise CheckpointError(
-            f"checkpoint {str(p)!r} has version {version!r}; this aip-ml reads version {CHECKPOINT_VERSION}"
+            f"checkpoint {str(p)!r} has version {_short(version)}; this aip-ml reads version {CHECKPOINT_VERSION}"
         )
     try:
         config = config_from_dict(payload["config"])
     except Exception as exc:
         raise CheckpointError(f"checkpoint {str(p)!r} holds an invalid config ({exc})") from None
+    try:
+        update, steps = int(payload["update"]), int(payload["global_step"])
+        wall = float(payload["wall_seconds"])
+        state = payload["state"]
+        layouts = {str(k): str(v) for k, v in dict(payload.get("layouts") or {}).items()}
+        if not isinstance(state, dict) or update < 0 or steps < 0 or not math.isfinite(wall):
+            raise ValueError("counters or state out of range")
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise CheckpointError(f"checkpoint {str(p)!r} is incomplete or corrupt ({type(exc).__name__}: {exc})") from None
     return Checkpoint(
         path=p,
         config=config,
-        update=int(payload["update"]),
-        global_step=int(payload["global_step"]),
-        state=payload["state"],
-        wall_seconds=float(payload["wall_seconds"]),
-        saved_layouts={str(k): str(v) for k, v in dict(payload.get("layouts") or {}).items()},
+        update=update,
+        global_step=steps,
+        state=state,
+        wall_seconds=wall,
+        saved_layouts=layouts,
     )
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

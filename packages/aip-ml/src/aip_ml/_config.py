@@ -13,6 +13,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
+from aip_engine._files import read_regular
+
 from ._errors import ConfigError
 
 __all__ = ["TrainConfig", "config_path", "config_tasks", "load_config"]
@@ -30,6 +32,7 @@ _DEPRECATED: dict[str, Any] = {
     "curriculum_fraction": 0.5,
 }
 _SCHEDULES = ("constant", "linear")
+_MAX_CONFIG_BYTES = 2**20  # a training config is a page of TOML
 
 
 def _f(help_text: str, default: Any) -> Any:
@@ -251,7 +254,14 @@ def _coerce(key: str, value: Any) -> Any:
         ok = isinstance(value, int) and not isinstance(value, bool)
     elif tp is float:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        value = float(value) if ok else value
+        try:
+            number = float(value) if ok else math.nan
+        except OverflowError:
+            number = math.nan
+        if ok and not math.isfinite(number):
+            # inf or nan would pass range checks written as comparisons and train into NaN.
+            raise ConfigError(f"config key {key!r}: expected a finite number, got {value!r}")
+        value = number if ok else value
     elif tp is str:
         ok = isinstance(value, str)
     elif origin is dict:
@@ -436,6 +446,8 @@ def _parse_override(text: str) -> tuple[str, Any]:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw  # a bare word is a string (task=chase-v1, activation=relu)
+    except RecursionError:
+        raise ConfigError(f"override {text!r}: the value is nested too deeply") from None
     if key in SECTIONS and isinstance(value, str):
         value = _section_from_text(key, value)
     return key, value
@@ -454,10 +466,15 @@ def _section_from_text(key: str, text: str) -> dict[str, Any] | None:
 
 def _read_toml_file(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        text = read_regular(path, limit=_MAX_CONFIG_BYTES, what="config file").decode("utf-8")
+        return tomllib.loads(text)
     except FileNotFoundError:
         raise ConfigError(f"config file {str(path)!r} does not exist") from None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {str(path)!r}: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"config file {str(path)!r} is nested too deeply to be a training config") from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
 
 
@@ -500,6 +517,10 @@ def load_config(task: str | None = None, path: str | Path | None = None, overrid
         values.setdefault("task", task)
     for text in overrides:
         key, value = _parse_override(text)
+        if key == "task" and task is not None and value != task:
+            raise ConfigError(
+                f"override {text!r} names another task than {task!r}; give the task once (e.g. `aip train {value}`)"
+            )
         values[key] = value
     coerced = {k: _coerce(k, v) for k, v in values.items()}
     return TrainConfig(**coerced)

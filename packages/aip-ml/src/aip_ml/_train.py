@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import torch
 
 import aip_engine
+from aip_engine._files import write_atomic
 
 from ._checkpoint import load_checkpoint, save_checkpoint
 from ._config import TrainConfig
@@ -227,9 +228,7 @@ def _check_run_dir(config: TrainConfig, run_dir: Path, resume: bool) -> Path | N
 
 
 def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, text.encode("utf-8"))
 
 
 LINEAGE_FILE = "lineage.json"

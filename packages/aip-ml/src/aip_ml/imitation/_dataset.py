@@ -12,9 +12,9 @@ never replaced.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
-import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 import aip_engine
+from aip_engine._files import UnsafeFileError, write_atomic
 
 __all__ = ["FORMAT_VERSION", "DatasetError", "DatasetExistsError", "DemoDataset", "load_dataset"]
 
@@ -141,25 +142,19 @@ class DemoDataset:
             raise DatasetExistsError(f"{target} exists; datasets are never overwritten: choose another name")
         meta = self.meta()
         meta["sha256"] = _checksum(self.observations, self.actions, self.episode, meta)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        buffer = io.BytesIO()
+        np.savez_compressed(
+            buffer,
+            observations=self.observations,
+            actions=self.actions,
+            episode=self.episode,
+            meta=np.frombuffer(json.dumps(meta, sort_keys=True).encode("utf-8"), dtype=np.uint8),
+        )
         try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez_compressed(
-                    f,
-                    observations=self.observations,
-                    actions=self.actions,
-                    episode=self.episode,
-                    meta=np.frombuffer(json.dumps(meta, sort_keys=True).encode("utf-8"), dtype=np.uint8),
-                )
-                f.flush()
-                os.fsync(f.fileno())
-            try:
-                os.link(tmp, target)  # fails if the target appeared meanwhile: nothing is replaced
-            except FileExistsError:
-                raise DatasetExistsError(f"{target} exists; datasets are never overwritten") from None
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+            # Created exclusively: a file that appears meanwhile is not replaced either.
+            write_atomic(target, buffer.getvalue(), overwrite=False, what="dataset")
+        except (FileExistsError, UnsafeFileError):
+            raise DatasetExistsError(f"{target} exists; datasets are never overwritten: choose another name") from None
         self.path = target
         return target
 

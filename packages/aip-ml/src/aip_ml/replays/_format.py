@@ -34,7 +34,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +41,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from aip_engine._files import UnsafeFileError, write_atomic
 
 __all__ = ["FORMAT_VERSION", "SUFFIX", "Replay", "ReplayError", "load_replay", "save_replay"]
 
@@ -153,15 +154,12 @@ def save_replay(path: str | os.PathLike[str], replay: Replay) -> Path:
     header = {"format": "aip-replay", "format_version": FORMAT_VERSION, **replay.header}
     payload = {"header": np.frombuffer(json.dumps(header, sort_keys=True).encode("utf-8"), np.uint8)}
     payload.update(replay.arrays)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **payload)  # type: ignore[arg-type]
     try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez_compressed(handle, **payload)  # type: ignore[arg-type]
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        write_atomic(target, buffer.getvalue(), what="replay")
+    except UnsafeFileError as exc:
+        raise ReplayError(f"{exc}; refusing to replace it") from None
     return target
 
 

@@ -13,11 +13,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from aip_engine._files import UnsafeFileError, write_atomic
 
 from ._ratings import Match, RatingModel, RatingTable
 
@@ -34,19 +35,10 @@ class LeagueRecordError(RuntimeError):
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    if path.exists() and not path.is_file():
-        raise LeagueRecordError(f"{str(path)!r} exists and is not a regular file; refusing to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        write_atomic(path, data, what="league matches file")
+    except UnsafeFileError as exc:
+        raise LeagueRecordError(f"{exc}; refusing to replace it") from None
 
 
 def _matches_bytes(matches: Sequence[Match]) -> bytes:

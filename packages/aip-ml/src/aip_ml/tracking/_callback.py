@@ -19,13 +19,12 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
+from aip_engine._files import write_atomic
 from aip_ml.tracking._registry import ModelVersionInfo
 from aip_ml.tracking._run import RunTracker
 
@@ -91,15 +90,7 @@ def _describe(result: Any, role: str, scores: Mapping[str, float]) -> str:
 
 
 def _write_json_atomic(path: Path, payload: Mapping[str, Any]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(payload, handle, indent=2)
-            handle.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, (json.dumps(payload, indent=2) + "\n").encode("utf-8"))
 
 
 def _read_lineage(run_dir: Path) -> dict[str, str]:

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from aip_engine._files import read_regular, write_atomic
+from aip_engine._policy_file import MAX_FILE_BYTES, check_policy_bytes
 
 from aip_ml.tracking._errors import ExportExistsError, ModelNotFoundError, TrackingError
 
@@ -366,31 +368,17 @@ def export_version(client: MlflowClient, info: ModelVersionInfo, target: Path, *
         policy = download_policy(client, info, Path(tmp) / "download")
         if target.is_dir():
             target = target / f"{info.name}-v{info.version}{policy.suffix}"
-        if target.exists() and not overwrite:
+        if os.path.lexists(target) and not overwrite:
             raise ExportExistsError(f"{target} exists; choose another path or pass --force to replace it")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, staged_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-        os.close(fd)
-        staged = Path(staged_name)
+        data = read_regular(policy, limit=MAX_FILE_BYTES, what="downloaded policy file")
+        if policy.suffix == ".aipp":
+            check_policy_bytes(data, None, f"{info.reference}'s policy file is not a valid policy")
         try:
-            shutil.copyfile(policy, staged)
-            if overwrite:
-                os.replace(staged, target)
-            else:
-                try:
-                    os.link(staged, target)  # fails if the target appeared meanwhile
-                except FileExistsError:
-                    raise ExportExistsError(
-                        f"{target} exists; choose another path or pass --force to replace it"
-                    ) from None
-                except OSError:  # file systems without hard links
-                    if target.exists():
-                        raise ExportExistsError(
-                            f"{target} exists; choose another path or pass --force to replace it"
-                        ) from None
-                    os.replace(staged, target)
-        finally:
-            staged.unlink(missing_ok=True)
+            # A new file gets the permissions a plain open() would (0666 minus the umask); a device,
+            # FIFO or directory at the target is refused and left alone.
+            target = write_atomic(target, data, overwrite=overwrite, what="policy file")
+        except FileExistsError:
+            raise ExportExistsError(f"{target} exists; choose another path or pass --force to replace it") from None
     return target
 
 

@@ -239,12 +239,14 @@ def _sizes(header: dict[str, Any], lay: RoleLayout) -> list[int]:
 
 def _number(header: dict[str, Any], key: str, low: float, high: float, *, open_low: bool) -> float:
     value = header.get(key)
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    ok = ok and (value > low if open_low else value >= low) and value <= high
-    if not ok:
+    try:
+        number = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else math.nan
+    except OverflowError:  # an integer beyond float
+        number = math.nan
+    if not (math.isfinite(number) and (number > low if open_low else number >= low) and number <= high):
         bracket = "(" if open_low else "["
         raise _Refused(f"{key} {_short(value)} must be a number in {bracket}{low:g}, {high:g}]")
-    return float(value)
+    return number
 
 
 def _float32(name: str, a: npt.NDArray[Any]) -> npt.NDArray[np.float32]:

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 
 from aip_engine._files import read_regular, write_atomic
 from aip_engine._policy_file import MAX_FILE_BYTES, check_policy_bytes
-
 from aip_ml.tracking._errors import ExportExistsError, ModelNotFoundError, TrackingError
 
 if TYPE_CHECKING:

@@ -48,31 +48,29 @@ def _checkpoint_weights(source: Source, learner: Any) -> tuple[dict[str, torch.T
 
 
 def _policy_weights(source: Source, learner: Any) -> tuple[dict[str, torch.Tensor], Any, str]:
-    from aip_engine._policy import _read_archive
+    from aip_engine._policy_file import read_policy_file
 
-    policy = aip_engine.load_policy(source.path)
-    if policy.layout.name != learner.layout.name:
+    parts = read_policy_file(source.path, None)  # checked like load_policy: PolicyError on any damage
+    if parts.layout.name != learner.layout.name:
         raise ConfigError(
-            f"config key 'init_from' = {source.text!r}: it is a policy for layout {_layout_text(policy.layout)}; "
+            f"config key 'init_from' = {source.text!r}: it is a policy for layout {_layout_text(parts.layout)}; "
             f"this run trains {_layout_text(learner.layout)}; transfer needs the same layout"
         )
-    arrays = _read_archive(source.path)
     actor = [m for m in learner.model.actor if isinstance(m, nn.Linear)]
-    count = len([k for k in arrays if k.startswith("w") and k[1:].isdigit()])
-    shapes = [tuple(arrays[f"w{i}"].shape) for i in range(count)]
-    if shapes != [tuple(m.weight.shape) for m in actor] or policy.activation != learner.config.activation:
+    shapes = [tuple(w.shape) for w in parts.weights]
+    if shapes != [tuple(m.weight.shape) for m in actor] or parts.activation != learner.config.activation:
         raise ConfigError(
-            f"config key 'init_from' = {source.text!r}: its network {shapes} {policy.activation} differs from this "
+            f"config key 'init_from' = {source.text!r}: its network {shapes} {parts.activation} differs from this "
             f"run's {[tuple(m.weight.shape) for m in actor]} {learner.config.activation}"
         )
     weights: dict[str, torch.Tensor] = {}
     linear_index = [i for i, m in enumerate(learner.model.actor) if isinstance(m, nn.Linear)]
     for k, i in enumerate(linear_index):
-        weights[f"actor.{i}.weight"] = torch.from_numpy(np.array(arrays[f"w{k}"], dtype=np.float32))
-        weights[f"actor.{i}.bias"] = torch.from_numpy(np.array(arrays[f"b{k}"], dtype=np.float32))
+        weights[f"actor.{i}.weight"] = torch.from_numpy(np.array(parts.weights[k], dtype=np.float32))
+        weights[f"actor.{i}.bias"] = torch.from_numpy(np.array(parts.biases[k], dtype=np.float32))
     rms = {
-        "mean": torch.from_numpy(np.array(arrays["obs_mean"], dtype=np.float64)),
-        "var": torch.from_numpy(np.array(arrays["obs_var"], dtype=np.float64)),
+        "mean": torch.from_numpy(np.array(parts.obs_mean, dtype=np.float64)),
+        "var": torch.from_numpy(np.array(parts.obs_var, dtype=np.float64)),
         "count": 1e6,
     }
     return weights, rms, "actor"

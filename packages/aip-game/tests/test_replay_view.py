@@ -108,7 +108,7 @@ def test_a_recorded_game_is_listed_and_replays_exactly_in_the_viewer(
     for name, value in end.items():
         np.testing.assert_array_equal(viewer.replay.session.worlds.state()[name], value, err_msg=name)
     # a click on the timeline seeks
-    ui.click(app, (640, 675))
+    ui.click(app, (640, 665))
     ui.run(app, 1)
     assert abs(viewer.replay.frame - len(rec) // 2) <= 2
     ui.key(pygame.K_ESCAPE)

@@ -45,7 +45,7 @@ PACKAGES: tuple[tuple[str, str, str], ...] = (
     ("aip-engine", "aip_engine", "test,gymnasium"),
     ("aip-game", "aip_game", "test"),
     ("aip-ml", "aip_ml", "test"),
-    ("aip-cli", "aip_cli", "test"),
+    ("aip-cli", "aip_cli", "test,dashboard"),
 )
 # Tools the build needs in the environment itself, since the editable installs use no build isolation.
 BUILD_TOOLS = ("scikit-build-core", "pybind11", "poetry-core", "numpy", "pytest", "build")

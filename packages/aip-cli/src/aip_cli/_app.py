@@ -55,6 +55,7 @@ A typical session:
   aip replay FILE.aiprec                    # watch a recorded game again (the game's recordings/)
   aip eval chase-v1-enemy@champion --episodes 100
   aip eval bot:intercept --task chase-v1    # the scripted baseline, same episodes
+  aip dashboard                             # the web dashboard: live runs, replays, play in the browser
 
 Runs and models go to an MLflow store: mlflow.db and mlartifacts/ in the current folder by default;
 --tracking-uri or MLFLOW_TRACKING_URI selects another (e.g. http://127.0.0.1:5000). Browse it with
@@ -112,7 +113,7 @@ def _root(
 
 def _register() -> None:
     # Command modules import only light things at import time; heavy libraries load inside commands.
-    from aip_cli import _bench, _demos, _doctor, _eval, _models, _play, _replay, _train
+    from aip_cli import _bench, _dashboard, _demos, _doctor, _eval, _league, _models, _play, _replay, _train
 
     _train.register(app)
     _eval.register(app)
@@ -120,7 +121,9 @@ def _register() -> None:
     _replay.register(app)
     _models.register(models_app)
     _bench.register(app)
+    _league.register(app)
     _doctor.register(app)
+    _dashboard.register(app)
     _demos.register(app)
 
 

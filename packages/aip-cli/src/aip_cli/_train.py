@@ -169,6 +169,14 @@ def train_command(
         False, "--show-config", help="Print the config that would be used (TOML, every key explained) and exit."
     ),
     track: bool = typer.Option(True, "--track/--no-track", help="Record the run in MLflow and register the policy."),
+    replays: int = typer.Option(
+        10,
+        "--replays",
+        min=0,
+        max=1000,
+        metavar="N",
+        help="Record a few evaluation episodes N times over the run (and at its start) for `aip dashboard`; 0: none.",
+    ),
     tracking_uri: str | None = TRACKING_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -205,6 +213,17 @@ def train_command(
 
         tracking = MlflowCallback(tracking_uri)
         callbacks.append(tracking)
+    if replays:
+        from aip_ml.replays import REPLAYS_DIR, ReplayCallback
+
+        publish = None
+        if tracking is not None:
+            sink = tracking
+
+            def publish(path: Path) -> None:
+                sink.log_artifact(path, REPLAYS_DIR)
+
+        callbacks.append(ReplayCallback(recordings=replays, publish=publish))
     progress = None if as_json else _progress()
     if progress is not None:
         callbacks.append(ProgressCallback(progress))

@@ -47,6 +47,7 @@ _LAZY = {
     "Callback": "._train",
     "CallbackBase": "._train",
     "TrainResult": "._train",
+    "TrainingView": "._train",
     "train": "._train",
 }
 
@@ -57,7 +58,7 @@ if TYPE_CHECKING:
     from ._evaluate import EvalReport, EvalResult, evaluate, evaluate_bot
     from ._export import export_policy
     from ._plugins import PluggedWorlds, Plugin, PluginBase, PluginContext
-    from ._train import Callback, CallbackBase, TrainResult, train
+    from ._train import Callback, CallbackBase, TrainingView, TrainResult, train
     from .ppo import TorchPolicy
 
 
@@ -91,6 +92,7 @@ __all__ = [
     "TorchPolicy",
     "TrainConfig",
     "TrainResult",
+    "TrainingView",
     "__version__",
     "config_path",
     "config_tasks",

@@ -106,6 +106,25 @@ class TrainConfig:
     critic_warmup_updates: int = _f(
         "first updates that train only the critic (the policy keeps what it started with)", 0
     )
+    selfplay_snapshot_every: int = _f(
+        "self-play: updates between snapshots of each learning role into the pool (ML-Agents save_steps)", 10
+    )
+    selfplay_window: int = _f("self-play: snapshots kept in each pool (ML-Agents window)", 10)
+    selfplay_latest_ratio: float = _f(
+        "self-play: probability that a world faces the other role's latest policy rather than a pool member "
+        "(ML-Agents play_against_latest_model_ratio); 1 = latest only",
+        0.5,
+    )
+    selfplay_swap_every: int = _f(
+        "self-play: 0 = both roles learn at once (half the worlds each); S = roles take turns every S updates "
+        "(ML-Agents team_change)",
+        0,
+    )
+    selfplay_bots: str = _f("self-play: scripted bots in the pools, comma-separated (e.g. 'kite,flee,chase')", "")
+    selfplay_rating_every: int = _f(
+        "self-play: updates between rating the learners against the bots and the pool (0 = never)", 0
+    )
+    selfplay_rating_episodes: int = _f("self-play: episodes per pair when rating the learners", 16)
     checkpoint_every: int = _f("updates between checkpoints (the worlds are reseeded there); 0 = only at the end", 20)
     eval_episodes: int = _f("episodes of the final evaluation (0 = none)", 200)
     eval_seed: int = _f("seed of the final evaluation", 12345)
@@ -341,6 +360,8 @@ def _validate(c: TrainConfig) -> None:
         "init_freeze",
         "gail_epochs",
         "dagger_iterations",
+        "selfplay_swap_every",
+        "selfplay_rating_every",
     ):
         if getattr(c, key) < 0:
             raise bad(key, "must be 0 or more")
@@ -356,6 +377,15 @@ def _validate(c: TrainConfig) -> None:
         raise bad("activation", f"must be one of {', '.join(_ACTIVATIONS)}")
     if not c.hidden_sizes or any(h < 1 for h in c.hidden_sizes):
         raise bad("hidden_sizes", "must be a non-empty list of positive integers, e.g. [64, 64]")
+    if not 0 < c.curriculum_fraction <= 1:
+        raise bad("curriculum_fraction", "must be in (0, 1]")
+    if not 0 <= c.curriculum_begin < c.curriculum_fraction:
+        raise bad("curriculum_begin", f"must be in [0, curriculum_fraction = {c.curriculum_fraction})")
+    for key in ("selfplay_snapshot_every", "selfplay_window", "selfplay_rating_episodes"):
+        if getattr(c, key) < 1:
+            raise bad(key, "must be at least 1")
+    if not 0 <= c.selfplay_latest_ratio <= 1:
+        raise bad("selfplay_latest_ratio", "must be between 0 and 1")
     if not -5 <= c.log_std_init <= 2:
         raise bad("log_std_init", "must be between -5 and 2")
     if not 0 <= c.bc_holdout < 1:

@@ -23,13 +23,13 @@ from ._config import TrainConfig
 from ._errors import ConfigError, RunDirError
 from ._export import export_policy
 from ._plugins import PluggedWorlds, Plugin, PluginContext, plugins_from_config
-from ._selfplay import SelfPlay
 from .ppo import PPO, derive_seed
+from .selfplay._trainer import SelfPlay
 
 if TYPE_CHECKING:
     from ._evaluate import EvalReport
 
-__all__ = ["Callback", "CallbackBase", "TrainResult", "make_worlds", "set_threads", "train"]
+__all__ = ["Callback", "CallbackBase", "TrainResult", "TrainingView", "make_worlds", "set_threads", "train"]
 
 
 @runtime_checkable
@@ -47,6 +47,58 @@ class Callback(Protocol):
 
     def on_end(self, result: TrainResult) -> None:
         """Called once at the end, also after an interruption."""
+
+
+class TrainingView:
+    """What a callback may read of a training in progress; `train` hands it to ``on_attach``.
+
+    A callback that defines ``on_attach(view)`` gets it once, before ``on_start``. The policies it
+    gives share the learner's network: use them to act (evaluate, record, draw), never to train, and
+    run them on worlds of your own, so that the training goes on exactly as without the callback.
+
+    Args:
+        config: The training config.
+        run_dir: The run folder.
+        learner: The learner (one PPO, or self-play's learners).
+    """
+
+    def __init__(self, config: TrainConfig, run_dir: Path, learner: Any) -> None:
+        self.config = config
+        self.run_dir = run_dir
+        self._learner = learner
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """The learning roles, in the task's order."""
+        return tuple(getattr(self._learner, "roles", None) or (self._learner.role,))
+
+    @property
+    def update(self) -> int:
+        """Updates completed."""
+        return int(self._learner.update_index)
+
+    @property
+    def global_step(self) -> int:
+        """Environment steps completed."""
+        return int(self._learner.global_step)
+
+    def policy(self, role: str | None = None) -> Any:
+        """The current deterministic policy of ``role`` (default: the first learning role).
+
+        Args:
+            role: A learning role.
+
+        Returns:
+            An `aip_ml.TorchPolicy` (``act(obs)``).
+
+        Raises:
+            ConfigError: ``role`` is not a learning role of this training.
+        """
+        role = role or self.roles[0]
+        if role not in self.roles:
+            raise ConfigError(f"{role!r} is not a learning role of this training ({', '.join(self.roles)})")
+        learners = getattr(self._learner, "learners", None)
+        return (learners[role] if learners is not None else self._learner).policy()
 
 
 class CallbackBase:
@@ -265,6 +317,11 @@ def train(
             pending.update(plugin.initialize(ppo))
     lineage = _lineage(root, active, state is None)
     resumed_at = ppo.update_index if state is not None else -1
+    view = TrainingView(config, root, ppo)
+    for cb in callbacks:
+        attach = getattr(cb, "on_attach", None)
+        if callable(attach):
+            attach(view)
     for cb in callbacks:
         cb.on_start(config, root)
     checkpoint_path = root / "checkpoints" / "latest.ckpt"

@@ -45,7 +45,7 @@ class PPO:
         config: The training config.
         worlds: The engine's batch, ``config.num_worlds`` worlds.
         role: The role this learner plays; None for a single-agent task's agent. Several learners
-            can share one batch of a multi-agent task (`aip_ml._selfplay.SelfPlay` steps them).
+            can share one batch of a multi-agent task (`aip_ml.selfplay.SelfPlay` steps them).
         seed_offset: Added to the seeds of the network's initialisation and of the sampling, so that
             learners sharing a batch draw different numbers.
     """

@@ -198,6 +198,18 @@ class RunTracker:
         """
         self._log_path(path, "checkpoints")
 
+    def log_file(self, path: Path, artifact_path: str) -> None:
+        """Log a file (or a folder) of the run under ``artifact_path``, e.g. a replay under ``replays``.
+
+        Args:
+            path: The file or folder.
+            artifact_path: The artifact folder.
+
+        Raises:
+            TrackingError: ``path`` does not exist.
+        """
+        self._log_path(path, artifact_path)
+
     def log_policy(self, path: Path, role: str) -> str:
         """Log an exported policy under ``policy/<role>/``; that folder becomes the model version's source.
 

@@ -249,15 +249,15 @@ def run(
     rows: list[dict[str, Any]] = []
     wall = 0.0
     frames = 0
-    batches = 0
-    for players in (PATTERNS, tuple(BOT_PLAYERS)):
-        for group in ([e for e in enemies if e != POLICY], [POLICY] if policy is not None else []):
+    for p_index, players in enumerate((PATTERNS, tuple(BOT_PLAYERS))):
+        for g_index, group in enumerate(([e for e in enemies if e != POLICY], [POLICY] if policy is not None else [])):
             if not group:
                 continue
-            for level_set, cap in ((levels, cap_s), ([0], game_cap_s)):
+            for m_index, (level_set, cap) in enumerate(((levels, cap_s), ([0], game_cap_s))):
+                # each batch's seed depends only on what it plays, so runs with and without --policy agree
+                batch_seed = seed + 4 * p_index + 2 * g_index + m_index
                 cohorts = [Cohort(p, e, lv) for lv in level_set for p in players for e in group]
-                out = simulate(balance, cohorts, seeds, cap_s=cap, policy=policy, seed=seed + batches, threads=threads)
-                batches += 1
+                out = simulate(balance, cohorts, seeds, cap_s=cap, policy=policy, seed=batch_seed, threads=threads)
                 rows += _rows(cohorts, out)
                 wall += out.wall_s
                 frames += out.cap

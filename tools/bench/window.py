@@ -6,7 +6,8 @@
 
 Two parts, each configuration in a fresh process of the real game (SDL's x11 driver):
 
-1. **Frame time.** The game runs unpaced (one frame simulated per frame drawn) against the chase bot
+1. **Frame time.** In interleaved rounds (so that a change of the machine's load affects every
+   configuration alike), the game runs unpaced (one frame simulated per frame drawn) against the chase bot
    with a scripted pilot that steers and fires, windowed (1280 x 720) and fullscreen (the whole
    screen), each with SDL's renderer scaling (``pygame.SCALED``, the default) and with pygame's
    software scaling (``AIP_GAME_SCALING=software``, the fallback). Reported: median and 99th
@@ -88,7 +89,7 @@ def _pilot(app: Any, i: int) -> None:
 
 
 def worker_frames(fullscreen: bool, frames: int, warmup: int) -> dict[str, Any]:
-    """Unpaced frames: drawing, presenting and the whole frame."""
+    """Unpaced frames: drawing, presenting and the whole frame (every sample, in seconds)."""
     import pygame
 
     with tempfile.TemporaryDirectory() as home:
@@ -108,7 +109,7 @@ def worker_frames(fullscreen: bool, frames: int, warmup: int) -> dict[str, Any]:
             "fullscreen": app.fullscreen,
             "window": list(pygame.display.get_window_size()),
             "driver": pygame.display.get_driver(),
-            **{name: _summary(values) for name, values in parts.items()},
+            "samples": parts,
         }
         app.close()
     return result
@@ -197,19 +198,25 @@ def _stress(n: int) -> list[subprocess.Popen[bytes]]:
     return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
 
 
-def run(display: str, frames: int, warmup: int, seconds: float, stress: int) -> dict[str, Any]:
-    """Every configuration, then the ratios."""
+def run(display: str, frames: int, warmup: int, seconds: float, stress: int, rounds: int) -> dict[str, Any]:
+    """Every configuration (in interleaved rounds, so that a change of the machine's load hits all alike)."""
     result: dict[str, Any] = {"benchmark": "aip-game in a real window", "display": display, "frame_time": []}
-    for fullscreen in (False, True):
-        for software in (False, True):
-            spec = {"part": "frames", "fullscreen": fullscreen, "frames": frames, "warmup": warmup}
+    configs = [(fullscreen, software) for fullscreen in (False, True) for software in (False, True)]
+    merged: dict[tuple[bool, bool], dict[str, Any]] = {}
+    for r in range(rounds):
+        for fullscreen, software in configs if r % 2 == 0 else list(reversed(configs)):
+            spec = {"part": "frames", "fullscreen": fullscreen, "frames": frames // rounds, "warmup": warmup}
             row = _run_worker(display, spec, software)
-            print(
-                f"  {'fullscreen' if fullscreen else 'windowed'} {row['scaling']}: frame {row['frame']}",
-                file=sys.stderr,
-                flush=True,
-            )
-            result["frame_time"].append(row)
+            into = merged.setdefault((fullscreen, software), {**row, "samples": {k: [] for k in row["samples"]}})
+            for name, values in row["samples"].items():
+                into["samples"][name] += values
+            mode = "fullscreen" if fullscreen else "windowed"
+            print(f"  round {r + 1}: {mode} {row['scaling']}", file=sys.stderr, flush=True)
+    for key in configs:
+        row = merged[key]
+        samples = row.pop("samples")
+        summary = {name: _summary(values) for name, values in samples.items()}
+        result["frame_time"].append({**row, "frames": len(samples["frame"]), **summary})
     result["pacing"] = []
     hogs = _stress(stress)
     try:
@@ -250,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--display", help="an X display to use (default: start a private Xvfb)")
     p.add_argument("--frames", type=int, default=600, help="frames measured per configuration (default 600)")
     p.add_argument("--warmup", type=int, default=60)
+    p.add_argument("--rounds", type=int, default=3, help="interleaved rounds over the configurations (default 3)")
     p.add_argument("--seconds", type=float, default=20.0, help="real seconds of each pacing run (default 20)")
     p.add_argument("--stress", type=int, default=2, help="busy processes during the pacing runs (default 2)")
     p.add_argument("--json", action="store_true", help="print JSON only")
@@ -268,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     if display is None:
         xvfb, display = _start_xvfb()
     try:
-        result = run(display, args.frames, args.warmup, args.seconds, args.stress)
+        result = run(display, args.frames, args.warmup, args.seconds, args.stress, args.rounds)
     finally:
         if xvfb is not None:
             xvfb.terminate()

@@ -39,6 +39,12 @@ _LAZY = {
     "evaluate": "._evaluate",
     "evaluate_bot": "._evaluate",
     "export_policy": "._export",
+    "SkillTarget": "._targets",
+    "TargetCallback": "._targets",
+    "TargetCheck": "._targets",
+    "TimeToTarget": "._targets",
+    "skill_target": "._targets",
+    "skill_targets": "._targets",
     "TorchPolicy": ".ppo",
     "Callback": "._train",
     "CallbackBase": "._train",
@@ -52,6 +58,7 @@ if TYPE_CHECKING:
     from ._errors import CheckpointError, ConfigError, RunDirError
     from ._evaluate import EvalReport, EvalResult, evaluate, evaluate_bot
     from ._export import export_policy
+    from ._targets import SkillTarget, TargetCallback, TargetCheck, TimeToTarget, skill_target, skill_targets
     from ._train import Callback, CallbackBase, TrainResult, train
     from .ppo import TorchPolicy
 
@@ -79,6 +86,10 @@ __all__ = [
     "EvalReport",
     "EvalResult",
     "RunDirError",
+    "SkillTarget",
+    "TargetCallback",
+    "TargetCheck",
+    "TimeToTarget",
     "TorchPolicy",
     "TrainConfig",
     "TrainResult",
@@ -90,5 +101,7 @@ __all__ = [
     "export_policy",
     "load_checkpoint",
     "load_config",
+    "skill_target",
+    "skill_targets",
     "train",
 ]

@@ -23,7 +23,8 @@ from ._config import TrainConfig
 from ._errors import ConfigError, RunDirError
 from ._export import export_policy
 from ._selfplay import SelfPlay
-from .ppo import PPO, derive_seed
+from ._targets import TargetCallback, TimeToTarget
+from .ppo import PPO, DevicePPO, derive_seed, on_device
 
 if TYPE_CHECKING:
     from ._evaluate import EvalReport
@@ -33,7 +34,12 @@ __all__ = ["Callback", "CallbackBase", "TrainResult", "make_worlds", "set_thread
 
 @runtime_checkable
 class Callback(Protocol):
-    """What `train` calls; subclass `CallbackBase` to implement only some of the methods."""
+    """What `train` calls; subclass `CallbackBase` to implement only some of the methods.
+
+    A callback may also define ``attach(learner)``: it is called once before ``on_start`` with the
+    learner (its ``policy()`` is the current deterministic policy, ``worlds`` the engine's batch), for
+    callbacks that evaluate or record the policy during training.
+    """
 
     def on_start(self, config: TrainConfig, run_dir: Path) -> None:
         """Called once before the first update (also when resuming)."""
@@ -50,6 +56,9 @@ class Callback(Protocol):
 
 class CallbackBase:
     """A callback that does nothing; override the methods you need."""
+
+    def attach(self, learner: Any) -> None:
+        """Called once before ``on_start`` with the learner (see `Callback`)."""
 
     def on_start(self, config: TrainConfig, run_dir: Path) -> None:
         """Called once before the first update."""
@@ -82,6 +91,8 @@ class TrainResult:
         evaluation: The final evaluation, when ``eval_episodes > 0`` and the run finished
             (single-agent tasks; None for duel-v1).
         policy_paths: The exported policy of every learning role (``policy-<role>.aipp`` for duel-v1).
+        time_to_target: When the skill target was first met and kept (``target_every_steps > 0``),
+            else None.
     """
 
     run_dir: Path
@@ -96,6 +107,7 @@ class TrainResult:
     final_metrics: dict[str, float] = field(default_factory=dict)
     evaluation: EvalReport | None = None
     policy_paths: dict[str, Path] = field(default_factory=dict)
+    time_to_target: TimeToTarget | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the result as JSON-ready values (NaN as None)."""
@@ -112,6 +124,7 @@ class TrainResult:
             "final_metrics": {k: None if math.isnan(v) else v for k, v in self.final_metrics.items()},
             "evaluation": None if self.evaluation is None else self.evaluation.to_dict(),
             "policy_paths": {k: str(v) for k, v in self.policy_paths.items()},
+            "time_to_target": None if self.time_to_target is None else self.time_to_target.to_dict(),
         }
 
 
@@ -215,14 +228,18 @@ def train(
     root.mkdir(parents=True, exist_ok=True)
     _write_text(root / "config.toml", config.to_toml())
     _, engine_threads = set_threads(config)
-    worlds = make_worlds(config.task, config.num_worlds, seed=config.seed, threads=engine_threads)
+    worlds = make_worlds(
+        config.task, config.num_worlds, seed=config.seed, threads=engine_threads, backend=config.device
+    )
     multi = len(aip_engine.task_spec(config.task).agents) > 1
+    if multi and on_device(worlds):
+        raise ConfigError(f"{config.task!r} trains several roles by self-play, which runs on device=cpu only for now")
     if multi and (config.init_from or config.imitate_bot or config.curriculum_param):
         raise ConfigError(
             f"{config.task!r} trains several roles by self-play; init_from, imitate_bot and curriculum_param "
             "apply to single-agent tasks only"
         )
-    ppo: Any = SelfPlay(config, worlds) if multi else PPO(config, worlds)
+    ppo: Any = SelfPlay(config, worlds) if multi else (DevicePPO if on_device(worlds) else PPO)(config, worlds)
     if state is not None:
         ppo.load_state_dict(state)
     else:
@@ -235,6 +252,14 @@ def train(
                 ppo, config.imitate_bot, config.imitate_samples, config.imitate_epochs, derive_seed(config.seed, 2**31)
             )
     resumed_at = ppo.update_index if state is not None else -1
+    target = None
+    if config.target_every_steps and not multi:
+        target = TargetCallback(config.target_every_steps, config.target_episodes)
+        callbacks = [target, *callbacks]
+    for cb in callbacks:
+        attach = getattr(cb, "attach", None)
+        if callable(attach):
+            attach(ppo)
     for cb in callbacks:
         cb.on_start(config, root)
     checkpoint_path = root / "checkpoints" / "latest.ckpt"
@@ -284,6 +309,8 @@ def train(
             if config.checkpoint_every and ppo.update_index % config.checkpoint_every == 0:
                 checkpoint(checkpoint_path)
     wall = elapsed()
+    if target is not None and not interrupted:
+        target.final_check(ppo.global_step, wall)
     policy_path = None
     policy_paths: dict[str, Path] = {}
     evaluation = None
@@ -320,6 +347,7 @@ def train(
         final_metrics=metrics,
         evaluation=evaluation,
         policy_paths=policy_paths,
+        time_to_target=None if target is None else target.record,
     )
     for cb in callbacks:
         cb.on_end(result)

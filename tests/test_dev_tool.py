@@ -70,3 +70,23 @@ def test_tree_hash_changes_with_content(dev: types.ModuleType, tmp_path: Path, m
 def test_main_job_is_a_sequence_of_commands(dev: types.ModuleType) -> None:
     assert dev.MAIN_JOB
     assert all(isinstance(part, str) for command in dev.MAIN_JOB for part in command)
+
+
+def test_system_programs_are_left_alone_when_present(
+    dev: types.ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(dev, "SYSTEM_PROGRAMS", (("python3", "python3", "this test"),))
+    calls: list[object] = []
+    monkeypatch.setattr(dev.subprocess, "call", lambda *a, **k: calls.append(a) or 0)
+    dev.ensure_system_programs()
+    assert calls == []
+
+
+def test_a_missing_system_program_is_named_with_its_package_without_root(
+    dev: types.ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(dev, "SYSTEM_PROGRAMS", (("no-such-program-aip", "aip-pkg", "a test"),))
+    monkeypatch.setattr(dev.os, "geteuid", lambda: 1000)
+    dev.ensure_system_programs()
+    err = capsys.readouterr().err
+    assert "no-such-program-aip is not installed (a test)" in err and "apt-get install aip-pkg" in err

@@ -45,7 +45,7 @@ PACKAGES: tuple[tuple[str, str, str], ...] = (
     ("aip-engine", "aip_engine", "test,gymnasium"),
     ("aip-game", "aip_game", "test"),
     ("aip-ml", "aip_ml", "test"),
-    ("aip-cli", "aip_cli", "test"),
+    ("aip-cli", "aip_cli", "test,dashboard"),
 )
 # Tools the build needs in the environment itself, since the editable installs use no build isolation.
 BUILD_TOOLS = ("scikit-build-core", "pybind11", "poetry-core", "numpy", "pytest", "build")
@@ -53,6 +53,13 @@ BUILD_TOOLS = ("scikit-build-core", "pybind11", "poetry-core", "numpy", "pytest"
 # with Stable-Baselines3 (tools/bench/train.py, run by `aip bench` and its tests).
 DEV_TOOLS = ("stable-baselines3",)
 LINT_TOOLS = ("ruff", "mypy")
+# Programs some tests use, with the Debian package that provides each. Setup installs the missing ones
+# with apt-get when it runs as root (CI does); elsewhere it says how, and those tests fall back (the
+# game's window tests use SDL's dummy driver without Xvfb).
+SYSTEM_PROGRAMS: tuple[tuple[str, str, str], ...] = (
+    ("Xvfb", "xvfb", "the game's tests in a real X window"),
+    ("xdotool", "xdotool", "real key events in the game's window tests"),
+)
 DOCS_TOOLS = ("sphinx", "myst-parser", "furo")
 # Bump when the setup recipe below changes, so that existing environments are brought up to date.
 SETUP_RECIPE = "4"
@@ -201,9 +208,31 @@ def check_prerequisites() -> None:
         )
 
 
+def ensure_system_programs() -> None:
+    """Install the missing `SYSTEM_PROGRAMS` with apt-get when running as root; otherwise say how."""
+    missing = [(program, package, why) for program, package, why in SYSTEM_PROGRAMS if shutil.which(program) is None]
+    if not missing:
+        return
+    packages = sorted({package for _, package, _ in missing})
+    can_apt = shutil.which("apt-get") is not None and hasattr(os, "geteuid") and os.geteuid() == 0
+    if not can_apt:
+        for program, package, why in missing:
+            warn(f"{program} is not installed ({why}); install it with `apt-get install {package}` (or the like)")
+        return
+    say(f"Installing {', '.join(packages)} (apt-get)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    # Another apt-get may hold the lock for a while (a shared machine): wait for it rather than fail.
+    install = ["apt-get", "install", "-y", "-q", "-o", "DPkg::Lock::Timeout=600", *packages]
+    if subprocess.call(install, env=env, stdin=subprocess.DEVNULL) != 0:
+        subprocess.call(["apt-get", "update", "-q", "-o", "DPkg::Lock::Timeout=600"], env=env, stdin=subprocess.DEVNULL)
+        if subprocess.call(install, env=env, stdin=subprocess.DEVNULL) != 0:
+            warn(f"could not install {', '.join(packages)}; the tests that need them fall back or skip")
+
+
 def setup(force: bool = False) -> None:
     """Create and fill the virtual environment unless it is already up to date."""
     check_prerequisites()
+    ensure_system_programs()
     start = time.monotonic()
     python = venv_python()
     if not python.exists():

@@ -48,7 +48,12 @@ inline aip::Rules rules_from(const py::dict& d) {
     r.agent[k] = agent[k] != 0;
     r.rewarded[k] = rewarded[k] != 0;
   }
-  r.auto_reset = d["auto_reset"].cast<bool>();
+  // An Autoreset mode; a Python bool is 0 (disabled) or 1 (same step).
+  const int32_t autoreset = get_int(d, "auto_reset");
+  if (autoreset < aip::kAutoresetDisabled || autoreset > aip::kAutoresetNextStep) {
+    throw aip::ConfigError("unknown autoreset mode code " + std::to_string(autoreset));
+  }
+  r.auto_reset = static_cast<uint8_t>(autoreset);
   if (r.task < aip::kChaseV1 || r.task > aip::kPlayV1) throw aip::ConfigError("unknown task code");
   if (r.boundary != aip::kWrap && r.boundary != aip::kClamp) throw aip::ConfigError("unknown boundary code");
   return r;

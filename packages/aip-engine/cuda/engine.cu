@@ -135,6 +135,8 @@ enum ParamFault : int {
   kPlayerBotFault,
   kEnemyBotFault,
   kGuidanceFault,
+  kPlayerDriverFault,
+  kEnemyDriverFault,
 };
 
 AIP_HD int param_fault(const Params& p, const Rules& r, int64_t i) {
@@ -151,6 +153,8 @@ AIP_HD int param_fault(const Params& p, const Rules& r, int64_t i) {
   if (p.player_bot[i] < 0 || p.player_bot[i] > kFlee) return kPlayerBotFault;
   if (p.enemy_bot[i] < -1 || p.enemy_bot[i] > kEvasive) return kEnemyBotFault;
   if (p.guidance[i] < 0 || p.guidance[i] > kHoming) return kGuidanceFault;
+  if (p.player_driver[i] < 0 || p.player_driver[i] > kDriverFirstBot + kFlee) return kPlayerDriverFault;
+  if (p.enemy_driver[i] < 0 || p.enemy_driver[i] > kDriverFirstBot + kEvasive) return kEnemyDriverFault;
   return kParamsOk;
 }
 
@@ -193,6 +197,14 @@ std::string param_message(int fault, const Params& p, int64_t i) {
       break;
     case kEnemyBotFault:
       field = "enemy_bot", value = p.enemy_bot[0], range = "[-1, 7] (bots('enemy'); -1 draws a target motion)";
+      break;
+    case kPlayerDriverFault:
+      field = "player_driver", value = p.player_driver[0];
+      range = "[0, 5] (0: the caller's actions; 1 + k: bots('player')[k])";
+      break;
+    case kEnemyDriverFault:
+      field = "enemy_driver", value = p.enemy_driver[0];
+      range = "[0, 8] (0: the caller's actions; 1 + k: bots('enemy')[k])";
       break;
     default:
       field = "guidance", value = p.guidance[0], range = "[0, 1] (bots('missile'))";
@@ -504,14 +516,15 @@ void Engine::validate(bool with_actions) {
     // Fetch world i's parameters and describe the first fault as the CPU backend does.
     const int64_t i = static_cast<int64_t>(flags[0]);
     double d[7];
-    int32_t k[4];
+    int32_t k[6];
     const double* dsrc[7] = {batch_.p.player_speed, batch_.p.enemy_speed, batch_.p.enemy_speed_scale,
                              batch_.p.missile_speed, batch_.p.arena_width, batch_.p.arena_height,
                              batch_.p.fire_probability};
-    const int32_t* ksrc[4] = {batch_.p.max_missiles, batch_.p.player_bot, batch_.p.enemy_bot, batch_.p.guidance};
+    const int32_t* ksrc[6] = {batch_.p.max_missiles, batch_.p.player_bot,    batch_.p.enemy_bot,
+                              batch_.p.guidance,     batch_.p.player_driver, batch_.p.enemy_driver};
     for (int j = 0; j < 7; ++j) copy_to_host(device_, d + j, dsrc[j] + i, sizeof(double));
-    for (int j = 0; j < 4; ++j) copy_to_host(device_, k + j, ksrc[j] + i, sizeof(int32_t));
-    Params one{d, d + 1, d + 2, d + 3, d + 4, d + 5, d + 6, k, k + 1, k + 2, k + 3};
+    for (int j = 0; j < 6; ++j) copy_to_host(device_, k + j, ksrc[j] + i, sizeof(int32_t));
+    Params one{d, d + 1, d + 2, d + 3, d + 4, d + 5, d + 6, k, k + 1, k + 2, k + 3, k + 4, k + 5};
     throw ConfigError(param_message(param_fault(one, batch_.r, 0), one, i));
   }
 }

@@ -36,16 +36,36 @@ def test_single_env_passes_gymnasiums_checker(env_id: str) -> None:
 
 
 def test_make_finds_the_ids_without_an_explicit_import() -> None:
-    # Gymnasium 1.x loads no plugins through entry points; the module prefix imports the package.
+    # The start-up hook calls the `gymnasium.envs` entry point when gymnasium is imported.
     code = (
-        "import gymnasium\n"
-        "env = gymnasium.make('aip_engine.gym:aip/Chase-v1')\n"
+        "import sys, gymnasium\n"
+        "env = gymnasium.make('aip/Chase-v1')\n"
         "obs, info = env.reset(seed=1)\n"
         "assert obs.shape == (24,)\n"
         "venv = gymnasium.make_vec('aip/Dodge-v1', num_envs=4)\n"
         "assert type(venv).__name__ == 'AipVectorEnv'\n"
+        "env = gymnasium.make('aip_engine.gym:aip/Chase-v1')\n"  # the module-prefixed id still works
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_hook_is_what_registers_and_can_be_turned_off() -> None:
+    import os
+
+    code = (
+        "import gymnasium\n"
+        "try:\n    gymnasium.make('aip/Chase-v1')\nexcept gymnasium.error.NamespaceNotFound:\n    raise SystemExit(3)\n"
+    )
+    env = dict(os.environ, AIP_ENGINE_NO_GYMNASIUM_PLUGIN="1")
+    assert subprocess.run([sys.executable, "-c", code], env=env, check=False).returncode == 3
+    # Importing the adapters registers them too.
+    code = "import aip_engine.gym, gymnasium\ngymnasium.make('aip/Intercept-v1')\n"
+    subprocess.run([sys.executable, "-c", code], env=env, check=True)
+    # The entry point is declared in Gymnasium's plugin group.
+    from importlib.metadata import entry_points
+
+    (ep,) = entry_points(group="gymnasium.envs", name="aip")
+    assert ep.value == "aip_engine.gym:register_envs"
 
 
 @pytest.mark.parametrize("env_id", IDS)

@@ -9,6 +9,8 @@ os.environ["SDL_VIDEODRIVER"] = "dummy"
 os.environ["SDL_AUDIODRIVER"] = "dummy"
 os.environ["PYGAME_HIDE_SUPPORT_PROMPT"] = "1"
 
+import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -40,7 +42,14 @@ def make_app(home: Path) -> Iterator[Callable[..., App]]:
     apps: list[App] = []
 
     def make(**kwargs: Any) -> App:
-        options: dict[str, Any] = {"headless": True, "fps": 0, "mod_dirs": [], "entry_point_mods": False, "seed": 1}
+        options: dict[str, Any] = {
+            "headless": True,
+            "fps": 0,
+            "mod_dirs": [],
+            "entry_point_mods": False,
+            "seed": 1,
+            "get_ready": False,
+        }
         options.update(kwargs)
         app = App(Options(**options))
         apps.append(app)
@@ -109,3 +118,30 @@ def write_policy(path: Path, role: str, seed: int = 0) -> Path:
 def make_policy() -> Callable[..., Path]:
     """Write random policy files: ``make_policy(path, role, seed=0)``."""
     return write_policy
+
+
+@pytest.fixture(scope="session")
+def xvfb() -> Iterator[str | None]:
+    """A private X server (Xvfb, 1920 × 1080) for the window tests: its DISPLAY, or None without Xvfb."""
+    if shutil.which("Xvfb") is None:
+        yield None
+        return
+    read, write = os.pipe()
+    proc = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1920x1080x24", "-nolisten", "tcp", "-noreset"],
+        pass_fds=(write,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        number = pipe.readline().strip()
+    if not number:
+        proc.kill()
+        proc.wait()
+        pytest.fail("Xvfb started but reported no display number")
+    try:
+        yield f":{number}"
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -11,8 +11,9 @@ import pytest
 
 from aip_game._app import App
 from aip_game._balance import default_balance
-from aip_game._play import GAME_OVER_DELAY, GameOverScreen, GameScreen
-from aip_game._screens import HighScoresScreen, MainMenu
+from aip_game._opponents import BotOpponent
+from aip_game._play import FOCUS_PAUSE_FRAMES, GAME_OVER_DELAY, GameOverScreen, GameScreen, key_hint
+from aip_game._screens import HighScoresScreen, MainMenu, start_game
 from aip_game._session import GameSession
 
 FRAMES_PER_LEVEL = default_balance().frames_per_level
@@ -215,8 +216,80 @@ def test_losing_the_window_focus_pauses_and_releases_the_keys(make_app: Callable
     ui.key(pygame.K_RIGHT)
     ui.run(app, 2)
     pygame.event.post(pygame.event.Event(pygame.WINDOWFOCUSLOST, window=None))
-    ui.run(app, 5)
-    assert _game(app).paused and s.frame == 2 and not _game(app).keys
+    ui.run(app, FOCUS_PAUSE_FRAMES + 5)
+    assert _game(app).paused and not _game(app).keys
+    assert s.frame == 1 + FOCUS_PAUSE_FRAMES
+    assert float(np.abs(s.state()["player_vel"]).sum()) == 0.0  # the keys were released with the focus
+    stopped = s.frame
+    ui.run(app, 10)
+    assert s.frame == stopped
+    pygame.event.post(pygame.event.Event(pygame.WINDOWFOCUSGAINED, window=None))
     ui.key(pygame.K_p)
     ui.run(app, 1)
-    assert s.frame == 3
+    assert s.frame == stopped + 1
+
+
+def test_a_brief_focus_loss_does_not_pause(make_app: Callable[..., App], ui: Any) -> None:
+    # a window manager mapping a window (or switching its mode) takes the focus away for a moment
+    app = make_app(opponent="chase", side="player")
+    s = _session(app)
+    pygame.event.post(pygame.event.Event(pygame.WINDOWFOCUSLOST, window=None))
+    ui.run(app, 3)
+    pygame.event.post(pygame.event.Event(pygame.WINDOWFOCUSGAINED, window=None))
+    ui.run(app, FOCUS_PAUSE_FRAMES * 3)
+    assert not _game(app).paused and s.frame == 3 + FOCUS_PAUSE_FRAMES * 3
+
+
+def test_a_tap_shorter_than_a_frame_fires(make_app: Callable[..., App], ui: Any) -> None:
+    app = make_app(opponent="chase", side="player")
+    s = _session(app)
+    ui.run(app, 2)
+    ui.key(pygame.K_SPACE)
+    ui.release(pygame.K_SPACE)  # pressed and released between two frames
+    ui.run(app, 1)
+    assert s.frame_events[0] == 1 and int(s.state()["missile_alive"].sum()) == 1
+    shots = 0
+    for _ in range(40):  # released: no more shots, although the cooldown is long over
+        ui.run(app, 1)
+        shots += int(s.frame_events[0])
+    assert shots == 0
+
+
+def test_holding_space_fires_whenever_the_cooldown_allows(make_app: Callable[..., App], ui: Any) -> None:
+    app = make_app(opponent="linear", side="player")
+    s = _session(app)
+    ui.key(pygame.K_SPACE)
+    shots = 0
+    for _ in range(3 * (s.config.fire_cooldown + 1)):
+        ui.run(app, 1)
+        shots += int(s.frame_events[0])
+    assert shots == 3
+
+
+def test_a_game_starts_with_a_get_ready_count_and_is_never_paused(make_app: Callable[..., App], ui: Any) -> None:
+    app = make_app(opponent="chase", side="player", get_ready=True)
+    screen = _game(app)
+    s = screen.session
+    count = s.balance.get_ready_frames
+    assert count >= 60 and screen.ready_frames == count
+    start = {k: v.copy() for k, v in s.state().items()}
+    ui.key(pygame.K_RIGHT)  # held during the count: the ship moves the moment it ends
+    ui.run(app, count)
+    assert s.frame == 0 and not screen.paused
+    for name in ("enemy_pos", "player_pos", "rng"):
+        np.testing.assert_array_equal(s.state()[name], start[name])
+    ui.run(app, 1)
+    assert s.frame == 1 and screen.go_frames > 0
+    assert _wrap_dx(float(start["player_pos"][0]), float(s.state()["player_pos"][0])) == pytest.approx(5.0)
+
+
+def test_the_first_game_shows_the_keys_and_the_next_does_not(make_app: Callable[..., App], ui: Any) -> None:
+    app = make_app(opponent="chase", side="player", get_ready=True)
+    first = _game(app)
+    assert first.hint_frames > first.ready_frames
+    ui.run(app, 2)
+    assert any("SPACE" in line for line in key_hint("player"))
+    ui.key(pygame.K_ESCAPE)
+    ui.run(app, 1)
+    start_game(app, "player", BotOpponent("enemy", "chase"))
+    assert _game(app).hint_frames == 0

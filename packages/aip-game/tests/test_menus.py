@@ -11,7 +11,7 @@ import pygame
 import aip_engine as ae
 from aip_game._app import App
 from aip_game._menu import Menu
-from aip_game._play import GameScreen
+from aip_game._play import GameOverScreen, GameScreen
 from aip_game._screens import HelpScreen, HighScoresScreen, MainMenu, OpponentMenu, SettingsScreen, SideMenu
 from aip_game.recording import load
 
@@ -36,6 +36,7 @@ def test_keyboard_path_to_a_game(make_app: Callable[..., App], ui: Any) -> None:
     assert [i.label for i in _menu(app).items] == [
         "Play",
         "Watch (AI against AI)",
+        "Watch a recording",
         "Record demonstrations",
         "High scores",
         "Settings",
@@ -146,7 +147,10 @@ def test_record_a_demonstration_as_the_enemy(make_app: Callable[..., App], home:
     ui.run(app, 20)
     ui.key(pygame.K_ESCAPE)
     ui.run(app, 1)
-    assert isinstance(app.screen, MainMenu)
+    assert isinstance(app.screen, GameOverScreen) and app.screen.recording == path
+    ui.key(pygame.K_RETURN)
+    ui.run(app, 1)
+    assert isinstance(app.screen, (MainMenu, HighScoresScreen))
     rec = load(path)
     assert path.parent == home / "recordings"
     assert rec.complete and len(rec) == 61
@@ -184,3 +188,96 @@ def test_a_long_opponent_list_scrolls(make_app: Callable[..., App], home: Path, 
     assert chosen == [30]
     menu.handle(pygame.event.Event(pygame.MOUSEWHEEL, x=0, y=100))
     assert menu.first == 0
+
+
+def _motion(app: App, logical: tuple[int, int], rel: tuple[int, int]) -> None:
+    pygame.event.post(pygame.event.Event(pygame.MOUSEMOTION, pos=app.to_window(logical), rel=rel, buttons=(0, 0, 0)))
+
+
+def test_a_resting_pointer_does_not_move_the_selection(make_app: Callable[..., App], ui: Any) -> None:
+    app = make_app()
+    ui.run(app, 1)
+    menu = _menu(app)
+    quit_item = [i.label for i in menu.items].index("Quit")
+    # SDL reports where the pointer already is when the window appears: no movement
+    _motion(app, menu.item_rect(quit_item).center, (0, 0))
+    ui.run(app, 1)
+    assert _menu(app).selected == 0
+    ui.key(pygame.K_RETURN)
+    ui.run(app, 1)
+    assert isinstance(app.screen, SideMenu) and app.running
+    # a screen that opens under the pointer keeps its first item selected too
+    assert _menu(app).selected == 0
+    ui.key(pygame.K_ESCAPE)
+    ui.run(app, 1)
+    menu = _menu(app)
+    _motion(app, menu.item_rect(quit_item).center, (3, 1))  # the pointer moves: the selection follows
+    ui.run(app, 1)
+    assert _menu(app).selected == quit_item
+
+
+def test_escape_on_the_main_menu_asks_before_quitting(make_app: Callable[..., App], ui: Any) -> None:
+    app = make_app()
+    ui.run(app, 1)
+    ui.key(pygame.K_ESCAPE)
+    ui.run(app, 1)
+    assert app.running and isinstance(app.screen, MainMenu) and app.screen.confirming
+    ui.key(pygame.K_ESCAPE)  # no: stay
+    ui.run(app, 1)
+    assert app.running and not app.screen.confirming
+    ui.key(pygame.K_DOWN)
+    ui.run(app, 1)
+    assert _menu(app).selected == 1  # the menu works again
+    ui.key(pygame.K_ESCAPE)
+    ui.key(pygame.K_RETURN)  # yes
+    ui.run(app, 1)
+    assert not app.running
+
+
+def test_watch_preselects_the_player_bot_setting_and_names_both_sides(make_app: Callable[..., App], ui: Any) -> None:
+    app = make_app()
+    app.settings.set("player_bot", "flee")
+    ui.run(app, 1)
+    _click_label(ui, app, "Watch (AI against AI)")
+    _click_label(ui, app, "bot: intercept")
+    screen = app.screen
+    assert isinstance(screen, OpponentMenu) and screen.role == "player"
+    assert "intercept" in screen.subtitle and "flies the ship" in screen.subtitle
+    assert _menu(app).items[_menu(app).selected].label == "bot: flee"
+    ui.key(pygame.K_RETURN)
+    ui.run(app, 1)
+    assert isinstance(app.screen, GameScreen)
+    assert app.screen.session.controllers == {"player": "flee", "enemy": "intercept"}
+
+
+def test_a_recorded_game_is_kept_or_discarded_and_the_record_screen_counts(
+    make_app: Callable[..., App], home: Path, ui: Any
+) -> None:
+    app = make_app(seed=3)
+    ui.run(app, 1)
+    paths = []
+    for choice in (pygame.K_F2, pygame.K_F1):
+        _click_label(ui, app, "Record demonstrations")
+        _click_label(ui, app, "Play the player: dodge and shoot")
+        _click_label(ui, app, "bot: chase")
+        assert isinstance(app.screen, GameScreen) and app.screen.recorder is not None
+        paths.append(app.screen.recorder.path)
+        ui.key(pygame.K_UP)
+        ui.run(app, 30)
+        ui.release(pygame.K_UP)
+        ui.key(pygame.K_ESCAPE)
+        ui.run(app, 1)
+        assert isinstance(app.screen, GameOverScreen)
+        ui.key(choice)
+        ui.run(app, 1)
+        assert app.screen.recording_choice == ("discarded" if choice == pygame.K_F2 else "kept")
+        ui.key(pygame.K_RETURN)
+        ui.run(app, 1)
+        if isinstance(app.screen, HighScoresScreen):
+            ui.key(pygame.K_RETURN)
+            ui.run(app, 1)
+        assert isinstance(app.screen, MainMenu)
+    # the discarded file is gone (its name may be reused within the same second) and the kept one is whole
+    assert list((home / "recordings").glob("*.aiprec")) == [paths[1]] and load(paths[1]).complete
+    _click_label(ui, app, "Record demonstrations")
+    assert app.screen.subtitle == f"demonstrations go to {home / 'recordings'} (1 there now)"

@@ -145,53 +145,6 @@ def test_ppo_learns_to_catch_on_the_engine(tmp_path: Path) -> None:
     assert (tmp_path / "run" / "eval.json").is_file()
 
 
-def test_curriculum_ramps_a_per_world_parameter() -> None:
-    import aip_engine
-
-    config = aip_ml.load_config(
-        "dodge-v1",
-        overrides=[
-            "num_worlds=8",
-            "rollout_steps=4",
-            "minibatch_size=32",
-            "total_steps=320",  # 10 updates
-            "curriculum_param=fire_probability",
-            "curriculum_start=0.0",
-            "curriculum_begin=0.2",
-            "curriculum_fraction=0.6",
-        ],
-    )
-    worlds = aip_engine.Worlds("dodge-v1", 8, seed=0)
-    ppo = PPO(config, worlds)
-    seen = []
-    for update in range(10):
-        ppo.update_index = update
-        seen.append(ppo.apply_curriculum())
-        assert np.all(worlds.params["fire_probability"] == seen[-1])
-    assert seen[:3] == [0.0, 0.0, 0.0]
-    assert seen[3] == pytest.approx(0.05 * 1 / 4)
-    assert seen[6:] == [pytest.approx(0.05)] * 4
-    with pytest.raises(aip_ml.ConfigError, match="did you mean 'fire_probability'"):
-        PPO(config.replace(curriculum_param="fire_prob"), worlds)
-
-
-def test_behaviour_cloning_copies_a_bot() -> None:
-    import aip_engine
-    from aip_ml._imitation import clone_bot
-
-    torch.manual_seed(0)
-    config = aip_ml.load_config(
-        "chase-v1", overrides=["num_worlds=64", "rollout_steps=16", "minibatch_size=256", "hidden_sizes=[64, 64]"]
-    )
-    ppo = PPO(config, aip_engine.Worlds("chase-v1", 64, seed=0))
-    stats = clone_bot(ppo, "chase", samples=30_000, epochs=10, seed=5)
-    assert stats["imitation/loss"] < 0.05
-    report = aip_ml.evaluate(ppo.policy(), "chase-v1", episodes=100, seed=9)
-    assert report.agent.success_rate >= report.bots["chase"].success_rate - 0.1
-    with pytest.raises(aip_ml.ConfigError, match="not an enemy bot"):
-        clone_bot(ppo, "homing", samples=100, epochs=1, seed=0)
-
-
 def test_gae_matches_the_recursion_written_out() -> None:
     from aip_ml.ppo import gae
 

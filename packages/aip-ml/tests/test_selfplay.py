@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -81,5 +82,84 @@ def test_selfplay_resumes_exactly(tmp_path: Path) -> None:
 
 def test_selfplay_refuses_single_agent_only_options(tmp_path: Path) -> None:
     config = aip_ml.load_config("chase-v1", overrides=[*OVERRIDES, "imitate_bot=dodge"])
-    with pytest.raises(aip_ml.ConfigError, match="self-play"):
+    with pytest.raises(aip_ml.ConfigError, match="several roles"):
+        aip_ml.train(config, run_dir=tmp_path / "run")
+
+
+POOL = [
+    *OVERRIDES,
+    "selfplay_snapshot_every=1",
+    "selfplay_window=2",
+    "selfplay_latest_ratio=0.3",
+    "selfplay_bots=kite,chase",
+]
+
+
+def test_the_pool_keeps_a_window_of_snapshots_and_puts_bots_in_worlds_by_driver() -> None:
+    from aip_ml._train import make_worlds
+    from aip_ml.selfplay import SelfPlay
+
+    config = aip_ml.load_config("chase-v1", overrides=POOL)
+    worlds = make_worlds("duel-v1", config.num_worlds, seed=0, threads=1)
+    selfplay = SelfPlay(config, worlds)
+    selfplay.reseed(1)
+    for _ in range(3):
+        selfplay.update()
+    enemy_pool = selfplay.pools["player"]  # the player's opponents: enemies
+    assert [s.uid for s in enemy_pool.snapshots] == [2, 3]  # window 2 of the snapshots at updates 1, 2, 3
+    assert enemy_pool.role == "enemy" and enemy_pool.bots == ("chase",)
+    # Worlds of the player's half facing the bot have it as their enemy driver for this episode.
+    half = config.num_worlds // 2
+    drivers = worlds.state()["enemy_driver_episode"][:half]
+    facing_bot = enemy_pool.current == -2 - aip_engine.bots("enemy").index("chase")
+    np.testing.assert_array_equal(drivers != 0, facing_bot)
+    assert (worlds.state()["player_driver_episode"][:half] == 0).all()  # the learner plays itself
+
+
+def test_latest_only_never_draws_a_past_opponent() -> None:
+    from aip_ml.selfplay._pool import LATEST, OpponentPool
+
+    pool = OpponentPool("enemy", 50, window=3, latest_ratio=1.0, bots=("chase",), seed=0)
+    assert (pool.draw(1000) == LATEST).all()
+    mixed = OpponentPool("enemy", 50, window=3, latest_ratio=0.5, bots=("chase", "dodge"), seed=0)
+    codes = mixed.draw(4000)
+    assert abs((codes == LATEST).mean() - 0.5) < 0.05
+    assert set(np.unique(codes).tolist()) == {LATEST, -2, -4}  # chase is bot 0, dodge bot 2
+
+
+def test_a_pool_run_with_bots_and_ratings_resumes_exactly(tmp_path: Path) -> None:
+    overrides = [*POOL, "selfplay_rating_every=2", "selfplay_rating_episodes=2"]
+    config = aip_ml.load_config("chase-v1", overrides=overrides)
+    recorder = Recorder()
+    aip_ml.train(config, run_dir=tmp_path / "full", callbacks=[recorder])
+    assert "player/rating_mu" in recorder.metrics[1] and "enemy/win_rate_vs_bots" in recorder.metrics[1]
+    with pytest.raises(RuntimeError, match="stop here"):
+        aip_ml.train(config, run_dir=tmp_path / "cut", callbacks=[StopAfter(2)])
+    aip_ml.train(config, run_dir=tmp_path / "cut", resume=True)
+    a = aip_ml.load_checkpoint(tmp_path / "full" / "checkpoints" / "final.ckpt").state
+    b = aip_ml.load_checkpoint(tmp_path / "cut" / "checkpoints" / "final.ckpt").state
+    for role in ("player", "enemy"):
+        for key, value in a["learners"][role]["model"].items():
+            assert torch.equal(value, b["learners"][role]["model"][key]), (role, key)
+        assert a["pools"][role]["current"] == b["pools"][role]["current"]
+    assert a["probe"]["table"] == b["probe"]["table"]
+
+
+def test_roles_take_turns_when_asked() -> None:
+    from aip_ml._train import make_worlds
+    from aip_ml.selfplay import SelfPlay
+
+    config = aip_ml.load_config("chase-v1", overrides=[*POOL, "selfplay_swap_every=2", "minibatch_size=256"])
+    selfplay = SelfPlay(config, make_worlds("duel-v1", config.num_worlds, seed=0, threads=1))
+    selfplay.reseed(1)
+    learned = []
+    for _ in range(4):
+        metrics = selfplay.update()
+        learned.append(sorted(r for r in ("player", "enemy") if f"{r}/loss/policy" in metrics))
+    assert learned == [["player"], ["player"], ["enemy"], ["enemy"]]
+
+
+def test_an_unknown_pool_bot_is_refused_with_the_bots_named(tmp_path: Path) -> None:
+    config = aip_ml.load_config("chase-v1", overrides=[*OVERRIDES, "selfplay_bots=kite,chaser"])
+    with pytest.raises(aip_ml.ConfigError, match="'chaser' is not a bot of player, enemy; bots: chase"):
         aip_ml.train(config, run_dir=tmp_path / "run")

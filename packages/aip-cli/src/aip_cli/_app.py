@@ -52,8 +52,10 @@ A typical session:
   aip models list                           # the registered versions, their scores and aliases
   aip models promote chase-v1-enemy/2       # make it @champion if it beats the current one
   aip play --opponent chase-v1-enemy@champion
+  aip replay FILE.aiprec                    # watch a recorded game again (the game's recordings/)
   aip eval chase-v1-enemy@champion --episodes 100
   aip eval bot:intercept --task chase-v1    # the scripted baseline, same episodes
+  aip dashboard                             # the web dashboard: live runs, replays, play in the browser
 
 Runs and models go to an MLflow store: mlflow.db and mlartifacts/ in the current folder by default;
 --tracking-uri or MLFLOW_TRACKING_URI selects another (e.g. http://127.0.0.1:5000). Browse it with
@@ -111,14 +113,18 @@ def _root(
 
 def _register() -> None:
     # Command modules import only light things at import time; heavy libraries load inside commands.
-    from aip_cli import _bench, _doctor, _eval, _models, _play, _train
+    from aip_cli import _bench, _dashboard, _demos, _doctor, _eval, _league, _models, _play, _replay, _train
 
     _train.register(app)
     _eval.register(app)
     _play.register(app)
+    _replay.register(app)
     _models.register(models_app)
     _bench.register(app)
+    _league.register(app)
     _doctor.register(app)
+    _dashboard.register(app)
+    _demos.register(app)
 
 
 _register()

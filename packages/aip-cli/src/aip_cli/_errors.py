@@ -92,6 +92,8 @@ def classify(exc: BaseException) -> tuple[ExitCode, str] | None:
         return ExitCode.REFUSED, message
     if _named(exc, "RunDirError"):
         return ExitCode.USAGE, message
+    if _named(exc, "LeagueRecordError"):
+        return ExitCode.FAILURE, message
     if _named(exc, "CheckpointError"):
         return ExitCode.FAILURE, message
     if _named(exc, "MlflowException"):

@@ -16,9 +16,13 @@ from aip_cli._errors import CliError, ExitCode
 from aip_cli._output import console, emit_json, fmt_score
 
 if TYPE_CHECKING:
-    from aip_ml.tracking import ModelVersionInfo
+    from collections.abc import Callable
 
-__all__ = ["register"]
+    from mlflow import MlflowClient
+
+    from aip_ml.tracking import ModelVersionInfo, Promotion
+
+__all__ = ["promote_reference", "register"]
 
 
 def _when(ms: int) -> str:
@@ -71,7 +75,7 @@ def list_models(
     console.print(table)
 
 
-def _show_version(info: ModelVersionInfo) -> None:
+def _show_version(info: ModelVersionInfo, chain: list[str]) -> None:
     console.print(f"[bold]{info.reference}[/bold]  " + (" ".join(f"@{a}" for a in info.aliases) or "(no aliases)"))
     console.print(f"  task        {info.task}")
     console.print(f"  role        {info.role}")
@@ -82,6 +86,13 @@ def _show_version(info: ModelVersionInfo) -> None:
     console.print(f"  policy file {info.policy_file or '-'}")
     if info.description:
         console.print(f"  description {info.description}")
+    parts = [info.reference, *chain]
+    if not chain:
+        parts.append(info.tags.get("aip.init_from") or "(from scratch)")
+    console.print("  lineage     " + " <- ".join(parts), markup=False)
+    for key, label in (("aip.demos.sha256", "demos"), ("aip.imitate_bot", "cloned bot")):
+        if info.tags.get(key):
+            console.print(f"  {label:<11} {info.tags[key]}", markup=False)
     if info.scores:
         console.print("  evaluation:")
         for key in sorted(info.scores):
@@ -101,35 +112,51 @@ def show(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Show one version: task, role, scores, aliases, run and source."""
-    from aip_ml.tracking import resolve_version
+    from aip_ml.tracking import lineage_chain, resolve_version
 
     client = client_for(require_store(tracking_uri))
     info = resolve_version(client, reference)
+    chain = lineage_chain(client, info)
     if as_json:
-        emit_json(info.to_dict())
+        emit_json({**info.to_dict(), "lineage": chain})
     else:
-        _show_version(info)
+        _show_version(info, chain)
 
 
-def promote(
-    reference: str = typer.Argument(..., metavar="MODEL", help="The candidate: NAME/VERSION or NAME@ALIAS."),
-    force: bool = typer.Option(False, "--force", help="Promote without comparing with the champion."),
-    episodes: int = typer.Option(100, "--episodes", "-n", min=1, help="Episodes per side for the comparison."),
-    seed: int = typer.Option(12345, "--seed", help="Seed of the comparison episodes (the same for both)."),
-    tracking_uri: str | None = TRACKING_OPTION,
-    as_json: bool = JSON_OPTION,
-) -> None:
-    """Make a version @champion if it beats the current champion on the task.
+def promote_reference(
+    client: MlflowClient,
+    reference: str,
+    *,
+    episodes: int,
+    seed: int,
+    force: bool = False,
+    by: str = "evaluation",
+    margin: float = 1.0,
+    announce: Callable[[ModelVersionInfo], None] | None = None,
+) -> Promotion:
+    """The checks and the decision of ``aip models promote`` (the dashboard's Promote button uses them too).
 
-    Both are evaluated again on the same seeds; the candidate must have a higher success rate, or the
-    same with a higher mean return. Without a champion, or with --force, it is promoted directly.
-    Refused promotions change nothing and exit with status 4.
+    Args:
+        client: A client of the store.
+        reference: The candidate: NAME/VERSION or NAME@ALIAS (a bare name is refused).
+        episodes: Episodes per side for the comparison.
+        seed: Their seed (the same for both).
+        force: Promote without comparing.
+        by: ``"evaluation"`` (a fresh evaluation of both) or ``"rating"`` (the task's league ratings).
+        margin: With ``by="rating"``: standard deviations the candidate must be rated above by.
+        announce: Called with the candidate before a comparison starts.
+
+    Returns:
+        What was decided and why.
+
+    Raises:
+        CliError: A bare model name (exit 2).
+        ModelNotFoundError: No such model, version or alias.
     """
     from aip_cli._evaluation import registry_evaluator
     from aip_ml.tracking import CHAMPION, resolve_version
     from aip_ml.tracking import promote as do_promote
 
-    client = client_for(require_store(tracking_uri))
     candidate = resolve_version(client, reference)
     if "@" not in reference and "/" not in reference.removeprefix("models:/"):
         raise CliError(
@@ -137,11 +164,54 @@ def promote(
             ExitCode.USAGE,
         )
     has_champion = CHAMPION in (client.get_registered_model(candidate.name).aliases or {})
-    if not as_json and not force and has_champion:
-        console.print(
-            f"Comparing {candidate.reference} with the current champion ({episodes} episodes each, seed {seed})..."
-        )
-    outcome = do_promote(client, candidate, registry_evaluator(episodes=episodes, seed=seed), force=force)
+    if by == "rating":
+        from aip_ml.tracking import promote_by_rating
+
+        return promote_by_rating(client, candidate, margin=margin, force=force)
+    if announce is not None and not force and has_champion:
+        announce(candidate)
+    return do_promote(client, candidate, registry_evaluator(episodes=episodes, seed=seed), force=force)
+
+
+def promote(
+    reference: str = typer.Argument(..., metavar="MODEL", help="The candidate: NAME/VERSION or NAME@ALIAS."),
+    force: bool = typer.Option(False, "--force", help="Promote without comparing with the champion."),
+    episodes: int = typer.Option(100, "--episodes", "-n", min=1, help="Episodes per side for the comparison."),
+    seed: int = typer.Option(12345, "--seed", help="Seed of the comparison episodes (the same for both)."),
+    by: str = typer.Option(
+        "evaluation",
+        "--by",
+        metavar="evaluation|rating",
+        help="Compare by a fresh evaluation, or by the ratings of the task's league (`aip league TASK`).",
+    ),
+    margin: float = typer.Option(
+        1.0, "--margin", min=0.0, help="With --by rating: standard deviations the candidate must be rated above by."
+    ),
+    tracking_uri: str | None = TRACKING_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Make a version @champion if it beats the current champion on the task.
+
+    --by evaluation (the default): both are evaluated again on the same seeds; the candidate must have
+    a higher success rate, or the same with a higher mean return. --by rating: the newest round of the
+    task's league must rate the candidate above the champion by --margin standard deviations of the
+    difference (duel-v1 models are compared this way). Without a champion, or with --force, it is
+    promoted directly. Refused promotions change nothing and exit with status 4.
+    """
+    if by not in ("evaluation", "rating"):
+        raise CliError(f"--by must be 'evaluation' or 'rating', got {by!r}", ExitCode.USAGE)
+    client = client_for(require_store(tracking_uri))
+
+    def announce(candidate: ModelVersionInfo) -> None:
+        if not as_json:
+            console.print(
+                f"Comparing {candidate.reference} with the current champion ({episodes} episodes each, seed {seed})..."
+            )
+
+    outcome = promote_reference(
+        client, reference, episodes=episodes, seed=seed, force=force, by=by, margin=margin, announce=announce
+    )
+    candidate = outcome.candidate
     if as_json:
         emit_json(outcome.to_dict())
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 
 import typer
@@ -45,15 +46,23 @@ def _opponent_arg(opponent: str, opponent_role: str, tracking_uri: str | None) -
         if file_role != opponent_role:
             raise CliError(_wrong_role(str(choice.path), file_role, opponent_role), ExitCode.USAGE)
         return str(choice.path.resolve())
+    path, _ = _load_model(choice.value, opponent_role, tracking_uri, announce=True)
+    return path
+
+
+def _load_model(reference: str, opponent_role: str, tracking_uri: str | None, *, announce: bool) -> tuple[str, str]:
+    """The local policy file of a registered model version, and the name the game shows for it."""
     from aip_ml.tracking import cached_policy, resolve_version
 
     uri = require_store(tracking_uri)
     client = client_for(uri)
-    info = resolve_version(client, choice.value)
+    info = resolve_version(client, reference)
     if info.role != opponent_role:
         raise CliError(_wrong_role(info.reference, info.role, opponent_role), ExitCode.USAGE)
-    console.print(f"Opponent: {info.reference}", markup=False)
-    return str(cached_policy(str(client.tracking_uri), info.name, info.version))
+    if announce:
+        console.print(f"Opponent: {info.reference}", markup=False)
+    name = f"{info.name} v{info.version}" + "".join(f" @{alias}" for alias in info.aliases)
+    return str(cached_policy(str(client.tracking_uri), info.name, info.version)), name
 
 
 def play_command(
@@ -81,7 +90,13 @@ def play_command(
         raise CliError(f"--side must be player or enemy, not {side!r}", ExitCode.USAGE)
     opponent_role = "enemy" if side == "player" else "player"
     argv: list[str] = ["--side", side]
-    if opponent is not None:
+    loader = None
+    if opponent is not None and not headless and parse_policy_choice(opponent).kind == "model":
+        # MLflow takes seconds to import: the game's window shows a loading line meanwhile
+        loader = functools.partial(
+            _load_model, parse_policy_choice(opponent).value, opponent_role, tracking_uri, announce=False
+        )
+    elif opponent is not None:
         argv += ["--opponent", _opponent_arg(opponent, opponent_role, tracking_uri)]
     if fullscreen:
         argv.append("--fullscreen")
@@ -96,7 +111,7 @@ def play_command(
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     import aip_game
 
-    status = aip_game.main(argv)
+    status = aip_game.main(argv, opponent_loader=loader, opponent_label=opponent if loader else None)
     if status != 0:
         raise typer.Exit(int(status))
 

@@ -26,9 +26,12 @@ class ProgressCallback:
         self._progress = progress
         self._bar: TaskID | None = None
         self._shown = {"sps": float("nan"), "ret": float("nan"), "success": float("nan")}
+        self._task = ""
+        self._lesson = ""
 
     def on_start(self, config: Any, run_dir: Path) -> None:
         """Add the bar."""
+        self._task = str(config.task)
         self._bar = self._progress.add_task(
             f"{config.task}",
             total=int(config.total_steps),
@@ -45,8 +48,13 @@ class ProgressCallback:
             value = metrics.get(key, float("nan"))
             if isinstance(value, (int, float)) and math.isfinite(value):
                 self._shown[name] = float(value)  # NaN (no episode ended) keeps the last figure
+        lesson = metrics.get("curriculum/lesson")
+        if isinstance(lesson, float) and math.isfinite(lesson):
+            # The curriculum's lesson beside the task (short: the line fits 80 columns).
+            self._lesson = f" L{int(lesson)}/{int(metrics.get('curriculum/lessons', lesson))}"
         self._progress.update(
             self._bar,
+            description=self._task + self._lesson,
             completed=int(metrics.get("global_step", 0)),
             total=int(metrics.get("total_steps", 0)) or None,
             sps=self._shown["sps"],
@@ -135,6 +143,7 @@ def _summary(result: Any, registered: list[Any], play: str | None, run_id: str |
         "evaluation": evaluation.to_dict() if evaluation is not None else None,
         "time_to_target": target.to_dict() if (target := getattr(result, "time_to_target", None)) else None,
         "mlflow_run_id": run_id,
+        "lineage": dict(getattr(result, "lineage", {}) or {}),
         "registered": [v.to_dict() for v in registered],
         "play_command": play,
     }
@@ -161,6 +170,14 @@ def train_command(
         False, "--show-config", help="Print the config that would be used (TOML, every key explained) and exit."
     ),
     track: bool = typer.Option(True, "--track/--no-track", help="Record the run in MLflow and register the policy."),
+    replays: int = typer.Option(
+        10,
+        "--replays",
+        min=0,
+        max=1000,
+        metavar="N",
+        help="Record a few evaluation episodes N times over the run (and at its start) for `aip dashboard`; 0: none.",
+    ),
     tracking_uri: str | None = TRACKING_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -197,6 +214,17 @@ def train_command(
 
         tracking = MlflowCallback(tracking_uri)
         callbacks.append(tracking)
+    if replays:
+        from aip_ml.replays import REPLAYS_DIR, ReplayCallback
+
+        publish = None
+        if tracking is not None:
+            sink = tracking
+
+            def publish(path: Path) -> None:
+                sink.log_artifact(path, REPLAYS_DIR)
+
+        callbacks.append(ReplayCallback(recordings=replays, publish=publish))
     progress = None if as_json else _progress()
     if progress is not None:
         callbacks.append(ProgressCallback(progress))
@@ -206,9 +234,11 @@ def train_command(
     try:
         if progress is not None:
             with progress:
-                result = aip_ml.train(cfg, run_dir=folder, callbacks=callbacks, resume=resume)
+                result = aip_ml.train(
+                    cfg, run_dir=folder, callbacks=callbacks, resume=resume, tracking_uri=tracking_uri
+                )
         else:
-            result = aip_ml.train(cfg, run_dir=folder, callbacks=callbacks, resume=resume)
+            result = aip_ml.train(cfg, run_dir=folder, callbacks=callbacks, resume=resume, tracking_uri=tracking_uri)
     except BaseException as exc:
         if tracking is not None:
             tracking.close("KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")

@@ -205,7 +205,8 @@ bool Engine::params_ok(int64_t begin, int64_t end) const {
          all_in(p.arena_width + begin, n, arena_min, 1e6) && all_in(p.arena_height + begin, n, arena_min, 1e6) &&
          all_in(p.fire_probability + begin, n, 0.0, 1.0) && all_in(p.max_missiles + begin, n, 0, kMaxMissiles) &&
          all_in(p.player_bot + begin, n, 0, kFlee) && all_in(p.enemy_bot + begin, n, -1, kEvasive) &&
-         all_in(p.guidance + begin, n, 0, kHoming);
+         all_in(p.guidance + begin, n, 0, kHoming) && all_in(p.player_driver + begin, n, 0, kDriverFirstBot + kFlee) &&
+         all_in(p.enemy_driver + begin, n, 0, kDriverFirstBot + kEvasive);
 }
 
 void Engine::check_params() const {
@@ -238,6 +239,10 @@ void Engine::check_params() const {
     if (p.enemy_bot[i] < -1 || p.enemy_bot[i] > kEvasive)
       fail("enemy_bot", i, p.enemy_bot[i], "[-1, 7] (bots('enemy'); -1 draws a target motion)");
     if (p.guidance[i] < 0 || p.guidance[i] > kHoming) fail("guidance", i, p.guidance[i], "[0, 1] (bots('missile'))");
+    if (p.player_driver[i] < 0 || p.player_driver[i] > kDriverFirstBot + kFlee)
+      fail("player_driver", i, p.player_driver[i], "[0, 5] (0: the caller's actions; 1 + k: bots('player')[k])");
+    if (p.enemy_driver[i] < 0 || p.enemy_driver[i] > kDriverFirstBot + kEvasive)
+      fail("enemy_driver", i, p.enemy_driver[i], "[0, 8] (0: the caller's actions; 1 + k: bots('enemy')[k])");
   }
 }
 

@@ -131,6 +131,27 @@ class Policy:
         task = self.meta.get("task")
         return task if isinstance(task, str) else None
 
+    def network(self) -> dict[str, Any]:
+        """Copies of the numbers that define the policy, for converters (aip-ml's ONNX export).
+
+        Returns:
+            ``weights`` (each ``(in, out)``, applied as ``h @ w + b``), ``biases``, ``activation``,
+            ``obs_mean`` and ``obs_scale`` (normalised = ``clip((obs - obs_mean) * obs_scale,
+            ±obs_clip)``), ``obs_clip``, ``action_transform`` and ``act_mid``/``act_half``
+            (action = ``act_mid + act_half * transform(output)``), all float32.
+        """
+        return {
+            "weights": [w.copy() for w in self._weights_t],
+            "biases": [b.copy() for b in self._biases],
+            "activation": self.activation,
+            "obs_mean": self._obs_mean.copy(),
+            "obs_scale": self._obs_scale.copy(),
+            "obs_clip": float(self._obs_clip),
+            "action_transform": self.action_transform,
+            "act_mid": self._act_mid.copy(),
+            "act_half": self._act_half.copy(),
+        }
+
     def raw_output(self, obs: npt.ArrayLike) -> npt.NDArray[np.float32]:
         """Return the network's output (the actor's mean) before the action transform.
 

@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple, TypeAlias
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ._backends import cuda_device, require_cuda
-from ._batch_args import check_batch_size, episode_time_limit, resolve_config, resolve_controllers
+from ._batch_args import (
+    AUTORESET_MODES,
+    check_batch_size,
+    check_export,
+    check_mask,
+    episode_time_limit,
+    resolve_autoreset,
+    resolve_config,
+    resolve_controllers,
+    resolve_seed,
+    seed_states,
+)
 from ._config import BOUNDARIES, Config
-from ._errors import BackendError, ConfigError, ShapeError, unknown_name_error
+from ._errors import BackendError, EngineError, ShapeError, unknown_name_error
 from ._layouts import role_layout, roles
 from ._tasks import AGENT, TASKS, bot_code, task_spec
 
@@ -23,6 +34,8 @@ Obs: TypeAlias = NDArray[np.float32] | dict[str, NDArray[np.float32]]
 
 _ROLES = ("player", "enemy", "missile")
 _TASK_CODES = {name: code for code, name in enumerate(TASKS)}
+# Version of the dictionaries of `Worlds.export_state` (the reference's carry the same).
+_STATE_FORMAT = 1
 _PUBLIC_STATE = (
     "player_pos",
     "player_vel",
@@ -96,7 +109,10 @@ class Worlds:
             defaults, or None for the task's config.
         controllers: Overrides of who drives each role: ``"agent"`` or a bot name (see `bots`).
         threads: CPU threads; 0 = every core this process may use.
-        auto_reset: Reset finished worlds inside `step` (Gymnasium's same-step mode).
+        auto_reset: What `step` does with a finished world (Gymnasium's autoreset modes):
+            ``True`` or ``"same-step"`` resets it in the same step, ``"next-step"`` in the next step
+            (instead of simulating a frame, its action ignored), ``False`` or ``"disabled"`` leaves
+            it to the caller (`reset` with a mask).
         backend: ``"cpu"``; ``"cuda"`` (or ``"cuda:N"``) where the CUDA backend is built and a
             GPU is visible: arrays then live on the GPU and export through DLPack (docs/gpu.md).
 
@@ -115,17 +131,30 @@ class Worlds:
         config: Config | Mapping[str, Any] | None = None,
         controllers: Mapping[str, str] | None = None,
         threads: int = 0,
-        auto_reset: bool = True,
+        auto_reset: bool | str = True,
         backend: str = "cpu",
     ) -> None:
         spec = task_spec(task)
+        mode = resolve_autoreset(auto_reset)
+        # What a copy is re-created from (`__reduce__`); the state then comes from export_state.
+        self._init_args: dict[str, Any] = {
+            "task": task,
+            "num_worlds": num_worlds,
+            "config": config,
+            "controllers": None if controllers is None else dict(controllers),
+            "threads": threads,
+            "auto_reset": mode,
+            "backend": backend,
+        }
         check_batch_size(num_worlds, threads)
         # backend="cuda" or "cuda:N": the batch lives on that GPU (aip_engine._core_cuda, docs/gpu.md).
         device = -1 if backend == "cpu" else cuda_device(backend)
         self.task: str = task
         self.num_worlds: int = num_worlds
         self.backend: str = backend
-        self.auto_reset: bool = bool(auto_reset)
+        #: The autoreset mode: ``"same-step"``, ``"next-step"`` or ``"disabled"``.
+        self.autoreset_mode: str = mode
+        self.auto_reset: bool = mode != "disabled"
         self.config: Config = resolve_config(spec, config)
         self.controllers: dict[str, str] = resolve_controllers(spec, controllers)
         self.agents: tuple[str, ...] = tuple(r for r in _ROLES if self.controllers[r] == AGENT)
@@ -158,7 +187,7 @@ class Worlds:
             "task": _TASK_CODES[task],
             "agent": [int(r in self.agents) for r in _ROLES],
             "rewarded": [int(r in self._rewarded) for r in _ROLES],
-            "auto_reset": self.auto_reset,
+            "auto_reset": AUTORESET_MODES.index(mode),
         }
 
         def code(role: str) -> int:
@@ -217,24 +246,35 @@ class Worlds:
 
     # ---- stepping ------------------------------------------------------------------------------
 
-    def reset(self, seed: int | None = None, mask: NDArray[np.bool_] | None = None) -> Obs:
+    def reset(self, seed: int | Sequence[int | None] | None = None, mask: NDArray[np.bool_] | None = None) -> Obs:
         """Start new episodes.
 
         Args:
             seed: Reseed the worlds from (seed, world index); None draws on from their generators.
+                A sequence of N entries seeds world i from ``(seed[i], 0)``, so that it plays what a
+                batch of one reset with ``seed[i]`` plays (None entries draw on).
             mask: (N,) bool selecting the worlds to reset; None resets all.
 
         Returns:
             The observations of the agent roles (views; copy what you keep).
 
         Raises:
-            ShapeError: The mask has the wrong dtype or shape.
+            ConfigError: A seed that is no integer.
+            ShapeError: The mask has the wrong dtype or shape, or the seed sequence the wrong length.
         """
-        if seed is not None:
-            if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-                raise ConfigError(f"seed must be an integer or None, got {seed!r}")
-            seed = int(seed) % (1 << 64)
-        self._engine.reset(seed, mask)
+        batch_seed, world_seeds, seeded = resolve_seed(seed, self.num_worlds)
+        if world_seeds is not None and seeded is not None:
+            if mask is not None:
+                check_mask(mask, self.num_worlds)  # before any generator changes
+                seeded = seeded & mask
+            rng = self._state["rng"]
+            states = rng.to_numpy() if not isinstance(rng, np.ndarray) else np.array(rng)
+            states[seeded] = seed_states(world_seeds[seeded])
+            if isinstance(rng, np.ndarray):
+                rng[:] = states
+            else:
+                rng.copy_from(states)
+        self._engine.reset(batch_seed, mask)
         return self._obs_out
 
     def step(self, actions: NDArray[np.float32] | Mapping[str, NDArray[np.float32]] | None = None) -> StepResult:
@@ -388,8 +428,115 @@ class Worlds:
         for role in self.agents:
             self._engine.observe(_ROLES.index(role))
 
+    # ---- full state, copies and closing -------------------------------------------------------
+
+    def export_state(self) -> dict[str, Any]:
+        """A copy of everything the batch remembers: state, per-world parameters and step outputs.
+
+        `import_state` on a batch made with the same arguments puts it back, after which both
+        batches step identically (the same actions give bit-identical results). The copy is plain
+        data (numpy arrays, strings, integers), so it pickles.
+
+        Returns:
+            ``{"format", "implementation", "task", "num_worlds", "autoreset_mode", "arrays"}``.
+        """
+        self._check_open()
+        arrays: dict[str, NDArray[Any]] = {}
+        for group, table in (("state", self._state), ("params", self._params), ("outputs", self._out)):
+            for name, a in table.items():
+                arrays[f"{group}/{name}"] = np.array(a) if isinstance(a, np.ndarray) else a.to_numpy()
+        return {
+            "format": _STATE_FORMAT,
+            "implementation": "engine",
+            "task": self.task,
+            "num_worlds": self.num_worlds,
+            "autoreset_mode": self.autoreset_mode,
+            "arrays": arrays,
+        }
+
+    def import_state(self, exported: Mapping[str, Any]) -> None:
+        """Overwrite the whole batch with what `export_state` returned (of this or another batch).
+
+        Raises:
+            ConfigError: Not an export of the engine, or of another task, world count or autoreset mode.
+            ShapeError: An array missing, or of another shape or dtype.
+        """
+        self._check_open()
+        arrays = check_export(exported, "engine", self.task, self.num_worlds, self.autoreset_mode)
+        targets: dict[str, Any] = {}
+        for group, table in (("state", self._state), ("params", self._params), ("outputs", self._out)):
+            for name, a in table.items():
+                key = f"{group}/{name}"
+                value = arrays.get(key)
+                if not isinstance(value, np.ndarray) or value.shape != tuple(a.shape) or value.dtype != a.dtype:
+                    got = (
+                        "missing"
+                        if value is None
+                        else f"{getattr(value, 'dtype', type(value).__name__)} {np.shape(value)}"
+                    )
+                    raise ShapeError(f"exported array {key!r} must be {a.dtype} of shape {tuple(a.shape)}, got {got}")
+                targets[key] = (a, value)
+        for a, value in targets.values():
+            if isinstance(a, np.ndarray):
+                np.copyto(a, value)
+            else:
+                a.copy_from(value)
+
+    def close(self) -> None:
+        """Free the engine and its arrays now; later calls raise `EngineError` (closing twice is fine).
+
+        Views handed out before (observations, state) keep their memory alive until they are dropped.
+        """
+        if self.__dict__.get("_closed"):
+            return
+        keep = {
+            "task",
+            "num_worlds",
+            "backend",
+            "autoreset_mode",
+            "auto_reset",
+            "config",
+            "controllers",
+            "agents",
+            "time_limit",
+            "threads",
+            "_init_args",
+        }
+        for name in list(self.__dict__):
+            if name not in keep:
+                del self.__dict__[name]
+        self._closed = True
+
+    @property
+    def closed(self) -> bool:
+        """Whether `close` was called."""
+        return bool(self.__dict__.get("_closed", False))
+
+    def _check_open(self) -> None:
+        if self.__dict__.get("_closed"):
+            raise EngineError(f"this {self.task} Worlds batch is closed; create a new Worlds to go on")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickle and copy.deepcopy re-create the batch from its arguments, then import its state:
+        # the copy continues the same trajectories (the engine itself cannot be pickled).
+        self._check_open()
+        return (_rebuild, (self._init_args, self.export_state()))
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for attributes that are missing: after close() the engine and arrays are.
+        if self.__dict__.get("_closed") and name.startswith("_"):
+            self._check_open()
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
     def __repr__(self) -> str:
         return (
             f"Worlds(task={self.task!r}, num_worlds={self.num_worlds}, agents={self.agents}, "
             f"threads={self.threads}, backend={self.backend!r})"
         )
+
+
+def _rebuild(init_args: dict[str, Any], exported: dict[str, Any]) -> Worlds:
+    args = {k: v for k, v in init_args.items() if k not in ("task", "num_worlds")}
+    worlds = Worlds(init_args["task"], init_args["num_worlds"], **args)
+    worlds.import_state(exported)
+    return worlds

@@ -6,7 +6,7 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import __version__, _paths
@@ -32,6 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="the side you play with --opponent (watch: AI against AI); default: player",
     )
     p.add_argument("--player-bot", help="with --side watch: the player's controller (a bot or policy)")
+    p.add_argument("--replay", type=Path, metavar="FILE", help="open the replay viewer on a recording (.aiprec)")
+    p.add_argument(
+        "--verify",
+        action="store_true",
+        help="with --replay: no window; replay the whole recording, say whether every frame matched (exit 1 if not)",
+    )
     p.add_argument("--headless", action="store_true", help="no window (SDL_VIDEODRIVER=dummy), for servers and tests")
     p.add_argument("--seed", type=int, help="engine seed (default: a new one each game)")
     p.add_argument("--fullscreen", action=argparse.BooleanOptionalAction, default=None, help="start in fullscreen")
@@ -53,14 +59,25 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    opponent_loader: Callable[[], tuple[str, str]] | None = None,
+    opponent_label: str | None = None,
+) -> int:
     """Run the game; return the exit status.
 
     Args:
         argv: The arguments (default: ``sys.argv[1:]``).
+        opponent_loader: Finds an opponent that takes time to find (a registered model), in the
+            background while the window shows a loading line; returns what ``--opponent`` would be (a
+            bot name or a policy file) and the name to show. Replaces ``--opponent``.
+        opponent_label: The name the loading line shows while `opponent_loader` runs.
     """
     args = build_parser().parse_args(argv)
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    if args.verify:
+        return _verify(args.replay)
     if args.headless:
         os.environ["SDL_VIDEODRIVER"] = "dummy"
         os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
@@ -85,6 +102,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         fps=args.fps,
         mod_dirs=args.mods_dir,
         entry_point_mods=not args.no_installed_mods,
+        opponent_loader=opponent_loader,
+        opponent_label=opponent_label,
+        replay=args.replay,
     )
     app = App(options)
     if app.start_error is not None and args.headless:
@@ -93,6 +113,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         app.close()
         return 2
     return app.run()
+
+
+def _verify(path: Path | None) -> int:
+    """``--replay FILE --verify``: replay without a window and report."""
+    if path is None:
+        print("aip-game: --verify needs --replay FILE", file=sys.stderr)
+        return 2
+    from .recording import RecordingError
+    from .replay import verify
+
+    try:
+        result = verify(path)
+    except (OSError, RecordingError) as exc:
+        print(f"aip-game: {exc}", file=sys.stderr)
+        return 2
+    seconds = result.frames / 60
+    if result.exact:
+        print(f"{path}: {result.frames} frames ({seconds:.1f} s) replayed exactly; score {result.score}")
+        return 0
+    print(f"{path}: the replay differs from the recording from frame {result.diverged_at} on", file=sys.stderr)
+    return 1
 
 
 def _setup_log() -> None:

@@ -34,6 +34,10 @@ class Hud:
         pygame.draw.line(self.bar, (60, 90, 150, 255), (0, HUD_HEIGHT - 1), (1280, HUD_HEIGHT - 1))
         self.panel = pygame.Surface((330, 720 - HUD_HEIGHT - 10), pygame.SRCALPHA)
         self.panel.fill((4, 6, 16, 215))
+        self.shade = pygame.Surface((1280, 720), pygame.SRCALPHA)
+        self.shade.fill((0, 0, 0, 140))
+        self.hint_bar = pygame.Surface((900, 64), pygame.SRCALPHA)
+        self.hint_bar.fill((6, 8, 20, 200))
 
     def draw(
         self,
@@ -48,8 +52,11 @@ class Hud:
         fps: float | None,
         side: str,
         opponent: str,
+        partner: str | None = None,
+        rating: float | None = None,
+        heading: str | None = None,
     ) -> None:
-        """Draw the top bar."""
+        """Draw the top bar: score, lives, missiles, level, who plays each side, the frame rate."""
         t = self.text
         surface.blit(self.bar, (0, 0))
         t.draw(surface, "SCORE", (16, 8), 20, HUD_ACCENT)
@@ -67,9 +74,14 @@ class Hud:
         t.draw(surface, f"{missiles_ready}/{max_missiles}", (266 + max_missiles * 18, 24), 24, HUD_TEXT)
         t.draw(surface, "LEVEL", (420, 8), 20, HUD_ACCENT)
         t.draw(surface, f"{level}  x{speed_scale:.1f}", (420, 24), 24, HUD_TEXT)
-        role = {"player": "you: player", "enemy": "you: enemy", "watch": "watching"}[side]
-        t.draw(surface, role, (640, 8), 20, HUD_ACCENT, anchor="midtop")
-        t.draw(surface, f"vs {opponent}", (640, 24), 22, HUD_TEXT, anchor="midtop")
+        rated = f"  (rating {rating:.0f})" if rating is not None else ""
+        if side == "watch":
+            t.draw(surface, heading or "WATCHING", (760, 8), 20, HUD_ACCENT, anchor="midtop")
+            line = f"player: {partner or '?'}   enemy: {opponent}{rated}"
+        else:
+            t.draw(surface, f"YOU: {side.upper()}", (760, 8), 20, HUD_ACCENT, anchor="midtop")
+            line = f"{'enemy' if side == 'player' else 'player'}: {opponent}{rated}"
+        t.draw(surface, line[:64], (760, 24), 22, HUD_TEXT, anchor="midtop")
         if fps is not None:
             t.draw(surface, f"FPS {fps:4.0f}", (1264, 14), 24, HUD_TEXT, anchor="topright")
 
@@ -124,14 +136,20 @@ class Hud:
         a, b = sorted((zero, k))
         pygame.draw.rect(surface, HUD_ACCENT, (bar_x + int(a * bar_w), y + 4, max(1, int((b - a) * bar_w)), size - 10))
 
-    def draw_center(self, surface: pygame.Surface, title: str, lines: Sequence[str] = ()) -> None:
-        """Draw a dimmed centre card (pause, game over)."""
-        shade = pygame.Surface((1280, 720), pygame.SRCALPHA)
-        shade.fill((0, 0, 0, 140))
-        surface.blit(shade, (0, 0))
-        self.text.draw(surface, title, (640, 300), 96, HUD_TEXT, anchor="center")
+    def draw_center(
+        self, surface: pygame.Surface, title: str, lines: Sequence[str] = (), *, title_size: int = 96
+    ) -> None:
+        """Draw a dimmed centre card (pause, game over, the get-ready count)."""
+        surface.blit(self.shade, (0, 0))
+        self.text.draw(surface, title, (640, 300), title_size, HUD_TEXT, anchor="center")
         for i, line in enumerate(lines):
             self.text.draw(surface, line, (640, 370 + i * 32), 32, HUD_ACCENT, anchor="center")
+
+    def draw_hint(self, surface: pygame.Surface, lines: Sequence[str]) -> None:
+        """Draw the keys in a bar near the bottom (the first game shows them)."""
+        surface.blit(self.hint_bar, (190, 560))
+        for i, line in enumerate(lines[:2]):
+            self.text.draw(surface, line, (640, 568 + i * 26), 26, HUD_TEXT, anchor="midtop")
 
     def draw_notices(self, surface: pygame.Surface, notices: Sequence[str]) -> None:
         """Draw notices (a mod that failed, a file that could not be read) at the bottom."""

@@ -1,4 +1,8 @@
-"""A vertical menu driven by keyboard (arrows/WASD, Enter, Esc) and mouse (hover, click)."""
+"""A vertical menu driven by keyboard (arrows/WASD, Enter, Esc) and mouse (hover, click).
+
+The selection follows the mouse only when the pointer moves: a menu that opens under a resting
+pointer keeps its keyboard selection, so Enter chooses what the highlight shows.
+"""
 
 from __future__ import annotations
 
@@ -120,6 +124,10 @@ class Menu:
             self.first -= int(event.y)
             self._follow_bounds()
             return True
+        if event.type == pygame.MOUSEMOTION and not any(getattr(event, "rel", (1, 1))):
+            # SDL reports where the pointer already is when a window appears, changes mode or a screen
+            # opens under it; only a pointer that moves changes the selection.
+            return False
         if event.type in (pygame.MOUSEMOTION, pygame.MOUSEBUTTONDOWN):
             hit = self.index_at(event.pos)
             self.hover = hit

@@ -48,10 +48,11 @@ class Opponent:
     """Controls one role (``"enemy"`` or ``"player"``) for a game.
 
     Attributes:
-        label: What the menus and the HUD show.
+        label: What the menus show (the HUD shows `display_name`).
         role: The role it controls.
         kind: ``"bot"``, ``"policy"`` or ``"mod"``.
         last_action: The last action it chose (None for a bot, which the engine runs).
+        rating: Its skill rating where one is known (the HUD shows it), else None.
     """
 
     kind = "opponent"
@@ -63,6 +64,15 @@ class Opponent:
         self.act_size = ae.role_layout(role).act_size
         #: Why the opponent stopped deciding (it then stands still), or None.
         self.problem: str | None = None
+        self.rating: float | None = None
+
+    @property
+    def display_name(self) -> str:
+        """The name the HUD shows: the label without a menu's trailing remark in parentheses."""
+        name = self.label
+        if name.endswith(")") and " (" in name:
+            name = name[: name.rindex(" (")]
+        return name
 
     @property
     def controller(self) -> str:

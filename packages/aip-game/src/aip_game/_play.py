@@ -22,10 +22,27 @@ from .recording import RecordingWriter, new_path
 if TYPE_CHECKING:
     from ._app import App
 
-__all__ = ["GAME_OVER_DELAY", "GameOverScreen", "GameScreen"]
+
+__all__ = [
+    "FOCUS_PAUSE_FRAMES",
+    "GAME_OVER_DELAY",
+    "GO_FRAMES",
+    "HINT_FRAMES",
+    "GameOverScreen",
+    "GameScreen",
+    "key_hint",
+]
 
 #: Frames the "GAME OVER" card shows before the score screen.
 GAME_OVER_DELAY = 90
+#: Frames the window must stay without the focus before a game pauses. Window managers report a
+#: focus loss and gain in quick succession when a window is mapped or changes mode; those are no
+#: reason to pause.
+FOCUS_PAUSE_FRAMES = 15
+#: Frames "GO!" shows after the get-ready count.
+GO_FRAMES = 40
+#: Frames the keys stay on screen after the count of the first game.
+HINT_FRAMES = 300
 
 _EVENT_INDEX = {name: i for i, name in enumerate(ae.EVENTS)}
 _LEFT = (pygame.K_LEFT, pygame.K_a)
@@ -50,11 +67,20 @@ class GameScreen:
     ):
         self.app = app
         self.keys: set[int] = set()
+        #: SPACE was pressed since the last frame: it fires in the next frame even if already released.
+        self.fire_pressed = False
         self.paused = False
         self.debug = bool(app.settings.get("debug_overlay"))
         self.over_frames = 0
         seed = new_seed(app)
         self.session = GameSession(side, opponent, seed=seed, partner=partner, host=app.host)
+        #: Frames left of the get-ready count (nothing moves while it runs).
+        self.ready_frames = self.session.balance.get_ready_frames if app.options.get_ready else 0
+        self.ready_total = self.ready_frames
+        app.games_started += 1
+        #: Frames left to show the keys (the first game since the app started).
+        self.hint_frames = self.ready_frames + HINT_FRAMES if app.games_started == 1 else 0
+        self.go_frames = 0
         self.recorder: RecordingWriter | None = None
         if record and side in ("player", "enemy"):
             self.recorder = self._start_recording()
@@ -85,8 +111,11 @@ class GameScreen:
             key = event.key
             if key == pygame.K_ESCAPE:
                 self.abandon()
-                self.app.switch(MainMenu(self.app))
+                # A recorded game goes to its score card, where the recording is kept or discarded.
+                self.app.switch(GameOverScreen(self.app, self.session) if self.recorder else MainMenu(self.app))
                 return
+            if key == pygame.K_SPACE:
+                self.fire_pressed = True
             if key == pygame.K_p:
                 self.paused = not self.paused
             elif key == pygame.K_f:
@@ -97,12 +126,10 @@ class GameScreen:
         elif event.type == pygame.KEYUP:
             self.keys.discard(event.key)
         elif event.type == pygame.WINDOWFOCUSLOST:
-            # keys released in another window never reach us; and nobody is playing now
+            # keys released in another window never reach us (the pause follows in update() if the
+            # focus stays away: a window manager's brief loss while mapping the window is no reason)
             self.keys.clear()
-            # switching to and from fullscreen can report a focus change that is no reason to pause
-            recent_switch = self.app.frames - self.app.mode_switched_at < 30
-            if self.session.human_role is not None and not self.session.over and not recent_switch:
-                self.paused = True
+            self.fire_pressed = False
 
     def human_action(self) -> np.ndarray:
         """The human's action from the keys held now, in the human role's action layout."""
@@ -110,7 +137,8 @@ class GameScreen:
         dx = float(any(key in k for key in _RIGHT)) - float(any(key in k for key in _LEFT))
         dy = float(any(key in k for key in _DOWN)) - float(any(key in k for key in _UP))
         if self.session.human_role == "player":
-            return np.array([dx, dy, 1.0 if pygame.K_SPACE in k else 0.0], dtype=np.float32)
+            fire = pygame.K_SPACE in k or self.fire_pressed
+            return np.array([dx, dy, 1.0 if fire else 0.0], dtype=np.float32)
         return np.array([dx, dy], dtype=np.float32)
 
     # ------------------------------------------------------------------ the frame
@@ -122,10 +150,22 @@ class GameScreen:
             if self.over_frames >= GAME_OVER_DELAY:
                 self.app.switch(GameOverScreen(self.app, s))
             return
-        if self.paused:
+        app = self.app
+        recent_switch = app.frames - app.mode_switched_at < 30
+        if app.unfocused_frames >= FOCUS_PAUSE_FRAMES and s.human_role is not None and not recent_switch:
+            self.paused = True
+        if self.paused or self.ready_frames > 0:
+            self.fire_pressed = False  # a press while nothing moves does not fire later
+            if not self.paused:
+                self.ready_frames -= 1
+                self.go_frames = GO_FRAMES if self.ready_frames == 0 and self.ready_total else 0
+                self.hint_frames = max(0, self.hint_frames - 1)
             return
+        self.go_frames = max(0, self.go_frames - 1)
+        self.hint_frames = max(0, self.hint_frames - 1)
         if s.human_role is not None:
             s.set_human_action(self.human_action())
+        self.fire_pressed = False
         level = s.level
         s.step(observe_opponent=self.debug)
         for who in (s.opponent_obj, s.partner):
@@ -162,9 +202,11 @@ class GameScreen:
             max_missiles=max_missiles,
             level=s.level,
             speed_scale=s.difficulty_scale,
-            fps=self.app.clock.get_fps() if self.show_fps else None,
+            fps=self.app.fps() if self.show_fps else None,
             side=s.side,
-            opponent=s.opponent,
+            opponent=s.opponent_obj.display_name,
+            partner=s.partner.display_name if s.partner is not None else None,
+            rating=s.opponent_obj.rating,
         )
         if self.debug:
             opp = s.opponent_obj
@@ -173,6 +215,13 @@ class GameScreen:
             self.app.hud.draw_debug(surface, opp.role, opp.label, s.opponent_observation, action, note)
         if self.effects.banner is not None:
             self.app.text.draw(surface, self.effects.banner[0], (640, 110), 44, HUD_ACCENT, anchor="center")
+        if self.ready_frames > 0:
+            count = -(-self.ready_frames * 3 // max(1, self.ready_total))
+            self.app.hud.draw_center(surface, str(count), [self._ready_line()], title_size=140)
+        elif self.go_frames > 0:
+            self.app.text.draw(surface, "GO!", (640, 300), 120, HUD_ACCENT, anchor="center")
+        if self.hint_frames > 0:
+            self.app.hud.draw_hint(surface, key_hint(s.side))
         if self.paused:
             self.app.hud.draw_center(surface, "PAUSED", ["P to resume, ESC for the menu"])
         if s.over:
@@ -181,6 +230,15 @@ class GameScreen:
             pygame.draw.circle(surface, (230, 40, 40), (1252, 62), 8)
             self.app.text.draw(surface, "REC", (1238, 62), 22, HUD_TEXT, anchor="midright")
         self.app.hud.draw_notices(surface, self.app.notice_lines())
+
+    def _ready_line(self) -> str:
+        s = self.session
+        if s.side == "watch":
+            player = s.partner.display_name if s.partner else "the player"
+            return f"{player} (player) against {s.opponent_obj.display_name}"
+        if s.side == "enemy":
+            return f"get ready: catch {s.opponent_obj.display_name}"
+        return f"get ready: {s.opponent_obj.display_name} is coming"
 
     def _bot_action(self, st: dict[str, np.ndarray]) -> np.ndarray:
         role = self.session.opponent_obj.role
@@ -203,6 +261,9 @@ class GameOverScreen:
         self.app = app
         self.session = session
         self.qualifies = session.side != "watch" and app.highscores.qualifies(session.score)
+        #: The recording of this game, until it is discarded; `recording_choice` is "kept" or "discarded".
+        self.recording = session.recorder.path if session.recorder is not None else None
+        self.recording_choice = ""
         self.name = str(app.settings.get("player_name") or "PLAYER")[:MAX_NAME_LENGTH]
         self.frame = 0
 
@@ -210,6 +271,9 @@ class GameOverScreen:
         if event.type == pygame.MOUSEBUTTONDOWN and not self.qualifies:
             self.app.switch(MainMenu(self.app))
         if event.type != pygame.KEYDOWN:
+            return
+        if self.recording is not None and not self.recording_choice and event.key in (pygame.K_F1, pygame.K_F2):
+            self._choose_recording(keep=event.key == pygame.K_F1)
             return
         if event.key in (pygame.K_RETURN, pygame.K_KP_ENTER):
             self._finish()
@@ -219,6 +283,22 @@ class GameOverScreen:
             self.name = self.name[:-1]
         elif self.qualifies and len(self.name) < MAX_NAME_LENGTH and _typable(getattr(event, "unicode", "")):
             self.name += event.unicode.upper()
+
+    def _choose_recording(self, *, keep: bool) -> None:
+        assert self.recording is not None
+        if keep:
+            self.recording_choice = "kept"
+            self.app.notify(f"kept {self.recording.name}", 240)
+            return
+        from .recording import RecordingError, discard
+
+        try:
+            discard(self.recording)
+        except (OSError, RecordingError) as exc:
+            self.app.notify(f"could not discard the recording: {exc}")
+            return
+        self.recording_choice = "discarded"
+        self.app.notify(f"discarded {self.recording.name}", 240)
 
     def _finish(self) -> None:
         if not self.qualifies:
@@ -254,7 +334,23 @@ class GameOverScreen:
             t.draw(surface, "type, then Enter", (640, 520), 26, HUD_TEXT, anchor="center")
         else:
             t.draw(surface, "Enter: menu", (640, 450), 32, HUD_TEXT, anchor="center")
+        if self.recording is not None:
+            line = {
+                "": "recorded: F1 keep it as a demonstration, F2 discard it",
+                "kept": f"recording kept: {self.recording.name}",
+                "discarded": "recording discarded",
+            }[self.recording_choice]
+            t.draw(surface, line, (640, 590), 28, HUD_ACCENT, anchor="center")
         self.app.hud.draw_notices(surface, self.app.notice_lines())
+
+
+def key_hint(side: str) -> list[str]:
+    """The keys, in a few short lines, for the side being played."""
+    if side == "watch":
+        return ["P pause   ESC menu   F fullscreen   F3 what the enemy sees"]
+    if side == "enemy":
+        return ["arrows / WASD: move and catch the ship, dodge its missiles", "P pause   ESC menu   F fullscreen"]
+    return ["arrows / WASD: move     SPACE: fire (3 missiles at most)", "P pause   ESC menu   F fullscreen"]
 
 
 def _typable(char: str) -> bool:

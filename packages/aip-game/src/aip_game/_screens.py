@@ -16,7 +16,7 @@ from ._opponents import Opponent, OpponentChoice, PolicyOpponent, SourceScan, en
 from ._sprites import ENEMY_BODY, HUD_ACCENT, HUD_TEXT, HUD_WARN, PLAYER_BODY
 
 if TYPE_CHECKING:
-    from ._app import App
+    from ._app import App, Screen
 
 __all__ = [
     "HelpScreen",
@@ -25,7 +25,8 @@ __all__ = [
     "OpponentMenu",
     "SettingsScreen",
     "SideMenu",
-    "start_from_options",
+    "resolve_opponent",
+    "start_game",
 ]
 
 _SIDE_LABEL = {"player": "the player", "enemy": "the enemy"}
@@ -58,6 +59,12 @@ class _MenuScreen:
         self.app.hud.draw_notices(surface, self.app.notice_lines())
 
 
+def _recordings(app: App, back: Callable[[], Screen] | None = None) -> Screen:
+    from ._recordings import RecordingsScreen
+
+    return RecordingsScreen(app, back)
+
+
 def draw_backdrop(app: App, surface: pygame.Surface, frame: int) -> None:
     """The menus' background: the arena with a player and an enemy circling."""
     surface.blit(app.sprites.background, (0, 0))
@@ -80,16 +87,40 @@ class MainMenu(_MenuScreen):
         items = [
             MenuItem("Play", lambda: app.switch(SideMenu(app, record=False))),
             MenuItem("Watch (AI against AI)", lambda: app.switch(OpponentMenu(app, "enemy", watch=True))),
+            MenuItem("Watch a recording", lambda: app.switch(_recordings(app))),
             MenuItem("Record demonstrations", lambda: app.switch(SideMenu(app, record=True))),
             MenuItem("High scores", lambda: app.switch(HighScoresScreen(app))),
             MenuItem("Settings", lambda: app.switch(SettingsScreen(app))),
             MenuItem("Help", lambda: app.switch(HelpScreen(app))),
             MenuItem("Quit", app.quit),
         ]
-        super().__init__(app, Menu(items, on_back=app.quit, top=220))
+        super().__init__(app, Menu(items, on_back=self.ask_quit, top=220))
+        #: ESC asked whether to quit: Enter or Y quits, ESC or N stays.
+        self.confirming = False
+
+    def ask_quit(self) -> None:
+        """Ask before quitting (ESC on the main menu)."""
+        self.confirming = True
+
+    def handle(self, event: pygame.event.Event) -> None:
+        if not self.confirming:
+            super().handle(event)
+            return
+        if event.type == pygame.KEYDOWN:
+            if event.key in (pygame.K_RETURN, pygame.K_KP_ENTER, pygame.K_y):
+                self.app.quit()
+            elif event.key in (pygame.K_ESCAPE, pygame.K_n, pygame.K_BACKSPACE):
+                self.confirming = False
+        elif event.type == pygame.MOUSEBUTTONDOWN:
+            self.confirming = False
 
     def draw(self, surface: pygame.Surface) -> None:
         super().draw(surface)
+        self._draw_mods(surface)
+        if self.confirming:
+            self.app.hud.draw_center(surface, "QUIT?", ["Enter or Y: quit      Esc or N: stay"])
+
+    def _draw_mods(self, surface: pygame.Surface) -> None:
         mods = self.app.host.mods
         if not mods:
             return
@@ -114,13 +145,26 @@ class SideMenu(_MenuScreen):
     title = "CHOOSE YOUR SIDE"
 
     def __init__(self, app: App, *, record: bool) -> None:
-        self.subtitle = "recording every frame you play" if record else ""
+        self.subtitle = ""
+        if record:
+            from .recording import find
+
+            count = len(find(_paths.recordings_dir()))
+            self.subtitle = f"demonstrations go to {_paths.recordings_dir()} ({count} there now)"
         items = [
             MenuItem("Play the player: dodge and shoot", lambda: app.switch(OpponentMenu(app, "enemy", record=record))),
             MenuItem(
                 "Play the enemy: hunt a player bot", lambda: app.switch(OpponentMenu(app, "player", record=record))
             ),
         ]
+        if record:
+            items.append(
+                MenuItem(
+                    "Your recordings: watch them again",
+                    lambda: app.switch(_recordings(app, back=lambda: SideMenu(app, record=True))),
+                    "every recording with its length and outcome; choose one to replay it",
+                )
+            )
         super().__init__(app, Menu(items, on_back=lambda: app.switch(MainMenu(app)), top=300))
 
 
@@ -142,12 +186,26 @@ class OpponentMenu(_MenuScreen):
         self.role = role
         self.title = "WATCH: " if watch else ""
         self.title += "CHOOSE THE ENEMY" if role == "enemy" else "CHOOSE THE PLAYER"
-        self.subtitle = "scripted bots, trained policies and mods" if not watch else "then the other side"
+        if not watch:
+            self.subtitle = "scripted bots, trained policies and mods"
+        elif enemy is None:
+            self.subtitle = "who hunts; then you choose who flies the ship"
+        else:
+            self.subtitle = f"who flies the ship against {enemy.display_name}"
         self.choices = local_choices(role, app.host, _paths.policy_dirs())
         self._mode = (record, watch, enemy)
         self._merged = False
         self.scan = SourceScan(role)
         super().__init__(app, self._menu())
+        if watch and role == "player":
+            self._preselect(f"bot: {app.settings.get('player_bot')}")
+
+    def _preselect(self, label: str) -> None:
+        for i, item in enumerate(self.menu.items):
+            if item.label == label and item.enabled:
+                self.menu.selected = i
+                self.menu.item_rect(i)  # scrolls it into view
+                return
 
     def _menu(self) -> Menu:
         record, watch, enemy = self._mode
@@ -228,26 +286,6 @@ def resolve_opponent(app: App, role: str, name: str) -> Opponent:
             if wanted in (c.label.replace(": ", ":"), c.label.split(": ", 1)[-1]) and c.problem is None:
                 return c.make()
     raise ValueError(f"no {role} opponent named {name!r}; choose one of: {', '.join(c.label for c in choices)}")
-
-
-def start_from_options(app: App) -> None:
-    """Start the game the command line asked for (skipping the menus)."""
-    opts = app.options
-    assert opts.opponent is not None
-    side = opts.side
-    try:
-        if side == "watch":
-            enemy = resolve_opponent(app, "enemy", opts.opponent)
-            player = resolve_opponent(app, "player", opts.player_bot or str(app.settings.get("player_bot")))
-            started = start_game(app, "watch", enemy, partner=player)
-        else:
-            role = "enemy" if side == "player" else "player"
-            started = start_game(app, side, resolve_opponent(app, role, opts.opponent), record=opts.record)
-        if not started:
-            app.start_error = app.notice_lines()[-1]
-    except ValueError as exc:
-        app.start_error = str(exc)
-        app.notify(str(exc))
 
 
 def new_seed(app: App) -> int:

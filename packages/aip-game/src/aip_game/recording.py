@@ -45,6 +45,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
 import struct
 import time
 import zlib
@@ -65,10 +66,15 @@ __all__ = [
     "ParamChange",
     "Recording",
     "RecordingError",
+    "RecordingSummary",
     "RecordingWriter",
+    "default_folder",
+    "discard",
+    "find",
     "load",
     "new_path",
     "read_header",
+    "summarize",
 ]
 
 #: Version of the file format written by this module.
@@ -224,6 +230,32 @@ class Recording:
     def replayable(self) -> bool:
         """Whether `aip_game.replay` can play it again exactly."""
         return self.not_replayable is None
+
+
+def default_folder() -> Path:
+    """Return the folder the game records demonstrations to (``recordings/`` in its data folder)."""
+    from ._paths import recordings_dir
+
+    return recordings_dir()
+
+
+def find(folder: Path | None = None) -> list[Path]:
+    """Return the recordings in a folder (default: `default_folder`), oldest first."""
+    where = default_folder() if folder is None else folder
+    if not where.is_dir():
+        return []
+    return sorted((p for p in where.glob(f"*{SUFFIX}") if p.is_file()), key=lambda p: (p.stat().st_mtime, p.name))
+
+
+def discard(path: Path) -> None:
+    """Delete a recording the player does not want (only a regular ``.aiprec`` file is removed).
+
+    Raises:
+        RecordingError: The path is not a recording file.
+    """
+    if path.suffix != SUFFIX or path.is_symlink() or not path.is_file():
+        raise RecordingError(f"{path} is not a recording file; nothing was deleted")
+    path.unlink()
 
 
 def new_path(folder: Path, role: str) -> Path:
@@ -414,6 +446,76 @@ def read_header(path: str | Path) -> dict[str, Any]:
             (length,) = _U32.unpack_from(head, len(_MAGIC))
             head += handle.read(min(length, _MAX_HEADER))
     return _header(head, path)[0]
+
+
+@dataclass(frozen=True)
+class RecordingSummary:
+    """What a list of recordings shows, read without loading the frames (`summarize`).
+
+    Attributes:
+        path: The file.
+        header: Its header.
+        frames: Frames in its whole blocks.
+        complete: Whether it ends with the end marker.
+        outcome: The end marker's outcome (version 2), else None.
+    """
+
+    path: Path
+    header: dict[str, Any]
+    frames: int
+    complete: bool
+    outcome: dict[str, Any] | None
+
+    @property
+    def seconds(self) -> float:
+        """Its length in seconds of game time."""
+        return self.frames / 60.0
+
+
+def summarize(path: str | Path) -> RecordingSummary:
+    """Read a recording's header, length and outcome quickly (frame payloads are skipped, not checked).
+
+    Raises:
+        RecordingError: The file is not a recording or its header is damaged.
+        FileNotFoundError: There is no such file.
+    """
+    path = Path(path)
+    with open(path, "rb") as handle:
+        head = handle.read(len(_MAGIC) + 4)
+        if len(head) == len(_MAGIC) + 4 and head.startswith(_MAGIC):
+            (length,) = _U32.unpack_from(head, len(_MAGIC))
+            head += handle.read(min(length, _MAX_HEADER))
+        header, offset = _header(head, path)
+        v2 = header["format_version"] >= 2
+        handle.seek(offset)
+        total = os.fstat(handle.fileno()).st_size
+        frames, complete, outcome = 0, False, None
+        while True:
+            block = handle.read(_BLOCK_HEAD.size if v2 else 4)
+            if len(block) < 4:
+                break
+            if block[:4] in (_END, _END_V1):
+                complete = True
+                if v2 and len(block) == _BLOCK_HEAD.size:
+                    _, _, length, crc = _BLOCK_HEAD.unpack(block)
+                    text = handle.read(length)
+                    try:
+                        outcome = json.loads(text.decode("utf-8")) if zlib.crc32(text) == crc else None
+                    except ValueError:
+                        outcome = None
+                break
+            if not v2:
+                block += handle.read(_BLOCK_HEAD.size - 4)
+            if len(block) < _BLOCK_HEAD.size or block[:4] not in (_BLOCK, _BLOCK_V1, _PARAMS):
+                break
+            tag, n, size, _ = _BLOCK_HEAD.unpack(block)
+            here = handle.tell()
+            if here + size > total:
+                break
+            handle.seek(size, io.SEEK_CUR)
+            if tag != _PARAMS:
+                frames += n
+    return RecordingSummary(path, header, frames, complete, outcome if isinstance(outcome, dict) else None)
 
 
 def load(path: str | Path) -> Recording:

@@ -46,9 +46,14 @@ _LAZY = {
     "skill_target": "._targets",
     "skill_targets": "._targets",
     "TorchPolicy": ".ppo",
+    "PluggedWorlds": "._plugins",
+    "Plugin": "._plugins",
+    "PluginBase": "._plugins",
+    "PluginContext": "._plugins",
     "Callback": "._train",
     "CallbackBase": "._train",
     "TrainResult": "._train",
+    "TrainingView": "._train",
     "train": "._train",
 }
 
@@ -58,8 +63,9 @@ if TYPE_CHECKING:
     from ._errors import CheckpointError, ConfigError, RunDirError
     from ._evaluate import EvalReport, EvalResult, evaluate, evaluate_bot
     from ._export import export_policy
+    from ._plugins import PluggedWorlds, Plugin, PluginBase, PluginContext
     from ._targets import SkillTarget, TargetCallback, TargetCheck, TimeToTarget, skill_target, skill_targets
-    from ._train import Callback, CallbackBase, TrainResult, train
+    from ._train import Callback, CallbackBase, TrainingView, TrainResult, train
     from .ppo import TorchPolicy
 
 
@@ -85,6 +91,10 @@ __all__ = [
     "ConfigError",
     "EvalReport",
     "EvalResult",
+    "PluggedWorlds",
+    "Plugin",
+    "PluginBase",
+    "PluginContext",
     "RunDirError",
     "SkillTarget",
     "TargetCallback",
@@ -93,6 +103,7 @@ __all__ = [
     "TorchPolicy",
     "TrainConfig",
     "TrainResult",
+    "TrainingView",
     "__version__",
     "config_path",
     "config_tasks",

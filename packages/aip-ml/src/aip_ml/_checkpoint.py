@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ class Checkpoint:
         global_step: Environment steps completed.
         state: The learner's full state (`aip_ml.ppo.PPO.state_dict`).
         wall_seconds: Training time spent before this checkpoint.
+        saved_layouts: Role -> the layout name its network was trained on (empty in older files).
     """
 
     path: Path
@@ -42,6 +43,12 @@ class Checkpoint:
     global_step: int
     state: dict[str, Any]
     wall_seconds: float
+    saved_layouts: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def layouts(self) -> dict[str, str]:
+        """Role -> layout name of each network (the current layouts for files that do not say)."""
+        return {role: self.saved_layouts.get(role, aip_engine.role_layout(role).name) for role in self.roles}
 
     @property
     def roles(self) -> tuple[str, ...]:
@@ -106,6 +113,7 @@ def save_checkpoint(path: Path, config: TrainConfig, state: dict[str, Any], wall
         "global_step": state["global_step"],
         "wall_seconds": wall_seconds,
         "engine_version": aip_engine.__version__,
+        "layouts": {r: aip_engine.role_layout(r).name for r in aip_engine.task_spec(config.task).agents},
         "state": state,
     }
     buffer = io.BytesIO()
@@ -163,4 +171,5 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         global_step=int(payload["global_step"]),
         state=payload["state"],
         wall_seconds=float(payload["wall_seconds"]),
+        saved_layouts={str(k): str(v) for k, v in dict(payload.get("layouts") or {}).items()},
     )

@@ -19,6 +19,17 @@ from ._errors import ConfigError
 __all__ = ["TrainConfig", "config_path", "config_tasks", "load_config"]
 
 _ACTIVATIONS = ("tanh", "relu", "elu", "silu")
+
+#: Config sections (TOML tables) and the function that validates each one and returns its canonical form.
+SECTIONS: dict[str, str] = {"curriculum": "aip_ml.curriculum:validate_section"}
+
+# Keys kept for one minor release after the [curriculum] section replaced them, with their defaults.
+_DEPRECATED: dict[str, Any] = {
+    "curriculum_param": "",
+    "curriculum_start": 0.0,
+    "curriculum_begin": 0.0,
+    "curriculum_fraction": 0.5,
+}
 _SCHEDULES = ("constant", "linear")
 
 
@@ -58,29 +69,63 @@ class TrainConfig:
     obs_clip: float = _f("clip normalised observations to [-obs_clip, obs_clip]", 10.0)
     reward_scale: bool = _f("divide rewards by the running std of the discounted return", True)
     reward_clip: float = _f("clip scaled rewards to [-reward_clip, reward_clip]", 10.0)
-    curriculum_param: str = _f(
-        "a per-world engine parameter (Worlds.params key, e.g. fire_probability) ramped during training; empty = none",
-        "",
+    curriculum: dict[str, Any] | None = field(
+        default=None,
+        metadata={
+            "help": "the [curriculum] section: lessons that set per-world task parameters (fixed, sampled per "
+            "world, or ramped) and the criteria that end each lesson (docs/tutorials/curriculum.md); none = the "
+            "task as it is"
+        },
     )
-    curriculum_start: float = _f("the curriculum parameter's value at the start of training", 0.0)
-    curriculum_begin: float = _f("fraction of the updates at which the parameter starts to ramp", 0.0)
-    curriculum_fraction: float = _f(
-        "fraction of the updates at which the parameter has ramped linearly to the task's value", 0.5
-    )
+    curriculum_param: str = _f("deprecated since 0.2.0: use the [curriculum] section (a ramp)", "")
+    curriculum_start: float = _f("deprecated since 0.2.0: use the [curriculum] section (a ramp)", 0.0)
+    curriculum_begin: float = _f("deprecated since 0.2.0: use the [curriculum] section (a ramp)", 0.0)
+    curriculum_fraction: float = _f("deprecated since 0.2.0: use the [curriculum] section (a ramp)", 0.5)
     init_from: str = _f(
-        "a checkpoint (.ckpt) of the same role and network whose weights and observation statistics start "
-        "this run (transfer); empty = a fresh network",
+        "start from another model of the same role layout (transfer): a registered model NAME/VERSION or "
+        "NAME@alias, a run folder, a checkpoint (.ckpt) or a policy file (.aipp); empty = a fresh network",
         "",
     )
+    init_freeze: int = _f("hidden layers of the actor and critic kept frozen after init_from (0 = none)", 0)
+    init_lr_scale: float = _f("learning-rate factor of the layers loaded by init_from (1 = the same as new ones)", 1.0)
+    demos: str = _f(
+        "a demonstration dataset (.npz from `aip demos convert`) for behaviour cloning and GAIL; empty = none", ""
+    )
+    bc_holdout: float = _f("fraction of the demonstration episodes held out to report the cloning loss", 0.1)
+    gail_weight: float = _f("weight of the GAIL reward added to the task's reward (0 = no GAIL)", 0.0)
+    gail_epochs: int = _f("discriminator passes per update (GAIL)", 1)
     imitate_bot: str = _f(
-        "before PPO, fit the actor to this scripted bot's moves (behaviour cloning; enemy role); empty = none",
+        "before PPO, clone this scripted bot of the agent's role (behaviour cloning on its moves); empty = none",
         "",
     )
     imitate_samples: int = _f("observation-action pairs collected from the bot for cloning", 1_000_000)
-    imitate_epochs: int = _f("passes over the cloning data", 5)
+    imitate_epochs: int = _f("behaviour-cloning passes over the demonstrations (demos or imitate_bot's) before PPO", 5)
+    dagger_iterations: int = _f(
+        "DAgger rounds after cloning imitate_bot: the learner plays, the bot labels what it saw (0 = plain cloning)",
+        0,
+    )
     critic_warmup_updates: int = _f(
         "first updates that train only the critic (the policy keeps what it started with)", 0
     )
+    selfplay_snapshot_every: int = _f(
+        "self-play: updates between snapshots of each learning role into the pool (ML-Agents save_steps)", 10
+    )
+    selfplay_window: int = _f("self-play: snapshots kept in each pool (ML-Agents window)", 10)
+    selfplay_latest_ratio: float = _f(
+        "self-play: probability that a world faces the other role's latest policy rather than a pool member "
+        "(ML-Agents play_against_latest_model_ratio); 1 = latest only",
+        0.5,
+    )
+    selfplay_swap_every: int = _f(
+        "self-play: 0 = both roles learn at once (half the worlds each); S = roles take turns every S updates "
+        "(ML-Agents team_change)",
+        0,
+    )
+    selfplay_bots: str = _f("self-play: scripted bots in the pools, comma-separated (e.g. 'kite,flee,chase')", "")
+    selfplay_rating_every: int = _f(
+        "self-play: updates between rating the learners against the bots and the pool (0 = never)", 0
+    )
+    selfplay_rating_episodes: int = _f("self-play: episodes per pair when rating the learners", 16)
     checkpoint_every: int = _f("updates between checkpoints (the worlds are reseeded there); 0 = only at the end", 20)
     eval_episodes: int = _f("episodes of the final evaluation (0 = none)", 200)
     eval_seed: int = _f("seed of the final evaluation", 12345)
@@ -99,6 +144,7 @@ class TrainConfig:
     engine_threads: int = _f("engine threads; 0 = all cores", 0)
 
     def __post_init__(self) -> None:
+        _convert_deprecated(self)
         _validate(self)
 
     @staticmethod
@@ -129,8 +175,23 @@ class TrainConfig:
     def to_toml(self) -> str:
         """Return the config as a TOML document that `load_config(path=...)` reads back."""
         lines = ["# aip-ml training config (keys: aip_ml.TrainConfig.field_help())"]
+        sections: dict[str, dict[str, Any]] = {}
         for key, value in self.to_dict().items():
-            lines.append(f"{key} = {_toml_value(value)}")
+            if key in SECTIONS:
+                if value is not None:
+                    sections[key] = value
+            elif key in _DEPRECATED and value == _DEPRECATED[key]:
+                continue  # old keys are written only when set (they are not, once converted)
+            else:
+                lines.append(f"{key} = {_toml_value(value)}")
+        for key, table in sections.items():
+            lines.append(f"\n[{key}]")
+            for sub, value in table.items():
+                if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+                    items = ",\n".join(f"  {_toml_value(v)}" for v in value)
+                    lines.append(f"{sub} = [\n{items},\n]")
+                else:
+                    lines.append(f"{sub} = {_toml_value(value)}")
         return "\n".join(lines) + "\n"
 
     @property
@@ -149,11 +210,19 @@ def _toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
     if isinstance(value, float):
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
         return repr(value)
     return str(value)
+
+
+def _toml_key(key: str) -> str:
+    return key if key.replace("_", "").replace("-", "").isalnum() else _toml_value(key)
 
 
 _HINTS: dict[str, Any] = {}
@@ -176,6 +245,8 @@ def _check_key(key: str) -> None:
 def _type_name(tp: Any) -> str:
     if get_origin(tp) is tuple:
         return "a list of integers"
+    if get_origin(tp) is dict:
+        return "a table (a TOML section)"
     return {int: "an integer", float: "a number", bool: "true or false", str: "a string"}.get(tp, str(tp))
 
 
@@ -195,6 +266,9 @@ def _coerce(key: str, value: Any) -> Any:
         value = float(value) if ok else value
     elif tp is str:
         ok = isinstance(value, str)
+    elif origin is dict:
+        ok = value is None or isinstance(value, Mapping)
+        value = None if value is None else dict(value)
     elif origin is tuple:
         if isinstance(value, str):
             try:
@@ -210,6 +284,57 @@ def _coerce(key: str, value: Any) -> Any:
     if not ok:
         raise ConfigError(f"config key {key!r}: expected {_type_name(tp)}, got {value!r}")
     return value
+
+
+def _convert_deprecated(c: TrainConfig) -> None:
+    """Turn the old single-parameter ramp into the equivalent [curriculum] section, with a warning."""
+    changed = [k for k, default in _DEPRECATED.items() if getattr(c, k) != default]
+    if not changed:
+        return
+    import warnings
+
+    from aip_engine._deprecation import AIPDeprecationWarning
+
+    warnings.warn(
+        AIPDeprecationWarning(
+            f"config keys {', '.join(changed)} are deprecated since 0.2.0 and will be removed in 0.4.0; use the "
+            "[curriculum] section instead (a lesson whose parameter is { ramp = [start, end], over = [begin, "
+            "fraction] })",
+            since="0.2.0",
+            removed_in="0.4.0",
+            replacement="the [curriculum] section",
+        ),
+        stacklevel=5,
+    )
+    if c.curriculum_param:
+        if c.curriculum is not None:
+            raise ConfigError(
+                "config keys 'curriculum_param' and 'curriculum' both set; keep only the [curriculum] section"
+            )
+        if not 0 < c.curriculum_fraction <= 1:
+            raise ConfigError(f"config key 'curriculum_fraction' = {c.curriculum_fraction!r}: must be in (0, 1]")
+        if not 0 <= c.curriculum_begin < c.curriculum_fraction:
+            raise ConfigError(
+                f"config key 'curriculum_begin' = {c.curriculum_begin!r}: must be in "
+                f"[0, curriculum_fraction = {c.curriculum_fraction})"
+            )
+        ramp = {"ramp": [float(c.curriculum_start), "task"], "over": [c.curriculum_begin, c.curriculum_fraction]}
+        section = {"lessons": [{"name": f"ramp of {c.curriculum_param}", "params": {c.curriculum_param: ramp}}]}
+        object.__setattr__(c, "curriculum", section)
+    for key, default in _DEPRECATED.items():
+        object.__setattr__(c, key, default)
+
+
+def _validate_sections(c: TrainConfig) -> None:
+    import importlib
+
+    for key, entry in SECTIONS.items():
+        value = getattr(c, key)
+        if value is None:
+            continue
+        module, _, function = entry.partition(":")
+        canonical = getattr(importlib.import_module(module), function)(value, c)
+        object.__setattr__(c, key, canonical)
 
 
 def _validate(c: TrainConfig) -> None:
@@ -233,7 +358,7 @@ def _validate(c: TrainConfig) -> None:
     for key in ("gamma", "gae_lambda"):
         if not 0 <= getattr(c, key) <= 1:
             raise bad(key, "must be between 0 and 1")
-    for key in ("clip_range_vf", "ent_coef", "vf_coef", "max_grad_norm", "target_kl"):
+    for key in ("clip_range_vf", "ent_coef", "vf_coef", "max_grad_norm", "target_kl", "gail_weight"):
         if not getattr(c, key) >= 0:
             raise bad(key, "must be 0 or more")
     for key in (
@@ -245,6 +370,11 @@ def _validate(c: TrainConfig) -> None:
         "imitate_epochs",
         "critic_warmup_updates",
         "target_every_steps",
+        "init_freeze",
+        "gail_epochs",
+        "dagger_iterations",
+        "selfplay_swap_every",
+        "selfplay_rating_every",
     ):
         if getattr(c, key) < 0:
             raise bad(key, "must be 0 or more")
@@ -276,8 +406,20 @@ def _validate(c: TrainConfig) -> None:
         raise bad("curriculum_begin", f"must be in [0, curriculum_fraction = {c.curriculum_fraction})")
     if not re.fullmatch(r"cpu|cuda(:\d+)?", c.device):
         raise bad("device", "must be cpu, cuda or cuda:N (a GPU index), e.g. device=cuda")
+    for key in ("selfplay_snapshot_every", "selfplay_window", "selfplay_rating_episodes"):
+        if getattr(c, key) < 1:
+            raise bad(key, "must be at least 1")
+    if not 0 <= c.selfplay_latest_ratio <= 1:
+        raise bad("selfplay_latest_ratio", "must be between 0 and 1")
     if not -5 <= c.log_std_init <= 2:
         raise bad("log_std_init", "must be between -5 and 2")
+    if not 0 <= c.bc_holdout < 1:
+        raise bad("bc_holdout", "must be in [0, 1)")
+    if not c.init_lr_scale >= 0:
+        raise bad("init_lr_scale", "must be 0 or more (0 freezes the loaded layers like init_freeze)")
+    if c.init_freeze > len(c.hidden_sizes):
+        raise bad("init_freeze", f"must be at most the number of hidden layers ({len(c.hidden_sizes)})")
+    _validate_sections(c)
 
 
 def _divisor_near(n: int, want: int) -> int:
@@ -319,16 +461,33 @@ def _parse_override(text: str) -> tuple[str, Any]:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw  # a bare word is a string (task=chase-v1, activation=relu)
+    if key in SECTIONS and isinstance(value, str):
+        value = _section_from_text(key, value)
     return key, value
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _section_from_text(key: str, text: str) -> dict[str, Any] | None:
+    """``curriculum=none`` turns a section off; ``curriculum=FILE.toml`` reads it from a file."""
+    if text.strip().lower() in ("", "none", "off"):
+        return None
+    data = _read_toml_file(Path(text))
+    table = data.get(key, data)
+    if not isinstance(table, dict):
+        raise ConfigError(f"config file {text!r}: [{key}] must be a table")
+    return table
+
+
+def _read_toml_file(path: Path) -> dict[str, Any]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"config file {str(path)!r} does not exist") from None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    data = _read_toml_file(path)
     for key in data:
         try:
             _check_key(key)

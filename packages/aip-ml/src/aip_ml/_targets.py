@@ -259,9 +259,9 @@ class TargetCallback:
         self._next = every_steps
         self._last_step = -1
 
-    def attach(self, learner: Any) -> None:
-        """Keep the learner: its ``policy()`` is what is checked."""
-        self._learner = learner
+    def on_attach(self, view: Any) -> None:
+        """Keep the training's view (`aip_ml.TrainingView`): its ``policy()`` is what is checked."""
+        self._learner = view
 
     def on_start(self, config: TrainConfig, run_dir: Path) -> None:
         """Find the target, evaluate its bot once, and continue a resumed run's record."""
@@ -324,7 +324,7 @@ class TargetCallback:
 
         record, target = self.record, self.target
         if record is None or target is None or self._learner is None:
-            raise RuntimeError("TargetCallback checks need attach(learner) and on_start first (aip_ml.train does both)")
+            raise RuntimeError("TargetCallback checks need on_attach(view) and on_start first (aip_ml.train does both)")
         start = time.perf_counter()
         report = evaluate(self._learner.policy(), record.task, episodes=self.episodes, seed=self.seed, bots=False)
         agent = report.agent

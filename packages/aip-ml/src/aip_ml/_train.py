@@ -22,24 +22,20 @@ from ._checkpoint import load_checkpoint, save_checkpoint
 from ._config import TrainConfig
 from ._errors import ConfigError, RunDirError
 from ._export import export_policy
-from ._selfplay import SelfPlay
+from ._plugins import PluggedWorlds, Plugin, PluginContext, plugins_from_config
 from ._targets import TargetCallback, TimeToTarget
 from .ppo import PPO, DevicePPO, derive_seed, on_device
+from .selfplay._trainer import SelfPlay
 
 if TYPE_CHECKING:
     from ._evaluate import EvalReport
 
-__all__ = ["Callback", "CallbackBase", "TrainResult", "make_worlds", "set_threads", "train"]
+__all__ = ["Callback", "CallbackBase", "TrainResult", "TrainingView", "make_worlds", "set_threads", "train"]
 
 
 @runtime_checkable
 class Callback(Protocol):
-    """What `train` calls; subclass `CallbackBase` to implement only some of the methods.
-
-    A callback may also define ``attach(learner)``: it is called once before ``on_start`` with the
-    learner (its ``policy()`` is the current deterministic policy, ``worlds`` the engine's batch), for
-    callbacks that evaluate or record the policy during training.
-    """
+    """What `train` calls; subclass `CallbackBase` to implement only some of the methods."""
 
     def on_start(self, config: TrainConfig, run_dir: Path) -> None:
         """Called once before the first update (also when resuming)."""
@@ -54,11 +50,60 @@ class Callback(Protocol):
         """Called once at the end, also after an interruption."""
 
 
+class TrainingView:
+    """What a callback may read of a training in progress; `train` hands it to ``on_attach``.
+
+    A callback that defines ``on_attach(view)`` gets it once, before ``on_start``. The policies it
+    gives share the learner's network: use them to act (evaluate, record, draw), never to train, and
+    run them on worlds of your own, so that the training goes on exactly as without the callback.
+
+    Args:
+        config: The training config.
+        run_dir: The run folder.
+        learner: The learner (one PPO, or self-play's learners).
+    """
+
+    def __init__(self, config: TrainConfig, run_dir: Path, learner: Any) -> None:
+        self.config = config
+        self.run_dir = run_dir
+        self._learner = learner
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """The learning roles, in the task's order."""
+        return tuple(getattr(self._learner, "roles", None) or (self._learner.role,))
+
+    @property
+    def update(self) -> int:
+        """Updates completed."""
+        return int(self._learner.update_index)
+
+    @property
+    def global_step(self) -> int:
+        """Environment steps completed."""
+        return int(self._learner.global_step)
+
+    def policy(self, role: str | None = None) -> Any:
+        """The current deterministic policy of ``role`` (default: the first learning role).
+
+        Args:
+            role: A learning role.
+
+        Returns:
+            An `aip_ml.TorchPolicy` (``act(obs)``).
+
+        Raises:
+            ConfigError: ``role`` is not a learning role of this training.
+        """
+        role = role or self.roles[0]
+        if role not in self.roles:
+            raise ConfigError(f"{role!r} is not a learning role of this training ({', '.join(self.roles)})")
+        learners = getattr(self._learner, "learners", None)
+        return (learners[role] if learners is not None else self._learner).policy()
+
+
 class CallbackBase:
     """A callback that does nothing; override the methods you need."""
-
-    def attach(self, learner: Any) -> None:
-        """Called once before ``on_start`` with the learner (see `Callback`)."""
 
     def on_start(self, config: TrainConfig, run_dir: Path) -> None:
         """Called once before the first update."""
@@ -91,6 +136,7 @@ class TrainResult:
         evaluation: The final evaluation, when ``eval_episodes > 0`` and the run finished
             (single-agent tasks; None for duel-v1).
         policy_paths: The exported policy of every learning role (``policy-<role>.aipp`` for duel-v1).
+        lineage: What the run started from, from its plugins (``init_from``, ``demos.sha256``...).
         time_to_target: When the skill target was first met and kept (``target_every_steps > 0``),
             else None.
     """
@@ -107,6 +153,7 @@ class TrainResult:
     final_metrics: dict[str, float] = field(default_factory=dict)
     evaluation: EvalReport | None = None
     policy_paths: dict[str, Path] = field(default_factory=dict)
+    lineage: dict[str, str] = field(default_factory=dict)
     time_to_target: TimeToTarget | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -124,6 +171,7 @@ class TrainResult:
             "final_metrics": {k: None if math.isnan(v) else v for k, v in self.final_metrics.items()},
             "evaluation": None if self.evaluation is None else self.evaluation.to_dict(),
             "policy_paths": {k: str(v) for k, v in self.policy_paths.items()},
+            "lineage": dict(self.lineage),
             "time_to_target": None if self.time_to_target is None else self.time_to_target.to_dict(),
         }
 
@@ -189,12 +237,33 @@ def _write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+LINEAGE_FILE = "lineage.json"
+
+
+def _lineage(root: Path, plugins: Sequence[Plugin], fresh: bool) -> dict[str, str]:
+    path = root / LINEAGE_FILE
+    if fresh:
+        lineage: dict[str, str] = {}
+        for plugin in plugins:
+            lineage.update(plugin.lineage())
+        if lineage:
+            _write_text(path, json.dumps(lineage, indent=2, sort_keys=True) + "\n")
+        return lineage
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (OSError, ValueError):
+        saved = {}
+    return {str(k): str(v) for k, v in saved.items()} if isinstance(saved, dict) else {}
+
+
 def train(
     config: TrainConfig,
     *,
     run_dir: str | os.PathLike[str],
     callbacks: Sequence[Callback] = (),
     resume: bool = False,
+    plugins: Sequence[Plugin] = (),
+    tracking_uri: str | None = None,
 ) -> TrainResult:
     """Train a policy with PPO and write its run folder.
 
@@ -203,6 +272,10 @@ def train(
         run_dir: The run folder: ``config.toml``, ``checkpoints/``, ``policy.aipp``, ``eval.json``.
         callbacks: Objects with ``on_start``, ``on_update``, ``on_checkpoint``, ``on_end``.
         resume: Continue the run in ``run_dir`` from its latest checkpoint.
+        plugins: More training plugins (`aip_ml.Plugin`), after those the config asks for
+            (``init_from``, ``demos``, ``imitate_bot``, ``[curriculum]``).
+        tracking_uri: The MLflow store in which ``init_from`` model references are looked up
+            (default: ``MLFLOW_TRACKING_URI`` or ``sqlite:///mlflow.db``).
 
     Returns:
         The result; ``interrupted=True`` when Ctrl-C stopped it (a checkpoint was written first).
@@ -231,35 +304,42 @@ def train(
     worlds = make_worlds(
         config.task, config.num_worlds, seed=config.seed, threads=engine_threads, backend=config.device
     )
-    multi = len(aip_engine.task_spec(config.task).agents) > 1
-    if multi and on_device(worlds):
-        raise ConfigError(f"{config.task!r} trains several roles by self-play, which runs on device=cpu only for now")
-    if multi and (config.init_from or config.imitate_bot or config.curriculum_param):
+    agents = aip_engine.task_spec(config.task).agents
+    multi = len(agents) > 1
+    active = [*plugins_from_config(config), *plugins]
+    device = on_device(worlds)
+    if device and (multi or active):
+        what = "self-play" if multi else "training plugins (" + ", ".join(p.name for p in active) + ")"
         raise ConfigError(
-            f"{config.task!r} trains several roles by self-play; init_from, imitate_bot and curriculum_param "
-            "apply to single-agent tasks only"
+            f"device={config.device!r}: {what} run on device=cpu only for now; drop them or train on the CPU"
         )
-    ppo: Any = SelfPlay(config, worlds) if multi else (DevicePPO if on_device(worlds) else PPO)(config, worlds)
+    learner_worlds = PluggedWorlds(worlds, active) if active else worlds
+    learner_class = DevicePPO if device else PPO
+    ppo: Any = SelfPlay(config, learner_worlds) if multi else learner_class(config, learner_worlds)
+    context = PluginContext(config, worlds, root, agents[0], state is not None, ppo, tracking_uri)
+    for plugin in active:
+        plugin.setup(context)
+    pending: dict[str, float] = {}
     if state is not None:
+        saved_plugins = state.get("plugins", {})
+        for plugin in active:
+            if plugin.name in saved_plugins:
+                plugin.load_state_dict(saved_plugins[plugin.name])
         ppo.load_state_dict(state)
     else:
-        if config.init_from:
-            ppo.transfer_from(load_checkpoint(config.init_from))
-        if config.imitate_bot:
-            from ._imitation import clone_bot
-
-            clone_bot(
-                ppo, config.imitate_bot, config.imitate_samples, config.imitate_epochs, derive_seed(config.seed, 2**31)
-            )
+        for plugin in active:
+            pending.update(plugin.initialize(ppo))
+    lineage = _lineage(root, active, state is None)
     resumed_at = ppo.update_index if state is not None else -1
     target = None
     if config.target_every_steps and not multi:
         target = TargetCallback(config.target_every_steps, config.target_episodes)
         callbacks = [target, *callbacks]
+    view = TrainingView(config, root, ppo)
     for cb in callbacks:
-        attach = getattr(cb, "attach", None)
+        attach = getattr(cb, "on_attach", None)
         if callable(attach):
-            attach(ppo)
+            attach(view)
     for cb in callbacks:
         cb.on_start(config, root)
     checkpoint_path = root / "checkpoints" / "latest.ckpt"
@@ -272,7 +352,10 @@ def train(
         return wall_before + time.perf_counter() - start
 
     def checkpoint(path: Path) -> None:
-        save_checkpoint(path, config, ppo.state_dict(), elapsed())
+        learner_state = ppo.state_dict()
+        if active:
+            learner_state["plugins"] = {plugin.name: plugin.state_dict() for plugin in active}
+        save_checkpoint(path, config, learner_state, elapsed())
         for cb in callbacks:
             cb.on_checkpoint(path)
 
@@ -281,10 +364,14 @@ def train(
             u = ppo.update_index
             # Reseeding at checkpoint boundaries (and where a run resumes) makes a resumed run repeat
             # exactly what the uninterrupted run did after that checkpoint.
+            for plugin in active:
+                plugin.before_update(u)
             if u == resumed_at or (config.checkpoint_every and u % config.checkpoint_every == 0) or u == 0:
                 ppo.reseed(derive_seed(config.seed, u))
             metrics = ppo.update()
-            t = elapsed()
+            metrics.setdefault("curriculum_value", float("nan"))
+            metrics.update(pending)
+            pending = {}
             metrics.update(
                 {
                     "update": float(ppo.update_index),
@@ -292,10 +379,12 @@ def train(
                     "global_step": float(ppo.global_step),
                     "total_steps": float(total_updates * config.batch_size),
                     "progress": ppo.update_index / total_updates,
-                    "time_elapsed": t,
+                    "time_elapsed": elapsed(),
                     "steps_per_second": config.batch_size / max(metrics["update_seconds"], 1e-9),
                 }
             )
+            for plugin in active:
+                metrics.update(plugin.after_update(ppo.update_index, metrics))
             try:
                 for cb in callbacks:
                     cb.on_update(ppo.update_index, metrics)
@@ -347,6 +436,7 @@ def train(
         final_metrics=metrics,
         evaluation=evaluation,
         policy_paths=policy_paths,
+        lineage=lineage,
         time_to_target=None if target is None else target.record,
     )
     for cb in callbacks:

@@ -48,6 +48,8 @@ namespace aip {
   X(motion_leg, int32_t, 0, 0)                    \
   X(motion_sign, int32_t, 0, 0)                   \
   X(episode_return, double, 3, 0)                 \
+  X(player_driver_episode, int32_t, 0, 0)         \
+  X(enemy_driver_episode, int32_t, 0, 0)          \
   X(rng, uint64_t, 0, 0)
 
 // Per-world task parameters, writable from Python and read at every frame.
@@ -62,7 +64,9 @@ namespace aip {
   X(max_missiles, int32_t, 0, 0)       \
   X(player_bot, int32_t, 0, 0)         \
   X(enemy_bot, int32_t, 0, 0)          \
-  X(guidance, int32_t, 0, 0)
+  X(guidance, int32_t, 0, 0)           \
+  X(player_driver, int32_t, 0, 0)      \
+  X(enemy_driver, int32_t, 0, 0)
 
 // Per-step outputs. Observation buffers are sized by the role layouts.
 #define AIP_OUTPUT_FIELDS(X)                  \
@@ -115,6 +119,10 @@ enum EnemyBot : int32_t {
   kEvasive = 7
 };
 enum Guidance : int32_t { kStraight = 0, kHoming = 1 };
+// Who drives an agent role in one world for one episode (params player_driver / enemy_driver, read
+// at the world's reset): 0 the caller's actions, 1 + k the role's scripted bot of code k, so that one
+// batch can mix learners and scripted opponents world by world.
+enum Driver : int32_t { kDriverActions = 0, kDriverFirstBot = 1 };
 enum Task : int32_t { kChaseV1 = 0, kChaseFleeV1 = 1, kDodgeV1 = 2, kInterceptV1 = 3, kDuelV1 = 4, kPlayV1 = 5 };
 enum Event : int32_t { kFire = 0, kHit = 1, kCatch = 2, kRespawn = 3, kExpire = 4 };
 enum Boundary : int32_t { kWrap = 0, kClamp = 1 };
@@ -145,8 +153,12 @@ struct Rules {
   int32_t task;
   uint8_t agent[3];    // role is driven by actions
   uint8_t rewarded[3]; // role gets rewards and returns
-  uint8_t auto_reset;
+  uint8_t auto_reset;  // an Autoreset mode
 };
+
+// What a step does with a world whose episode ended (Gymnasium's autoreset modes): nothing (the caller
+// resets it), reset it within the same step, or reset it in the next step instead of simulating a frame.
+enum Autoreset : uint8_t { kAutoresetDisabled = 0, kAutoresetSameStep = 1, kAutoresetNextStep = 2 };
 
 // Agent actions of this step (null for roles that are not agents).
 struct Actions {

@@ -366,10 +366,9 @@ AIP_HD inline void enemy_bot_reset(const Batch& b, int64_t i, Rng& rng, int32_t 
 }
 
 // Enemy bot move for this frame (only called while the enemy is active).
-AIP_HD inline void enemy_bot_move(const Batch& b, int64_t i, const Arena& ar, Rng& rng, double* mx, double* my,
-                                  double* factor) {
+AIP_HD inline void enemy_bot_move(const Batch& b, int64_t i, const Arena& ar, Rng& rng, int32_t bot, double* mx,
+                                  double* my, double* factor) {
   const State& s = b.s;
-  int32_t bot = b.p.enemy_bot[i];
   if (bot == kRandomMotion) bot = s.enemy_motion[i];
   *factor = 1;
   *mx = 0;

@@ -10,6 +10,24 @@
 
 namespace aip {
 
+// Whether the role's scripted bot drives it in world i: a role the batch gives to no agent, or an
+// agent role whose driver for this episode (latched at the world's reset) is its bot.
+AIP_HD AIP_INLINE bool bot_drives(const Batch& b, int32_t role, int64_t i) {
+  if (!b.r.agent[role]) return true;
+  if (role == kPlayer) return b.s.player_driver_episode[i] >= kDriverFirstBot;
+  if (role == kEnemy) return b.s.enemy_driver_episode[i] >= kDriverFirstBot;
+  return false;
+}
+
+// The bot code of a role driven by its bot: the episode's driver for an agent role, else the
+// per-world parameter (read every frame).
+AIP_HD AIP_INLINE int32_t player_bot_of(const Batch& b, int64_t i) {
+  return b.r.agent[kPlayer] ? b.s.player_driver_episode[i] - kDriverFirstBot : b.p.player_bot[i];
+}
+AIP_HD AIP_INLINE int32_t enemy_bot_of(const Batch& b, int64_t i) {
+  return b.r.agent[kEnemy] ? b.s.enemy_driver_episode[i] - kDriverFirstBot : b.p.enemy_bot[i];
+}
+
 // The respawn rule: returns the chosen position in (x, y).
 AIP_HD inline void respawn_position(const Batch& b, int64_t i, const Arena& ar, Rng& rng, double* x, double* y) {
   const double m = b.r.respawn_margin;
@@ -86,8 +104,10 @@ AIP_HD inline void reset_world(const Batch& b, int64_t i) {
   s.stage_clock[i] = 0;
   s.frame[i] = 0;
   s.episode_return[3 * i] = s.episode_return[3 * i + 1] = s.episode_return[3 * i + 2] = 0;
-  if (!b.r.agent[kPlayer]) player_bot_reset(b, i, rng, b.p.player_bot[i]);
-  if (!b.r.agent[kEnemy]) enemy_bot_reset(b, i, rng, b.p.enemy_bot[i]);
+  s.player_driver_episode[i] = b.p.player_driver[i];
+  s.enemy_driver_episode[i] = b.p.enemy_driver[i];
+  if (bot_drives(b, kPlayer, i)) player_bot_reset(b, i, rng, player_bot_of(b, i));
+  if (bot_drives(b, kEnemy, i)) enemy_bot_reset(b, i, rng, enemy_bot_of(b, i));
   if (b.r.task == kInterceptV1) launch_missile(b, i, ar, rng, 0);
 }
 
@@ -124,7 +144,7 @@ AIP_HD inline void simulate_frame(const Batch& b, int64_t i, const Arena& ar, Rn
   // 1. Actions, from the state at the start of the frame.
   double pmx, pmy;
   bool fire;
-  if (b.r.agent[kPlayer]) {
+  if (!bot_drives(b, kPlayer, i)) {
     const float* a = b.a.player + kActPlayer * i;
     pmx = a[0];
     pmy = a[1];
@@ -132,18 +152,18 @@ AIP_HD inline void simulate_frame(const Batch& b, int64_t i, const Arena& ar, Rn
     fire = a[2] >= 0.5f;
   } else {
     const CircleStep cs{0.9998000066665778, 0.01999866669333308};  // cos(0.02), sin(0.02) as Python prints them
-    player_bot_move(b, i, ar, rng, p.player_bot[i], cs, &pmx, &pmy);
+    player_bot_move(b, i, ar, rng, player_bot_of(b, i), cs, &pmx, &pmy);
     fire = player_bot_fire(b, i, ar, rng);
   }
   double emx = 0, emy = 0, factor = 1;
   if (enemy_was_active) {
-    if (b.r.agent[kEnemy]) {
+    if (!bot_drives(b, kEnemy, i)) {
       const float* a = b.a.enemy + kActEnemy * i;
       emx = a[0];
       emy = a[1];
       clip_disc(&emx, &emy);
     } else {
-      enemy_bot_move(b, i, ar, rng, &emx, &emy, &factor);
+      enemy_bot_move(b, i, ar, rng, enemy_bot_of(b, i), &emx, &emy, &factor);
     }
   }
 
@@ -279,10 +299,30 @@ AIP_HD inline void simulate_frame(const Batch& b, int64_t i, const Arena& ar, Rn
   s.stage[i] = stage > 3 ? 3 : stage;
 }
 
+// A new episode for world i with its step outputs cleared, as a reset leaves them: observations
+// (current and final) of the new episode, zero rewards, returns, successes, events and frames.
+AIP_HD inline void restart_world(const Batch& b, int64_t i) {
+  const Outputs& o = b.o;
+  reset_world(b, i);
+  observe_agents(b, i);
+  o.reward_player[i] = o.reward_enemy[i] = o.reward_missile[i] = 0;
+  o.return_player[i] = o.return_enemy[i] = o.return_missile[i] = 0;
+  o.success_player[i] = o.success_enemy[i] = o.success_missile[i] = o.success[i] = 0;
+  o.terminated[i] = o.truncated[i] = 0;
+  for (int e = 0; e < kNumEvents; ++e) o.events[kNumEvents * i + e] = 0;
+  o.episode_frames[i] = 0;
+}
+
 // One whole frame of world i: simulate, reward, end episodes, observe, reset automatically.
 AIP_HD inline void step_world(const Batch& b, int64_t i) {
   const State& s = b.s;
   const Outputs& o = b.o;
+  // Next-step autoreset: a world whose episode ended in the previous step (its outputs still say so)
+  // starts the next episode in this step instead of simulating a frame; its action is ignored.
+  if (b.r.auto_reset == kAutoresetNextStep && (o.terminated[i] || o.truncated[i])) {
+    restart_world(b, i);
+    return;
+  }
   Arena ar = arena_of(b, i);
   Rng rng{s.rng + i};
   FrameEvents ev;
@@ -327,7 +367,7 @@ AIP_HD inline void step_world(const Batch& b, int64_t i) {
 
   // Observations: final_observations hold the end-of-frame observation before any automatic reset;
   // for a world that goes on, the current observation is the same.
-  const bool reset = done && b.r.auto_reset;
+  const bool reset = done && b.r.auto_reset == kAutoresetSameStep;
   for (int32_t role = 0; role < 3; ++role) {
     if (!b.r.agent[role]) continue;
     float* fin = final_obs_row(b, role, i);

@@ -8,10 +8,13 @@ Importing this module registers the single-agent tasks with Gymnasium (id: task,
 - ``aip/Intercept-v1``: ``intercept-v1``, missile
 
 ``gymnasium.make("aip/Chase-v1")`` gives an `AipEnv` (one world) and
-``gymnasium.make_vec("aip/Chase-v1", num_envs=1024)`` an `AipVectorEnv` (one engine batch,
-same-step autoreset). Gymnasium 1.x loads no plugins by entry point, so import this module
-first, or name it in the id: ``gymnasium.make("aip_engine.gym:aip/Chase-v1")``.
-``duel-v1`` is a PettingZoo `ParallelEnv`: `DuelParallelEnv` (needs ``pettingzoo``).
+``gymnasium.make_vec("aip/Chase-v1", num_envs=1024)`` an `AipVectorEnv` (one engine batch; the
+engine does the autoreset of the ``autoreset_mode`` chosen, same-step by default). The ids are
+found with no import: aip-engine declares `register_envs` in the ``gymnasium.envs`` entry-point
+group, and a start-up hook it installs calls it when Gymnasium is imported (docs/gymnasium.md).
+Importing this module registers them too.
+``duel-v1`` is a PettingZoo `ParallelEnv`, `DuelParallelEnv`, and an `AECEnv` from `duel_aec_env`
+(both need ``pettingzoo``).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import gymnasium
 from ._env import AipEnv
 from ._vector import AipVectorEnv
 
-__all__ = ["ENV_IDS", "AipEnv", "AipVectorEnv", "DuelParallelEnv", "register_envs"]
+__all__ = ["ENV_IDS", "AipEnv", "AipVectorEnv", "DuelParallelEnv", "duel_aec_env", "register_envs"]
 
 #: Gymnasium id -> task name.
 ENV_IDS: dict[str, str] = {
@@ -52,10 +55,10 @@ def register_envs() -> None:
 
 def __getattr__(name: str) -> Any:
     # PettingZoo is imported only when the duel adapter is asked for.
-    if name == "DuelParallelEnv":
-        from ._pettingzoo import DuelParallelEnv
+    if name in ("DuelParallelEnv", "duel_aec_env"):
+        from . import _pettingzoo
 
-        return DuelParallelEnv
+        return getattr(_pettingzoo, name)
     raise AttributeError(f"module 'aip_engine.gym' has no attribute {name!r}")
 
 

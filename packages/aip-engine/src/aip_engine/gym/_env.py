@@ -9,6 +9,8 @@ import gymnasium
 import numpy as np
 from numpy.typing import NDArray
 
+from aip_engine._errors import EngineError
+
 from ._render import render_world
 from ._spaces import action_space, clean_kwargs, make_worlds, observation_space, single_agent
 
@@ -19,7 +21,8 @@ class AipEnv(gymnasium.Env[NDArray[Any], NDArray[Any]]):
     """One world of a single-agent task (``chase-v1``, ``chase-flee-v1``, ``dodge-v1``, ``intercept-v1``).
 
     Episodes end by the task's rules (termination on success or failure, truncation at its
-    time limit); call `reset` after either. ``info`` carries the step's ``events`` and, when
+    time limit); call `reset` after either. The env pickles and deep-copies (the copy goes on
+    from the same state); `close` frees the engine. ``info`` carries the step's ``events`` and, when
     the episode ends, ``success``, ``episode_frames`` and ``episode_return``.
 
     Args:
@@ -65,6 +68,7 @@ class AipEnv(gymnasium.Env[NDArray[Any], NDArray[Any]]):
         Returns:
             The first observation and an empty info dict.
         """
+        self._check_open()
         super().reset(seed=seed)
         obs = self._worlds.reset(seed=seed)
         self._needs_reset = False
@@ -82,6 +86,7 @@ class AipEnv(gymnasium.Env[NDArray[Any], NDArray[Any]]):
         Raises:
             RuntimeError: The episode has ended and `reset` was not called.
         """
+        self._check_open()
         if self._needs_reset:
             raise RuntimeError("AipEnv.step() called before reset() or after the episode ended; call reset() first")
         a = np.asarray(action, dtype=np.float32).reshape(1, -1)
@@ -97,8 +102,17 @@ class AipEnv(gymnasium.Env[NDArray[Any], NDArray[Any]]):
             info["episode_return"] = float(w.episode_return(self.role)[0])
         return np.array(res.obs[0], dtype=np.float32), float(res.reward[0]), terminated, truncated, info
 
+    def close(self) -> None:
+        """Free the engine; later calls of `reset`, `step` and `render` raise `aip_engine.EngineError`."""
+        self._worlds.close()
+
+    def _check_open(self) -> None:
+        if self._worlds.closed:
+            raise EngineError("this AipEnv is closed; make a new one to go on")
+
     def render(self) -> NDArray[np.uint8] | None:
         """The current frame as an RGB array when ``render_mode="rgb_array"``, else None."""
+        self._check_open()
         if self.render_mode != "rgb_array":
             return None
         return render_world(self._worlds, 0)

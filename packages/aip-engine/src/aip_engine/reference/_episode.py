@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from aip_engine._batch_args import episode_time_limit
 from aip_engine._config import Config
-from aip_engine._tasks import AGENT, RANDOM, TaskSpec, task_spec
+from aip_engine._tasks import AGENT, RANDOM, TaskSpec, bots, task_spec
 
 from ._bots import TARGET_MOTIONS, reset_enemy_bot, reset_player_bot
 from ._frame import Events, FrameInput, fire_missile, place_enemy, run_frame
@@ -131,11 +131,13 @@ class World:
         place_enemy(s, rng, cfg, arena)
         s.enemy_active = True
         s.enemy_fade = 60
-        if self.controllers["player"] != AGENT:
+        s.player_driver = self.params.player_driver
+        s.enemy_driver = self.params.enemy_driver
+        if self.bot_drives("player"):
             reset_player_bot(self._player_bot(), s, rng, cfg)
-        if self.controllers["enemy"] != AGENT:
+        if self.bot_drives("enemy"):
             # No enemy bot named ("random"): draw one of the target motions.
-            enemy_bot = self.params.enemy_bot
+            enemy_bot = self._enemy_bot()
             if enemy_bot is None:
                 enemy_bot = TARGET_MOTIONS[rng.randint(0, 3)]
             s.enemy_bot = enemy_bot
@@ -144,8 +146,22 @@ class World:
             fire_missile(s, rng, cfg, arena)
         self.episode_return = dict.fromkeys(self.reward_roles, 0.0)
 
+    def bot_drives(self, role: str) -> bool:
+        """Whether the role's bot drives it this episode: not an agent, or handed to its bot at reset."""
+        if self.controllers[role] != AGENT:
+            return True
+        driver = {"player": self.state.player_driver, "enemy": self.state.enemy_driver}.get(role, 0)
+        return driver >= 1
+
     def _player_bot(self) -> str:
+        if self.controllers["player"] == AGENT and self.state.player_driver >= 1:
+            return bots("player")[self.state.player_driver - 1]
         return self.params.player_bot or "idle"
+
+    def _enemy_bot(self) -> str | None:
+        if self.controllers["enemy"] == AGENT and self.state.enemy_driver >= 1:
+            return bots("enemy")[self.state.enemy_driver - 1]
+        return self.params.enemy_bot
 
     # --- step -------------------------------------------------------------------------------
 
@@ -192,13 +208,13 @@ class World:
         self.arena = self._arena()
         before = {role: self._target_distance(role) for role in self.reward_roles}
         # The enemy bot parameter is read every frame; "random" plays the motion drawn at reset.
-        enemy_bot = self.params.enemy_bot or s.enemy_bot or "chase"
+        enemy_bot = self._enemy_bot() or s.enemy_bot or "chase"
         inp = FrameInput(
             player_bot=self._player_bot(),
             enemy_bot=enemy_bot,
             guidance=self.params.guidance or "straight",
-            player_action=player_action if self.controllers["player"] == AGENT else None,
-            enemy_action=enemy_action if self.controllers["enemy"] == AGENT else None,
+            player_action=None if self.bot_drives("player") else player_action,
+            enemy_action=None if self.bot_drives("enemy") else enemy_action,
             missile_action=missile_action if self.controllers["missile"] == AGENT else None,
         )
         ev = run_frame(s, self.rng, cfg, self.params, self.arena, inp)

@@ -32,6 +32,9 @@ class Params:
     player_bot: str | None
     enemy_bot: str | None
     guidance: str | None
+    # Who drives an agent role from the world's next reset on: 0 the caller's actions, 1 + k bot k.
+    player_driver: int = 0
+    enemy_driver: int = 0
 
 
 @dataclass
@@ -110,8 +113,10 @@ class WorldState:
     target: TargetMotion = field(default_factory=TargetMotion)
     # The enemy bot chosen for this episode (intercept-v1 draws one at reset).
     enemy_bot: str | None = None
-    # Episode bookkeeping.
+    # Episode bookkeeping; the drivers are latched from the parameters at reset.
     frame: int = 0
+    player_driver: int = 0
+    enemy_driver: int = 0
 
     def alive_missiles(self) -> int:
         """How many missile slots are alive."""

@@ -6,16 +6,26 @@ compiled engine against; it is orders of magnitude slower.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import copy
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
 from aip_engine._backends import cuda_device
-from aip_engine._batch_args import check_batch_size, episode_time_limit, resolve_config, resolve_controllers
+from aip_engine._batch_args import (
+    check_batch_size,
+    check_export,
+    check_mask,
+    episode_time_limit,
+    resolve_autoreset,
+    resolve_config,
+    resolve_controllers,
+    resolve_seed,
+)
 from aip_engine._config import Config
-from aip_engine._errors import ActionError, BackendError, ConfigError, ShapeError, unknown_name_error
+from aip_engine._errors import ActionError, BackendError, ConfigError, EngineError, ShapeError, unknown_name_error
 from aip_engine._layouts import role_layout, roles
 from aip_engine._tasks import AGENT, EVENTS, bot_code, bots, task_spec
 
@@ -54,6 +64,8 @@ _CODE_RANGES = (
     ("player_bot", 0, len(bots("player")) - 1, " (bots('player'))"),
     ("enemy_bot", -1, len(bots("enemy")) - 1, " (bots('enemy'); -1 draws a target motion)"),
     ("guidance", 0, len(bots("missile")) - 1, " (bots('missile'))"),
+    ("player_driver", 0, len(bots("player")), " (0: the caller's actions; 1 + k: bots('player')[k])"),
+    ("enemy_driver", 0, len(bots("enemy")), " (0: the caller's actions; 1 + k: bots('enemy')[k])"),
 )
 _ROLES = ("player", "enemy", "missile")
 
@@ -68,7 +80,8 @@ class Worlds:
         config: Rule numbers; None takes the task's.
         controllers: Role -> ``"agent"`` or a bot name, overriding the task's.
         threads: Checked like the engine's (an integer >= 0); the reference runs on one thread.
-        auto_reset: Reset finished worlds inside `step` (same-step mode).
+        auto_reset: The autoreset mode, as the engine's: True/``"same-step"``, ``"next-step"``,
+            False/``"disabled"``.
         backend: Only ``"cpu"``.
 
     Raises:
@@ -86,11 +99,21 @@ class Worlds:
         config: Config | Mapping[str, Any] | None = None,
         controllers: Mapping[str, str] | None = None,
         threads: int = 0,
-        auto_reset: bool = True,
+        auto_reset: bool | str = True,
         backend: str = "cpu",
     ) -> None:
         # The checks run in the engine's order, with its error classes and messages.
         spec = task_spec(task)
+        mode = resolve_autoreset(auto_reset)
+        self._init_args: dict[str, Any] = {
+            "task": task,
+            "num_worlds": num_worlds,
+            "config": config,
+            "controllers": None if controllers is None else dict(controllers),
+            "threads": threads,
+            "auto_reset": mode,
+            "backend": backend,
+        }
         check_batch_size(num_worlds, threads)
         if backend != "cpu":
             cuda_device(backend)  # UnknownNameError for a name that is no backend
@@ -106,7 +129,8 @@ class Worlds:
         self.threads = 1
         self.backend = "cpu"
         self.time_limit = episode_time_limit(spec, cfg)
-        self.auto_reset = bool(auto_reset)
+        self.autoreset_mode = mode
+        self.auto_reset = mode != "disabled"
         self.spec = spec
         self._worlds = [World(spec, cfg, ctrl, i) for i in range(num_worlds)]
         n = num_worlds
@@ -125,6 +149,8 @@ class Worlds:
             # An agent's slot holds bot 0 (unused); "random" is -1 (the task draws a motion).
             code = 0 if name == AGENT else bot_code(role, name)
             self.params[key] = np.full(n, code, dtype=np.int32)
+        for key in ("player_driver", "enemy_driver"):
+            self.params[key] = np.zeros(n, dtype=np.int32)
         self._obs = {r: np.zeros((n, role_layout(r).obs_size), np.float32) for r in roles()}
         self._final = {r: np.zeros((n, role_layout(r).obs_size), np.float32) for r in roles()}
         self._rewards = {r: np.zeros(n, np.float32) for r in roles()}
@@ -176,17 +202,20 @@ class Worlds:
         for key in _FLOAT_PARAMS:
             setattr(p, key, float(self.params[key][i]))
         p.max_missiles = int(self.params["max_missiles"][i])
+        p.player_driver = int(self.params["player_driver"][i])
+        p.enemy_driver = int(self.params["enemy_driver"][i])
         for key, role in _BOT_PARAMS.items():
             code = int(self.params[key][i])
             setattr(p, key, bots(role)[code] if code >= 0 else None)
 
     # --- reset and step ---------------------------------------------------------------------
 
-    def reset(self, seed: int | None = None, mask: NDArray[np.bool_] | None = None) -> Obs:
+    def reset(self, seed: int | Sequence[int | None] | None = None, mask: NDArray[np.bool_] | None = None) -> Obs:
         """Start new episodes in all worlds, or in the masked ones.
 
         Args:
-            seed: Reseed each reset world from ``(seed, world index)``; None draws on.
+            seed: Reseed each reset world from ``(seed, world index)``; None draws on. A sequence
+                of N entries reseeds world i from ``(seed[i], 0)`` (None entries draw on).
             mask: Boolean (N,) selecting the worlds to reset; None resets all.
 
         Returns:
@@ -200,23 +229,17 @@ class Worlds:
         successes, ``terminated``, ``truncated``, events and ``episode_frames`` are zero, and its
         final observations are its new observations.
         """
-        if seed is not None:
-            if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-                raise ConfigError(f"seed must be an integer or None, got {seed!r}")
-            seed = int(seed) % (1 << 64)
+        self._check_open()
+        seed, world_seeds, seeded = resolve_seed(seed, self.num_worlds)
         if mask is not None:
-            if not isinstance(mask, np.ndarray):
-                raise ShapeError("mask must be a numpy array of dtype bool")
-            if mask.dtype != np.bool_ or mask.shape != (self.num_worlds,) or not mask.flags.c_contiguous:
-                raise ShapeError(
-                    f"mask must be a C-contiguous bool array of shape ({self.num_worlds},), got dtype "
-                    f"{mask.dtype} and shape {mask.shape}"
-                )
+            check_mask(mask, self.num_worlds)
         self._check_params()
         for i, w in enumerate(self._worlds):
             if mask is not None and not mask[i]:
                 continue
             self._load_params(i)
+            if world_seeds is not None and seeded is not None and seeded[i]:
+                w.rng.seed(int(world_seeds[i]), 0)
             w.reset(seed)
             self.frame[i] = 0
             self._clear_outputs(i)
@@ -252,8 +275,15 @@ class Worlds:
             ShapeError: Actions of the wrong shape or dtype.
             ActionError: A NaN or infinite action.
         """
+        self._check_open()
         acts = self._check_actions(actions)
         self._check_params()
+        # Next-step autoreset: the worlds that ended in the last step start anew instead of a frame.
+        restart = (
+            (self.terminated | self.truncated)
+            if self.autoreset_mode == "next-step"
+            else np.zeros(self.num_worlds, bool)
+        )
         self.events[:] = 0
         self.terminated[:] = False
         self.truncated[:] = False
@@ -263,6 +293,11 @@ class Worlds:
             self._success_of[r][:] = False
         for i, w in enumerate(self._worlds):
             self._load_params(i)
+            if restart[i]:
+                w.reset()
+                self.frame[i] = 0
+                self._clear_outputs(i)
+                continue
             pa = acts.get("player")
             ea = acts.get("enemy")
             ma = acts.get("missile")
@@ -270,7 +305,7 @@ class Worlds:
                 player_action=(float(pa[i, 0]), float(pa[i, 1]), float(pa[i, 2])) if pa is not None else None,
                 enemy_action=(float(ea[i, 0]), float(ea[i, 1])) if ea is not None else None,
                 missile_action=float(ma[i, 0]) if ma is not None else None,
-                auto_reset=self.auto_reset,
+                auto_reset=self.autoreset_mode == "same-step",
             )
             self.events[i] = out.events.as_tuple()
             for role, value in out.rewards.items():
@@ -289,6 +324,8 @@ class Worlds:
                 self._final[role][i] = last
             self.frame[i] = w.state.frame
         self._write_observations()
+        for r in roles():
+            self._final[r][restart] = self._obs[r][restart]
         rewards: Any
         rewards = self._rewards[self.agents[0]] if len(self.agents) == 1 else {r: self._rewards[r] for r in self.agents}
         return StepResult(self._agent_obs(), rewards, self.terminated, self.truncated, self.events)
@@ -425,6 +462,8 @@ class Worlds:
             "stage_clock": np.zeros(n, np.int32),
             "frame": np.zeros(n, np.int32),
             "episode_return": np.zeros((n, 3)),
+            "player_driver_episode": np.zeros(n, np.int32),
+            "enemy_driver_episode": np.zeros(n, np.int32),
             "rng": np.zeros(n, np.uint64),
         }
         for i, w in enumerate(self._worlds):
@@ -447,7 +486,95 @@ class Worlds:
             out["stage_clock"][i] = s.stage_clock
             out["frame"][i] = s.frame
             out["episode_return"][i] = [w.episode_return.get(role, 0.0) for role in ("player", "enemy", "missile")]
+            out["player_driver_episode"][i] = s.player_driver
+            out["enemy_driver_episode"][i] = s.enemy_driver
             out["rng"][i] = w.rng.state
         for a in out.values():
             a.flags.writeable = False
         return out
+
+    # --- full state, copies and closing -----------------------------------------------------
+
+    def export_state(self) -> dict[str, Any]:
+        """A deep copy of everything the batch remembers (as the engine's `export_state`).
+
+        Returns:
+            ``{"format", "implementation", "task", "num_worlds", "autoreset_mode", "arrays", "worlds"}``.
+        """
+        self._check_open()
+        arrays = {name: np.array(value) for name, value in vars(self).items() if isinstance(value, np.ndarray)}
+        for name in ("params", "_obs", "_final", "_rewards", "_returns", "_success_of"):
+            for key, a in getattr(self, name).items():
+                arrays[f"{name}/{key}"] = np.array(a)
+        return {
+            "format": 1,
+            "implementation": "reference",
+            "task": self.task,
+            "num_worlds": self.num_worlds,
+            "autoreset_mode": self.autoreset_mode,
+            "arrays": arrays,
+            "worlds": [
+                {
+                    "rng": w.rng.state,
+                    "state": copy.deepcopy(w.state),
+                    "params": copy.deepcopy(w.params),
+                    "arena": copy.deepcopy(w.arena),
+                    "episode_return": dict(w.episode_return),
+                }
+                for w in self._worlds
+            ],
+        }
+
+    def import_state(self, exported: Mapping[str, Any]) -> None:
+        """Overwrite the whole batch with what `export_state` returned.
+
+        Raises:
+            ConfigError: Not a reference export, or of a batch made with other arguments.
+            ShapeError: An array missing, or of another shape or dtype.
+        """
+        self._check_open()
+        arrays = check_export(exported, "reference", self.task, self.num_worlds, self.autoreset_mode)
+        targets: list[tuple[NDArray[Any], NDArray[Any]]] = []
+        for key, value in self.export_state()["arrays"].items():
+            given = arrays.get(key)
+            if not isinstance(given, np.ndarray) or given.shape != value.shape or given.dtype != value.dtype:
+                raise ShapeError(f"exported array {key!r} must be {value.dtype} of shape {value.shape}")
+            name, _, sub = key.partition("/")
+            targets.append((getattr(self, name)[sub] if sub else getattr(self, name), given))
+        for target, given in targets:
+            np.copyto(target, given)
+        worlds = list(exported["worlds"])
+        if len(worlds) != self.num_worlds:
+            raise ShapeError(f"exported state has {len(worlds)} worlds, this batch {self.num_worlds}")
+        for w, saved in zip(self._worlds, worlds, strict=True):
+            w.rng.state = int(saved["rng"])
+            w.state = copy.deepcopy(saved["state"])
+            w.params = copy.deepcopy(saved["params"])
+            w.arena = copy.deepcopy(saved["arena"])
+            w.episode_return = dict(saved["episode_return"])
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # As the engine's: re-created from the arguments, then the exported state imported.
+        self._check_open()
+        return (_rebuild, (self._init_args, self.export_state()))
+
+    def close(self) -> None:
+        """Drop the worlds; later calls raise `EngineError` (as the engine's `close`)."""
+        self._worlds = []
+        self._closed = True
+
+    @property
+    def closed(self) -> bool:
+        """Whether `close` was called."""
+        return bool(self.__dict__.get("_closed", False))
+
+    def _check_open(self) -> None:
+        if self.__dict__.get("_closed"):
+            raise EngineError(f"this {self.task} Worlds batch is closed; create a new Worlds to go on")
+
+
+def _rebuild(init_args: dict[str, Any], exported: dict[str, Any]) -> Worlds:
+    args = {k: v for k, v in init_args.items() if k not in ("task", "num_worlds")}
+    worlds = Worlds(init_args["task"], init_args["num_worlds"], **args)
+    worlds.import_state(exported)
+    return worlds

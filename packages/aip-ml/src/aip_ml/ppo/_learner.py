@@ -15,7 +15,6 @@ into the rollout buffer. Actions go back to the engine as a numpy view of a torc
 
 from __future__ import annotations
 
-import difflib
 import time
 from typing import Any
 
@@ -46,7 +45,7 @@ class PPO:
         config: The training config.
         worlds: The engine's batch, ``config.num_worlds`` worlds.
         role: The role this learner plays; None for a single-agent task's agent. Several learners
-            can share one batch of a multi-agent task (`aip_ml._selfplay.SelfPlay` steps them).
+            can share one batch of a multi-agent task (`aip_ml.selfplay.SelfPlay` steps them).
         seed_offset: Added to the seeds of the network's initialisation and of the sampling, so that
             learners sharing a batch draw different numbers.
     """
@@ -73,17 +72,6 @@ class PPO:
         # The fused CPU kernel updates all parameters in one pass (measured 1.4 ms -> well under 1 ms per step).
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.learning_rate, eps=1e-5, fused=True)
         self.generator = torch.Generator(device=self.device).manual_seed(config.seed + 1 + seed_offset)
-        self._curriculum_target: np.ndarray | None = None
-        if config.curriculum_param:
-            params = worlds.params
-            if config.curriculum_param not in params:
-                close = difflib.get_close_matches(config.curriculum_param, list(params), n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
-                raise ConfigError(
-                    f"config key 'curriculum_param' = {config.curriculum_param!r}: not a per-world parameter{hint} "
-                    f"Valid: {', '.join(params)}."
-                )
-            self._curriculum_target = np.array(params[config.curriculum_param], dtype=np.float64)
         self.update_index = 0
         self.global_step = 0
         self._allocate()
@@ -134,35 +122,6 @@ class PPO:
         self._refresh_normalizer()
         self.update_index = int(state["update_index"])
         self.global_step = int(state["global_step"])
-
-    def transfer_from(self, checkpoint: Any) -> None:
-        """Start from another run's network and observation statistics (not its optimiser, counters or std).
-
-        Args:
-            checkpoint: A loaded `aip_ml.Checkpoint` of the same role layout and network shape.
-
-        Raises:
-            ConfigError: The checkpoint's role layout or network differs from this run's.
-        """
-        other = checkpoint.config
-        other_role = aip_engine.task_spec(other.task).agents[0]
-        if other_role != self.role or other.hidden_sizes != self.config.hidden_sizes:
-            raise ConfigError(
-                f"config key 'init_from': {str(checkpoint.path)!r} is a {other_role!r} network "
-                f"{list(other.hidden_sizes)}; "
-                f"this run trains a {self.role!r} network {list(self.config.hidden_sizes)}"
-            )
-        if other.activation != self.config.activation:
-            raise ConfigError(
-                f"config key 'init_from': {str(checkpoint.path)!r} uses activation {other.activation!r}, "
-                f"this run {self.config.activation!r}"
-            )
-        # The exploration noise starts afresh at log_std_init: the new task needs its own exploration.
-        weights = {k: v for k, v in checkpoint.state["model"].items() if k != "log_std"}
-        self.model.load_state_dict(weights, strict=False)
-        if self.config.obs_norm and other.obs_norm:
-            self.obs_rms.load_state_dict(checkpoint.state["obs_rms"])
-            self._refresh_normalizer()
 
     def policy(self) -> TorchPolicy:
         """Return the current deterministic policy (sharing the network, with frozen statistics)."""
@@ -290,7 +249,7 @@ class PPO:
         frac = self.update_index / cfg.total_updates
         lr = cfg.learning_rate * (1.0 - frac) if cfg.lr_schedule == "linear" else cfg.learning_rate
         for group in self.optimizer.param_groups:
-            group["lr"] = lr
+            group["lr"] = lr * group.get("lr_scale", 1.0)  # a group of loaded layers may learn slower
         advantages, returns = self._advantages()
         b = cfg.batch_size
         d, a = self.layout.obs_size, self.layout.act_size
@@ -381,23 +340,6 @@ class PPO:
         """Fold the rollout's raw observations into the running statistics."""
         self.obs_rms.update(self.buf.raw_obs.reshape(self.config.batch_size, -1))
 
-    def apply_curriculum(self) -> float:
-        """Set the curriculum parameter for the current update; return its value (NaN without one).
-
-        The value is a function of the update index alone, so a resumed run sets the same values.
-        """
-        cfg = self.config
-        if self._curriculum_target is None:
-            return float("nan")
-        begin = cfg.curriculum_begin * cfg.total_updates
-        end = max(begin + 1.0, cfg.curriculum_fraction * cfg.total_updates)
-        frac = min(1.0, max(0.0, (self.update_index - begin) / (end - begin)))
-        target = self._curriculum_target
-        values = cfg.curriculum_start + (target - cfg.curriculum_start) * frac
-        param = self.worlds.params[cfg.curriculum_param]
-        param[:] = np.rint(values) if np.issubdtype(param.dtype, np.integer) else values
-        return float(np.mean(values))
-
     def update(self) -> dict[str, float]:
         """Collect one rollout and learn from it.
 
@@ -405,12 +347,10 @@ class PPO:
             The update's metrics (episode statistics, losses, timing).
         """
         start = time.perf_counter()
-        curriculum = self.apply_curriculum()
         episodes = self.collect()
         metrics = self.learn()
         metrics.update(episode_metrics(episodes))
         metrics["update_seconds"] = time.perf_counter() - start
-        metrics["curriculum_value"] = curriculum
         return metrics
 
 

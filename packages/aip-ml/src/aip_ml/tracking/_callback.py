@@ -102,6 +102,16 @@ def _write_json_atomic(path: Path, payload: Mapping[str, Any]) -> None:
         raise
 
 
+def _read_lineage(run_dir: Path) -> dict[str, str]:
+    """What the run started from (``lineage.json``, written by `aip_ml.train`)."""
+    path = run_dir / "lineage.json"
+    try:
+        data = json.loads(path.read_text()) if path.is_file() else {}
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
 class MlflowCallback:
     """Records a training run in an MLflow store and registers its policy (an ``aip_ml.Callback``).
 
@@ -138,6 +148,7 @@ class MlflowCallback:
         self.tracker: RunTracker | None = None
         self.registered: list[ModelVersionInfo] = []
         self._finished = False
+        self._lineage: dict[str, str] = {}
 
     # --- the aip_ml.Callback protocol -----------------------------------------------------------
     def on_start(self, config: _Config, run_dir: Path) -> None:
@@ -156,12 +167,27 @@ class MlflowCallback:
         _write_json_atomic(run_dir / RUN_FILE, {"run_id": run_id, "tracking_uri": self.tracking_uri})
         source = run_dir / "config.toml"
         self.tracker.log_config(config.to_dict(), source if source.is_file() else None)
+        self._lineage = _read_lineage(run_dir)
+        if self._lineage:
+            self.tracker.set_tags({f"aip.{k}": v for k, v in self._lineage.items()})
 
     def on_update(self, update: int, metrics: dict[str, float]) -> None:
         """Log this update's metrics in one batch, at the step ``global_step``."""
         if self.tracker is not None:
             step = metrics.get("global_step", update)
             self.tracker.log_metrics(metrics, step=int(step) if math.isfinite(step) else update)
+
+    def log_artifact(self, path: Path, artifact_path: str) -> None:
+        """Log a file the training wrote (a replay...) under ``artifact_path`` of the MLflow run.
+
+        Another callback calls it (``ReplayCallback(publish=...)``); before ``on_start`` it does nothing.
+
+        Args:
+            path: The file.
+            artifact_path: The artifact folder (``replays``).
+        """
+        if self.tracker is not None:
+            self.tracker.log_file(Path(path), artifact_path)
 
     def on_checkpoint(self, path: Path) -> None:
         """Nothing per checkpoint: the final one is logged at the end (checkpoints are large)."""
@@ -182,16 +208,22 @@ class MlflowCallback:
         tracker.log_metrics(final, step=int(getattr(result, "global_step", 0) or 0))
         policy = getattr(result, "policy_path", None)
         report = getattr(result, "evaluation", None)
-        if policy is not None and Path(policy).is_file() and not interrupted:
-            role = self._role(result, report)
-            tracker.log_policy(Path(policy), role)
+        paths = {str(k): Path(v) for k, v in (getattr(result, "policy_paths", None) or {}).items()}
+        if len(paths) < 2 and policy is not None:  # one role: its role comes from the report or the task
+            paths = {self._role(result, report): Path(policy)}
+        for role, path in paths.items():
+            if interrupted or not path.is_file():
+                continue
+            tracker.log_policy(path, role)
             scores: dict[str, float] = {}
-            if report is not None:
+            if report is not None and len(paths) == 1:
                 tracker.log_evaluation(_report_dict(report), role)
                 scores = scores_from_report(report)
             if self._register:
                 tags = {"aip.global_step": str(getattr(result, "global_step", ""))}
-                best = _report_dict(report).get("best")
+                lineage = dict(getattr(result, "lineage", None) or self._lineage)
+                tags.update({f"aip.{k}": str(v) for k, v in lineage.items()})
+                best = _report_dict(report).get("best") if len(paths) == 1 else None
                 if best:
                     tags["eval.best"] = str(best)
                 description = _describe(result, role, scores)

@@ -25,7 +25,7 @@ from aip_ml.tracking._registry import (
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
-__all__ = ["PolicyEvaluator", "Promotion", "beats", "promote"]
+__all__ = ["PolicyEvaluator", "Promotion", "beats", "promote", "promote_by_rating"]
 
 PolicyEvaluator = Callable[[Path, ModelVersionInfo], Mapping[str, float]]
 """Evaluates a policy file (of the given version) on its task; returns at least ``success_rate``
@@ -153,4 +153,77 @@ def promote(
         f"{candidate.reference} ({_fmt(cand_scores)}) does not beat @{alias} "
         f"{current.reference} ({_fmt(champ_scores)}); nothing changed "
         "(pass --force to promote anyway)",
+    )
+
+
+def promote_by_rating(
+    client: MlflowClient,
+    candidate: ModelVersionInfo,
+    *,
+    margin: float = 1.0,
+    force: bool = False,
+    alias: str = CHAMPION,
+) -> Promotion:
+    """Point ``alias`` at ``candidate`` if the task's league rates it above the champion by ``margin``.
+
+    Both ratings come from the newest round of the task's league (``aip league TASK``), so they are on
+    one scale. The candidate wins when ``(mu_c - mu_h) / sqrt(sigma_c^2 + sigma_h^2) >= margin``: its
+    rating is above the champion's by ``margin`` standard deviations of the difference.
+
+    Args:
+        client: A client.
+        candidate: The version proposed.
+        margin: Standard deviations of the difference the candidate must be rated above by.
+        force: Promote without comparing.
+        alias: The alias to move.
+
+    Returns:
+        What was decided and why. Nothing changes when ``promoted`` is false.
+
+    Raises:
+        TrackingError: The task has no league yet, or it has not rated the candidate or the champion.
+    """
+    from aip_ml.selfplay import separation
+    from aip_ml.tracking._league import latest_league
+
+    aliases = dict(client.get_registered_model(candidate.name).aliases or {})
+    current = version_info(client, candidate.name, str(aliases[alias])) if alias in aliases else None
+    if current is not None and current.version == candidate.version:
+        return Promotion(candidate, current, {}, {}, False, f"{candidate.reference} is already @{alias}")
+    if force or current is None:
+        set_alias(client, candidate, alias)
+        why = "forced" if force else f"there was no @{alias} yet"
+        return Promotion(candidate, current, {}, {}, True, f"{candidate.reference} is now @{alias} ({why})")
+    stored = latest_league(client, candidate.task)
+    if stored is None:
+        raise TrackingError(
+            f"{candidate.task} has no league yet; rate the models with `aip league {candidate.task}` first"
+        )
+    table = stored.record.ratings().ratings
+    for info in (candidate, current):
+        if info.reference not in table:
+            raise TrackingError(
+                f"the league of {candidate.task} has not rated {info.reference} yet; "
+                f"run `aip league {candidate.task}` to add it"
+            )
+    cand, champ = table[candidate.reference], table[current.reference]
+    sep = separation(cand, champ)
+    cand_scores = {"rating_mu": cand.mu, "rating_sigma": cand.sigma, "separation": sep}
+    champ_scores = {"rating_mu": champ.mu, "rating_sigma": champ.sigma}
+    text = (
+        f"{candidate.reference} (rating {cand.mu:.2f} +- {cand.sigma:.2f}) vs @{alias} {current.reference} "
+        f"({champ.mu:.2f} +- {champ.sigma:.2f}): {sep:+.2f} sd"
+    )
+    if sep >= margin:
+        set_alias(client, candidate, alias)
+        return Promotion(
+            candidate, current, cand_scores, champ_scores, True, f"{text} >= {margin:g}; it is now @{alias}"
+        )
+    return Promotion(
+        candidate,
+        current,
+        cand_scores,
+        champ_scores,
+        False,
+        f"{text} < {margin:g}; nothing changed (pass --force to promote anyway)",
     )

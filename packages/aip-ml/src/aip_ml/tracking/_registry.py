@@ -30,6 +30,7 @@ __all__ = [
     "ModelVersionInfo",
     "download_policy",
     "export_version",
+    "lineage_chain",
     "list_versions",
     "model_name",
     "parse_reference",
@@ -391,3 +392,36 @@ def export_version(client: MlflowClient, info: ModelVersionInfo, target: Path, *
         finally:
             staged.unlink(missing_ok=True)
     return target
+
+
+#: The version tag naming the model version a run started from (``init_from``).
+PARENT_TAG = "aip.init_from.model"
+
+
+def lineage_chain(client: MlflowClient, info: ModelVersionInfo, limit: int = 32) -> list[str]:
+    """The chain of model versions a version descends from, nearest first (``init_from`` transfers).
+
+    Args:
+        client: A client.
+        info: The version.
+        limit: Most links followed (a guard against cycles).
+
+    Returns:
+        References such as ``["chase-v1-enemy/2", ...]``; a parent that no longer exists ends the chain
+        with its reference followed by ``" (deleted)"``.
+    """
+    chain: list[str] = []
+    current = info
+    seen = {info.reference}
+    while len(chain) < limit:
+        parent = current.tags.get(PARENT_TAG)
+        if not parent or parent in seen:
+            break
+        seen.add(parent)
+        try:
+            current = resolve_version(client, parent)
+        except (ModelNotFoundError, TrackingError):
+            chain.append(f"{parent} (deleted)")
+            break
+        chain.append(current.reference)
+    return chain

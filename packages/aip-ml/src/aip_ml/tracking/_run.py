@@ -165,6 +165,17 @@ class RunTracker:
         if source is not None and source.is_file():
             self.client.log_artifact(self.run_id, str(source), "config")
 
+    def set_tags(self, tags: Mapping[str, str]) -> None:
+        """Set run tags (lineage: what the run started from).
+
+        Args:
+            tags: Tag names and values.
+        """
+        from mlflow.entities import RunTag
+
+        if tags:
+            self.client.log_batch(self.run_id, tags=[RunTag(k, str(v)[:5000]) for k, v in tags.items()])
+
     def log_metrics(self, metrics: Mapping[str, Any], step: int) -> None:
         """Log one update's metrics in a single batch (numeric, finite values only).
 
@@ -186,6 +197,18 @@ class RunTracker:
             path: The checkpoint file (or folder).
         """
         self._log_path(path, "checkpoints")
+
+    def log_file(self, path: Path, artifact_path: str) -> None:
+        """Log a file (or a folder) of the run under ``artifact_path``, e.g. a replay under ``replays``.
+
+        Args:
+            path: The file or folder.
+            artifact_path: The artifact folder.
+
+        Raises:
+            TrackingError: ``path`` does not exist.
+        """
+        self._log_path(path, artifact_path)
 
     def log_policy(self, path: Path, role: str) -> str:
         """Log an exported policy under ``policy/<role>/``; that folder becomes the model version's source.

@@ -1,0 +1,116 @@
+"""Behaviour cloning (Pomerleau 1991; Bain & Sammut 1995): fit the actor to demonstrated actions.
+
+Moves are fitted by mean squared error of the actor's mean in the normalised action space. A binary
+action (the player's ``fire``, which fires at >= 0.5) is a Bernoulli head: the actor's output is read
+as a logit, ``p(fire) = sigmoid(FIRE_LOGIT_SCALE * mean)``, fitted by cross-entropy; the deterministic
+policy fires exactly when ``p > 0.5``, as the exported policy does (``mean > 0``). Whole episodes are
+held out to report the loss on demonstrations the network did not see.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import torch
+from torch.nn import functional as F
+
+import aip_engine
+
+from ._dataset import DemoDataset
+
+__all__ = ["BINARY_ACTIONS", "FIRE_LOGIT_SCALE", "clone", "cloning_loss"]
+
+#: Action fields that are decisions (fire or not), fitted as Bernoulli heads.
+BINARY_ACTIONS = ("fire",)
+#: The logit of a binary action per unit of the actor's output.
+FIRE_LOGIT_SCALE = 4.0
+
+
+def _targets(layout: aip_engine.RoleLayout, actions: npt.NDArray[np.float32]) -> tuple[torch.Tensor, torch.Tensor]:
+    low = np.array([f.low for f in layout.action], np.float32)
+    high = np.array([f.high for f in layout.action], np.float32)
+    binary = np.array([f.name in BINARY_ACTIONS for f in layout.action])
+    scaled = np.clip((actions - (high + low) / 2) / ((high - low) / 2), -1.0, 1.0)
+    scaled[:, binary] = (actions[:, binary] >= (high[binary] + low[binary]) / 2).astype(np.float32)
+    return torch.from_numpy(scaled.astype(np.float32)), torch.from_numpy(binary)
+
+
+def cloning_loss(mean: torch.Tensor, target: torch.Tensor, binary: torch.Tensor) -> torch.Tensor:
+    """The cloning loss: MSE on continuous fields plus cross-entropy on binary ones (per sample mean)."""
+    cont = ~binary
+    loss = torch.zeros((), dtype=mean.dtype)
+    if bool(cont.any()):
+        loss = loss + ((mean[:, cont] - target[:, cont]) ** 2).mean() * int(cont.sum())
+    if bool(binary.any()):
+        logits = mean[:, binary] * FIRE_LOGIT_SCALE
+        loss = loss + F.binary_cross_entropy_with_logits(logits, target[:, binary]) * int(binary.sum())
+    return loss / mean.shape[1]
+
+
+def clone(
+    learner: Any,
+    dataset: DemoDataset,
+    *,
+    epochs: int,
+    holdout: float = 0.1,
+    seed: int = 0,
+    batch: int = 4096,
+    learning_rate: float = 1e-3,
+    update_statistics: bool = True,
+) -> dict[str, float]:
+    """Fit a learner's actor to a dataset's actions.
+
+    Args:
+        learner: A PPO learner (its ``model``, ``obs_rms``, ``normalizer``, ``layout``, ``generator``).
+        dataset: Demonstrations of the learner's layout.
+        epochs: Passes over the training part.
+        holdout: Fraction of the episodes held out.
+        seed: Seed of the split.
+        batch: Samples per gradient step.
+        learning_rate: Adam's learning rate.
+        update_statistics: Fold the demonstrations into the observation statistics first.
+
+    Returns:
+        ``bc/loss`` (training, last epoch), ``bc/holdout_loss`` (NaN without a held-out part),
+        ``bc/holdout_fire_accuracy`` (roles that fire), ``bc/samples`` and ``bc/episodes``.
+    """
+    layout = learner.layout
+    train, held = dataset.split(holdout, seed)
+    x_all = dataset.observations
+    if update_statistics and learner.config.obs_norm:
+        learner.obs_rms.update(x_all[train])
+        learner.normalizer.refresh(learner.obs_rms, layout.obs_size)
+    target, binary = _targets(layout, dataset.actions)
+    x = learner.normalizer(torch.from_numpy(x_all))
+    xt, yt = x[torch.from_numpy(train)], target[torch.from_numpy(train)]
+    optimizer = torch.optim.Adam(learner.model.actor.parameters(), lr=learning_rate)
+    running = float("nan")
+    for _ in range(epochs):
+        perm = torch.randperm(len(xt), generator=learner.generator)
+        total, count = 0.0, 0
+        for start in range(0, len(xt), batch):
+            idx = perm[start : start + batch]
+            loss = cloning_loss(learner.model.mean(xt[idx]), yt[idx], binary)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()  # type: ignore[no-untyped-call]
+            optimizer.step()
+            total += float(loss.item()) * len(idx)
+            count += len(idx)
+        running = total / max(count, 1)
+    out = {
+        "bc/loss": running,
+        "bc/samples": float(int(train.sum())),
+        "bc/episodes": float(dataset.episodes),
+        "bc/holdout_loss": float("nan"),
+    }
+    if held.any():
+        with torch.no_grad():
+            mean = learner.model.mean(x[torch.from_numpy(held)])
+            y_held = target[torch.from_numpy(held)]
+            out["bc/holdout_loss"] = float(cloning_loss(mean, y_held, binary).item())
+            if bool(binary.any()):
+                fired = (mean[:, binary] > 0).float()
+                out["bc/holdout_fire_accuracy"] = float((fired == y_held[:, binary]).float().mean().item())
+    return out

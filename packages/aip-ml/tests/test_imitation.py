@@ -1,0 +1,141 @@
+"""Imitation: datasets with checksums, behaviour cloning (moves and fire), DAgger, GAIL, re-simulation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import aip_engine
+import aip_ml
+from aip_ml.imitation import (
+    ConversionRefused,
+    DatasetError,
+    DatasetExistsError,
+    bot_demonstrations,
+    clone,
+    load_dataset,
+    resimulate,
+)
+from aip_ml.ppo import PPO
+
+SMALL = ["num_worlds=32", "rollout_steps=16", "minibatch_size=256", "eval_episodes=0", "torch_threads=1"]
+
+
+def test_a_dataset_round_trips_with_its_checksum_and_is_never_overwritten(tmp_path: Path) -> None:
+    data = bot_demonstrations("chase-v1", "enemy", "chase", 2000, num_worlds=16, seed=3, threads=1)
+    assert len(data) > 1000 and data.episodes >= 16 and data.layout == "enemy-v1"
+    path = data.save(tmp_path / "d.npz")
+    again = load_dataset(path)
+    assert again.checksum == data.checksum and len(again) == len(data)
+    np.testing.assert_array_equal(again.actions, data.actions)
+    with pytest.raises(DatasetExistsError, match="never overwritten"):
+        data.save(path)
+    raw = bytearray(path.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    (tmp_path / "bad.npz").write_bytes(bytes(raw))
+    with pytest.raises(DatasetError, match=r"bad\.npz"):
+        load_dataset(tmp_path / "bad.npz")
+    with pytest.raises(DatasetError, match="does not exist"):
+        load_dataset(tmp_path / "missing.npz")
+
+
+def test_cloning_a_bot_plays_like_it_and_reports_a_held_out_loss() -> None:
+    torch.manual_seed(0)
+    config = aip_ml.load_config("chase-v1", overrides=[*SMALL, "hidden_sizes=[64, 64]"])
+    ppo = PPO(config, aip_engine.Worlds("chase-v1", 32, seed=0))
+    data = bot_demonstrations("chase-v1", "enemy", "chase", 40_000, num_worlds=64, seed=5, threads=1)
+    stats = clone(ppo, data, epochs=10, holdout=0.2, seed=1)
+    assert stats["bc/loss"] < 0.05 and 0 <= stats["bc/holdout_loss"] < 0.1
+    report = aip_ml.evaluate(ppo.policy(), "chase-v1", episodes=100, seed=9)
+    assert report.agent.success_rate >= report.bots["chase"].success_rate - 0.1
+
+
+def test_the_fire_action_is_cloned_as_a_decision() -> None:
+    # The player plays play-v1 (the game's task); kite fires with probability 0.05 near the enemy.
+    cfg = aip_ml.TrainConfig(task="play-v1", num_worlds=32, rollout_steps=16, minibatch_size=256)
+    ppo = PPO(cfg, aip_engine.Worlds("play-v1", 32, seed=0))
+    demos = bot_demonstrations("play-v1", "player", "kite", 30_000, num_worlds=32, seed=4, threads=1)
+    fired = demos.actions[:, 2]
+    assert set(np.unique(fired).tolist()) == {0.0, 1.0}
+    stats = clone(ppo, demos, epochs=5, holdout=0.2, seed=0)
+    assert 0.8 <= stats["bc/holdout_fire_accuracy"] <= 1.0
+
+
+def test_imitate_bot_with_dagger_and_demos_through_train(tmp_path: Path) -> None:
+    extra = [*SMALL, "total_steps=1024", "imitate_samples=4000", "imitate_epochs=2", "critic_warmup_updates=0"]
+    seen: list[dict[str, float]] = []
+
+    class Keep(aip_ml.CallbackBase):
+        def on_update(self, update: int, metrics: dict[str, float]) -> None:
+            seen.append(metrics)
+
+    config = aip_ml.load_config("chase-v1", overrides=[*extra, "imitate_bot=chase", "dagger_iterations=1"])
+    result = aip_ml.train(config, run_dir=tmp_path / "dagger", callbacks=[Keep()])
+    assert seen[0]["dagger/iterations"] == 1.0 and "bc/holdout_loss" in seen[0]
+    assert result.lineage == {"imitate_bot": "chase"}
+    demos = bot_demonstrations("chase-v1", "enemy", "chase", 4000, num_worlds=16, seed=1, threads=1)
+    path = demos.save(tmp_path / "chase.npz")
+    seen.clear()
+    config = aip_ml.load_config("chase-v1", overrides=[*extra, f"demos={path}", "gail_weight=0.5"])
+    result = aip_ml.train(config, run_dir=tmp_path / "gail", callbacks=[Keep()])
+    assert result.lineage["demos.sha256"] == demos.checksum
+    assert all(0 <= m["gail/accuracy"] <= 1 and np.isfinite(m["gail/loss"]) for m in seen)
+    assert seen[0]["gail/reward_mean"] > 0 and "bc/loss" in seen[0]
+    with pytest.raises(aip_ml.ConfigError, match="needs demonstrations"):
+        aip_ml.train(aip_ml.load_config("chase-v1", overrides=[*extra, "gail_weight=0.5"]), run_dir=tmp_path / "x")
+    with pytest.raises(
+        aip_ml.ConfigError, match=r"demonstrations of the enemy in layout enemy-v1 .* trains the missile"
+    ):
+        aip_ml.train(aip_ml.load_config("intercept-v1", overrides=[*extra, f"demos={path}"]), run_dir=tmp_path / "y")
+
+
+def _played(task: str, frames: int, seed: int) -> tuple[dict[str, object], np.ndarray, np.ndarray]:
+    """A scripted player's game in the engine, with what a recorder would write."""
+    worlds = aip_engine.Worlds(task, 1, seed=seed, threads=1)
+    worlds.reset(seed=seed)
+    rng = np.random.default_rng(seed)
+    obs, act = [], []
+    for _ in range(frames):
+        obs.append(worlds.observations("player")[0].copy())
+        a = np.array([[np.cos(rng.uniform(0, 6.3)), np.sin(rng.uniform(0, 6.3)), rng.random() < 0.1]], np.float32)
+        act.append(a[0])
+        worlds.step(a)
+    layout = aip_engine.role_layout("player")
+    header: dict[str, object] = {
+        "role": "player",
+        "layout": layout.name,
+        "layout_version": layout.version,
+        "observation_fields": [f.name for f in layout.observation],
+        "task": task,
+        "seed": seed,
+        "config": worlds.config.to_dict(),
+        "controllers": dict(worlds.controllers),
+        "opponent": "bot: chase",
+    }
+    return header, np.array(obs), np.array(act)
+
+
+def test_resimulation_keeps_episodes_and_cuts_where_the_recording_diverges() -> None:
+    header, obs, act = _played("play-v1", 600, seed=11)
+    frames = np.arange(len(obs), dtype=np.int32)
+    got = resimulate("a.aiprec", header, act, obs, frames, role="player")
+    np.testing.assert_allclose(got.dataset.observations, obs, atol=1e-6)
+    assert got.episodes_dropped == 0 and len(got.dataset) == 600
+    catches = got.dataset.episodes
+    tampered = obs.copy()
+    tampered[400, 0] += 0.5  # a change the file does not hold
+    cut = resimulate("b.aiprec", header, act, tampered, frames, role="player")
+    assert len(cut.dataset) <= 400 and cut.episodes_dropped == 1
+    assert any("leaves the recording at frame 400" in r for r in cut.reasons)
+    assert cut.dataset.episodes <= catches
+    short = resimulate("c.aiprec", header, act[:300], obs[:300], frames[:300], role="player", complete=False)
+    assert short.episodes_dropped == 1 and any("interrupted" in r for r in short.reasons)
+    with pytest.raises(ConversionRefused, match=r"a\.aiprec: a recording of the player role, not the enemy"):
+        resimulate("a.aiprec", header, act, obs, frames, role="enemy")
+    with pytest.raises(ConversionRefused, match="recorded with layout player-v0"):
+        resimulate("a.aiprec", {**header, "layout": "player-v0"}, act, obs, frames, role="player")
+    with pytest.raises(ConversionRefused, match="recorded in task 'play-v1', not 'chase-v1'"):
+        resimulate("a.aiprec", header, act, obs, frames, role="player", task="chase-v1")

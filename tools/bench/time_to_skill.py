@@ -137,11 +137,11 @@ def _sb3_env(task: str, num_envs: int, seed: int) -> Any:
 
     from aip_engine.gym import AipVectorEnv
 
-    class AipSB3VecEnv(VecEnv):  # type: ignore[misc]
+    class AipSB3VecEnv(VecEnv):
         def __init__(self) -> None:
             self.env = AipVectorEnv(task, num_envs=num_envs)
             super().__init__(num_envs, self.env.single_observation_space, self.env.single_action_space)
-            self._actions = np.zeros((num_envs, *self.env.single_action_space.shape), np.float32)
+            self._actions = np.zeros((num_envs, *(self.env.single_action_space.shape or ())), np.float32)
             self._seed = seed
 
         def reset(self) -> Any:
@@ -247,7 +247,7 @@ def worker_sb3(arm: str, task: str, overrides: list[str], cap_seconds: float, de
 
     class Actor:
         def act(self, obs: Any) -> Any:
-            x = np.asarray(obs, dtype=np.float32)
+            x: Any = np.asarray(obs, dtype=np.float32)
             if isinstance(venv, VecNormalize):
                 x = venv.normalize_obs(x)
             action, _ = model.predict(x, deterministic=True)
@@ -273,7 +273,7 @@ def worker_sb3(arm: str, task: str, overrides: list[str], cap_seconds: float, de
         )
         state["check_seconds"] += time.perf_counter() - t0
 
-    class Schedule(BaseCallback):  # type: ignore[misc]
+    class Schedule(BaseCallback):
         def _on_training_start(self) -> None:
             state["start"] = time.perf_counter()
 

@@ -216,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test, not a measurement")
     parser.add_argument("--updates", type=int, default=None, help="timed updates of aip_ml (default 10)")
     parser.add_argument("--sb3-updates", type=int, default=None, help="timed updates of each SB3 set-up (default 2)")
+    parser.add_argument("--no-baselines", action="store_true", help="aip_ml only, no Stable-Baselines3 set-ups")
     parser.add_argument(
         "--device", choices=("cpu", "cuda"), default="cpu", help="cuda: also aip_ml with everything on the GPU"
     )
@@ -240,7 +241,9 @@ def main(argv: list[str] | None = None) -> int:
             ratios["aip_ml_cuda/aip_ml"] = (
                 results["aip_ml_cuda"]["steps_per_second"] / results["aip_ml"]["steps_per_second"]
             )
-    if importlib.util.find_spec("stable_baselines3") is None:
+    if args.no_baselines:
+        skipped["sb3_batched"] = skipped["sb3_dummy"] = "--no-baselines"
+    elif importlib.util.find_spec("stable_baselines3") is None:
         # The baselines are a development tool (tools/dev.py setup installs them), not a dependency.
         why = "stable-baselines3 is not installed: pip install stable-baselines3"
         skipped["sb3_batched"] = skipped["sb3_dummy"] = why

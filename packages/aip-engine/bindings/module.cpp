@@ -42,6 +42,12 @@ PyObject* float32_descr() {
   return descr;
 }
 
+// Whether a dtype is float32 (or bool) in native byte order, whatever metadata it carries: numpy's
+// equivalence, so that every array np.asarray(x, dtype=np.float32) returns unchanged is accepted.
+bool same_type(const py::dtype& dt, const py::dtype& want) {
+  return py::detail::npy_api::get().PyArray_EquivTypes_(dt.ptr(), want.ptr());
+}
+
 // Returns a pointer to the float32 data of an (n, k) C-contiguous array, or throws ShapeError.
 // The common case (a float32 C-contiguous numpy array of the right shape) is decided by reading
 // the array's fields directly, without building any Python or C++ object.
@@ -70,7 +76,7 @@ const float* action_pointer_checked(const py::object& obj, int role, int64_t n) 
                           ") and dtype float32, got " + std::string(py::str(py::type::handle_of(obj).attr("__name__"))));
   }
   py::array a = py::reinterpret_borrow<py::array>(obj);
-  if (!a.dtype().is(py::dtype::of<float>())) {
+  if (!same_type(a.dtype(), py::dtype::of<float>())) {
     throw aip::ShapeError(what + " must have dtype float32, got " + std::string(py::str(a.dtype())) +
                           "; convert with np.asarray(actions, dtype=np.float32)");
   }
@@ -139,8 +145,16 @@ PYBIND11_MODULE(_core, m) {
       raise_as("ConfigError", e.what());
     } catch (const aip::BusyError& e) {
       raise_as("EngineError", e.what());
+    } catch (const aip::ResourceError& e) {
+      raise_as("ResourceError", e.what());
+    } catch (const std::bad_alloc&) {
+      raise_as("ResourceError", "out of memory in the engine; use fewer worlds or free memory");
     }
   });
+
+  m.attr("MAX_WORLDS") = aip::kMaxWorlds;
+  m.attr("MAX_THREADS") = aip::kMaxThreads;
+  m.def("batch_bytes", &aip::batch_bytes, py::arg("num_worlds"));
 
   py::class_<aip::Engine>(m, "Engine")
       .def(py::init([](int64_t num_worlds, const py::dict& rules, const py::dict& params, int threads) {
@@ -151,13 +165,23 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("threads", &aip::Engine::threads)
       .def(
           "reset",
-          [](aip::Engine& e, const py::object& seed, const py::object& mask) {
+          [](aip::Engine& e, const py::object& seed, const py::object& mask, const py::object& rng_states) {
+            const uint64_t* states = nullptr;
+            py::array states_array;
+            if (!rng_states.is_none()) {
+              states_array = py::reinterpret_borrow<py::array>(rng_states);
+              if (!same_type(states_array.dtype(), py::dtype::of<uint64_t>()) || states_array.ndim() != 1 ||
+                  states_array.shape(0) != e.num_worlds() || !(states_array.flags() & py::array::c_style)) {
+                throw aip::ShapeError("generator states must be a C-contiguous uint64 array of shape (N,)");
+              }
+              states = static_cast<const uint64_t*>(states_array.data());
+            }
             const uint8_t* mask_ptr = nullptr;
             py::array mask_array;
             if (!mask.is_none()) {
               if (!py::isinstance<py::array>(mask)) throw aip::ShapeError("mask must be a numpy array of dtype bool");
               mask_array = py::reinterpret_borrow<py::array>(mask);
-              if (!mask_array.dtype().is(py::dtype::of<bool>()) || mask_array.ndim() != 1 ||
+              if (!same_type(mask_array.dtype(), py::dtype::of<bool>()) || mask_array.ndim() != 1 ||
                   mask_array.shape(0) != e.num_worlds() || !(mask_array.flags() & py::array::c_style)) {
                 throw aip::ShapeError("mask must be a C-contiguous bool array of shape (" +
                                       std::to_string(e.num_worlds()) + ",), got dtype " +
@@ -169,9 +193,9 @@ PYBIND11_MODULE(_core, m) {
             const bool reseed = !seed.is_none();
             const uint64_t s = reseed ? seed.cast<uint64_t>() : 0;
             py::gil_scoped_release release;
-            e.reset(reseed, s, mask_ptr);
+            e.reset(reseed, s, mask_ptr, states);
           },
-          py::arg("seed"), py::arg("mask"))
+          py::arg("seed"), py::arg("mask"), py::arg("rng_states") = py::none())
       .def(
           "step",
           [](aip::Engine& e, const py::object& player, const py::object& enemy, const py::object& missile) {
@@ -202,7 +226,32 @@ PYBIND11_MODULE(_core, m) {
             e.observe(role);
           },
           py::arg("role"))
-      .def("check_params", &aip::Engine::check_params)
+      .def("check_params", [](const aip::Engine& e) { e.check_params(); })
+      .def(
+          "write_state",
+          // `values` is a C-contiguous array of the state array's dtype and shape (Worlds.set_state
+          // casts and broadcasts first): the copy happens under the batch's one-call guard.
+          [](aip::Engine& e, const std::string& name, const py::array& values) {
+            if (!(values.flags() & py::array::c_style)) throw aip::ShapeError("state values must be C-contiguous");
+            const void* data = values.data();
+            const size_t bytes = static_cast<size_t>(values.nbytes());
+            py::gil_scoped_release release;
+            e.write_state(name, data, bytes);
+          },
+          py::arg("name"), py::arg("values"))
+      .def(
+          "write_arrays",
+          // [(group, name, C-contiguous array of the target's dtype and shape)], all under one guard.
+          [](aip::Engine& e, const std::vector<std::tuple<std::string, std::string, py::array>>& items) {
+            std::vector<aip::Engine::ArrayWrite> writes;
+            for (const auto& [group, name, values] : items) {
+              if (!(values.flags() & py::array::c_style)) throw aip::ShapeError("array values must be C-contiguous");
+              writes.push_back({group, name, values.data(), static_cast<size_t>(values.nbytes())});
+            }
+            py::gil_scoped_release release;
+            e.write_arrays(writes);
+          },
+          py::arg("items"))
       .def("set_min_chunk", &aip::Engine::set_min_chunk, py::arg("worlds"))
       .def("arrays", [](py::object self, const std::string& group) {
         const aip::Engine& e = self.cast<const aip::Engine&>();

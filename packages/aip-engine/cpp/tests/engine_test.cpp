@@ -1,7 +1,9 @@
 // Runs every task over many seeds with random actions and checks invariants and determinism.
 // Built with AddressSanitizer and UndefinedBehaviorSanitizer by the repository's root CMakeLists
 // (any report aborts the program), registered with ctest.
+#include <atomic>
 #include <cmath>
+#include <stdexcept>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -242,10 +244,75 @@ void check_errors() {
   CHECK(thrown, "an out-of-range parameter must raise ConfigError");
 }
 
+template <typename Error, typename Fn>
+bool throws(Fn fn, const char* text) {
+  try {
+    fn();
+  } catch (const Error& err) {
+    return std::string(err.what()).find(text) != std::string::npos;
+  }
+  return false;
+}
+
+// Sizes, rules and threads are refused before anything is allocated; a refused call changes nothing.
+void check_limits() {
+  const TaskSetup& t = kTasks[0];
+  const aip::Rules r = rules_for(t, aip::kWrap);
+  const aip::ParamDefaults p = params_for(t);
+  CHECK(aip::batch_bytes(int64_t(1) << 62) == 0, "a byte size past 2^64 must be reported, not wrapped");
+  CHECK(throws<aip::ConfigError>([&] { aip::Engine e(int64_t(1) << 62, r, p, 1); }, "num_worlds must be in"),
+        "2^62 worlds must be refused");
+  CHECK(throws<aip::ConfigError>([&] { aip::Engine e(aip::kMaxWorlds, r, p, 1); }, "of memory, more than"),
+        "a batch larger than the machine must be refused");
+  CHECK(throws<aip::ConfigError>([&] { aip::Engine e(4, r, p, 100000); }, "threads must be in"),
+        "100000 threads must be refused");
+  aip::Rules bad = r;
+  bad.respawn_tries = 0;
+  CHECK(throws<aip::ConfigError>([&] { aip::Engine e(4, bad, p, 1); }, "respawn_tries"), "bad rules must be refused");
+  bad = r;
+  bad.enemy_radius = 400;  // larger than half the 720 px arena
+  CHECK(throws<aip::ConfigError>([&] { aip::Engine e(4, bad, p, 1); }, "largest body radius"),
+        "a body larger than the arena must be refused");
+
+  // A parameter refused at a step leaves the parameters the rules read, and the state, unchanged.
+  aip::Engine e(8, r, p, 2);
+  e.reset(true, 7, nullptr);
+  const std::vector<unsigned char> before = snapshot(e);
+  for (const auto& a : e.param_arrays()) {
+    if (std::strcmp(a.name, "arena_width") == 0) static_cast<double*>(a.data)[6] = std::nan("");
+  }
+  std::vector<float> enemy(8 * 2, 0.25f);
+  CHECK(throws<aip::ConfigError>([&] { e.step(nullptr, enemy.data(), nullptr); }, "arena_width"),
+        "a NaN arena must be refused");
+  CHECK(snapshot(e) == before, "a refused step must change nothing");
+  e.observe(aip::kPlayer);  // with the parameters of the last reset: finite
+}
+
+// A job that throws on some chunks: the pool waits for every chunk, then rethrows on the caller.
+void check_pool_exceptions() {
+  aip::ThreadPool pool(3);
+  std::atomic<int> ran{0};
+  bool thrown = false;
+  try {
+    pool.run(3000, [&](int64_t begin, int64_t) {
+      ran.fetch_add(1);
+      if (begin > 0) throw std::runtime_error("chunk failed");
+    }, 1000);
+  } catch (const std::runtime_error&) {
+    thrown = true;
+  }
+  CHECK(thrown && ran.load() == 3, "the pool must run every chunk and rethrow (ran %d)", ran.load());
+  ran = 0;
+  pool.run(3000, [&](int64_t, int64_t) { ran.fetch_add(1); }, 1000);
+  CHECK(ran.load() == 3, "the pool must still work after a job threw");
+}
+
 }  // namespace
 
 int main() {
   check_errors();
+  check_limits();
+  check_pool_exceptions();
   const int32_t boundaries[2] = {aip::kWrap, aip::kClamp};
   for (const auto& t : kTasks) {
     for (int32_t boundary : boundaries) {

@@ -14,6 +14,7 @@ from ._errors import (
     BackendError,
     ConfigError,
     EngineError,
+    ResourceError,
     ShapeError,
     UnknownNameError,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "Field",
     "Policy",
     "PolicyError",
+    "ResourceError",
     "RoleLayout",
     "ShapeError",
     "StepResult",

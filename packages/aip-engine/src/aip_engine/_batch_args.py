@@ -19,6 +19,8 @@ from ._tasks import AGENT, RANDOM, TaskSpec, bots
 
 __all__ = [
     "AUTORESET_MODES",
+    "MAX_THREADS",
+    "MAX_WORLDS",
     "check_batch_size",
     "check_export",
     "check_mask",
@@ -32,18 +34,24 @@ __all__ = [
 
 #: The autoreset modes in the order of their engine codes (Gymnasium's ``AutoresetMode`` values).
 AUTORESET_MODES = ("disabled", "same-step", "next-step")
+#: The largest batch (the C++ core's kMaxWorlds); a batch must also fit in the machine's memory.
+MAX_WORLDS = 1 << 30
+#: The most threads one batch may use (the C++ core's kMaxThreads).
+MAX_THREADS = 1024
 
 
 def check_batch_size(num_worlds: object, threads: object) -> None:
-    """Refuse a world count below 1 or a negative thread count (0 means every core).
+    """Refuse a world count outside [1, MAX_WORLDS] or a thread count outside [0, MAX_THREADS] (0 = every core).
 
     Raises:
         ConfigError: Either is not an integer in range.
     """
-    if isinstance(num_worlds, bool) or not isinstance(num_worlds, int) or num_worlds < 1:
-        raise ConfigError(f"num_worlds must be an integer >= 1, got {num_worlds!r}")
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
-        raise ConfigError(f"threads must be an integer >= 0 (0 = all cores), got {threads!r}")
+    if isinstance(num_worlds, bool) or not isinstance(num_worlds, int) or not 1 <= num_worlds <= MAX_WORLDS:
+        raise ConfigError(f"num_worlds must be an integer in [1, {MAX_WORLDS}], got {num_worlds!r}")
+    if isinstance(threads, bool) or not isinstance(threads, int) or not 0 <= threads <= MAX_THREADS:
+        raise ConfigError(
+            f"threads must be an integer in [0, {MAX_THREADS}] (0 = every core this process may use), got {threads!r}"
+        )
 
 
 def resolve_config(spec: TaskSpec, config: Config | Mapping[str, Any] | None) -> Config:

@@ -148,6 +148,12 @@ class Config:
                 f"config field 'wander_max' is {self.wander_max}; it must be >= wander_min ({self.wander_min})"
             )
         limit = min(self.arena_width, self.arena_height) / 2
+        for body in ("player_radius", "enemy_radius", "missile_radius"):
+            if getattr(self, body) > limit:
+                raise ConfigError(
+                    f"config field {body!r} is {_fmt(getattr(self, body))}; allowed range is "
+                    f"[0.5, {_fmt(limit)}] (half the smaller arena side: every body must fit in the arena)"
+                )
         if self.respawn_margin > limit:
             raise ConfigError(
                 f"config field 'respawn_margin' is {_fmt(self.respawn_margin)}; allowed range is "

@@ -7,6 +7,7 @@ __all__ = [
     "BackendError",
     "ConfigError",
     "EngineError",
+    "ResourceError",
     "ShapeError",
     "UnknownNameError",
     "unknown_name_error",
@@ -43,6 +44,10 @@ class ActionError(EngineError, ValueError):
 
 class BackendError(EngineError, RuntimeError):
     """The requested backend is not built into this installation or has no usable device."""
+
+
+class ResourceError(EngineError, RuntimeError):
+    """The operating system refused the memory or the threads a batch needs; the message says how much."""
 
 
 def unknown_name_error(kind: str, name: object, valid: tuple[str, ...] | list[str]) -> UnknownNameError:

@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 from ._backends import cuda_device, require_cuda
 from ._batch_args import (
     AUTORESET_MODES,
+    MAX_THREADS,
     check_batch_size,
     check_export,
     check_mask,
@@ -24,7 +25,7 @@ from ._batch_args import (
     seed_states,
 )
 from ._config import BOUNDARIES, Config
-from ._errors import BackendError, EngineError, ShapeError, unknown_name_error
+from ._errors import BackendError, ConfigError, EngineError, ShapeError, unknown_name_error
 from ._layouts import role_layout, roles
 from ._tasks import AGENT, TASKS, bot_code, task_spec
 
@@ -93,9 +94,41 @@ def _readonly(array: NDArray[Any]) -> NDArray[Any]:
 
 def _default_threads() -> int:
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_THREADS))
+
+
+def _state_values(name: str, values: Any, shape: tuple[int, ...], dtype: np.dtype[Any]) -> NDArray[Any]:
+    """`values` as a C-contiguous array of `shape` and `dtype`, or a clear error (no cast warnings)."""
+    try:
+        source = np.asarray(values)
+    except (TypeError, ValueError) as exc:
+        raise ShapeError(f"values for state {name!r} must be numbers, got {type(values).__name__} ({exc})") from None
+    if source.dtype.kind not in "biuf":
+        raise ShapeError(
+            f"values for state {name!r} must be numbers (bool, integer or float), got dtype {source.dtype}"
+        )
+    try:
+        source = np.broadcast_to(source, shape)
+    except ValueError:
+        raise ShapeError(f"values for state {name!r} must broadcast to shape {shape}, got {np.shape(values)}") from None
+    if source.dtype.kind == "f" and not np.isfinite(source).all():
+        where = tuple(int(k) for k in np.argwhere(~np.isfinite(source))[0])
+        raise ConfigError(
+            f"values for state {name!r} must be finite; {list(where)} is {source[where]!r}. NaN or infinite "
+            "state would spread to every later frame"
+        )
+    if dtype.kind in "iu" and source.size:
+        info = np.iinfo(dtype)
+        low, high = source.min(), source.max()
+        if low < info.min or high > info.max:
+            raise ConfigError(
+                f"values for state {name!r} ({dtype.name}) must lie in [{info.min}, {info.max}], "
+                f"got {low!r} to {high!r}"
+            )
+    return np.ascontiguousarray(source.astype(dtype))
 
 
 class Worlds:
@@ -271,9 +304,10 @@ class Worlds:
             states = rng.to_numpy() if not isinstance(rng, np.ndarray) else np.array(rng)
             states[seeded] = seed_states(world_seeds[seeded])
             if isinstance(rng, np.ndarray):
-                rng[:] = states
-            else:
-                rng.copy_from(states)
+                # Installed by the reset itself, under its guard, once the parameters are checked.
+                self._engine.reset(batch_seed, mask, np.ascontiguousarray(states, dtype=np.uint64))
+                return self._obs_out
+            rng.copy_from(states)
         self._engine.reset(batch_seed, mask)
         return self._obs_out
 
@@ -401,32 +435,28 @@ class Worlds:
         """Overwrite one state array (a testing and debugging hook; it bypasses the rules).
 
         The agents' observations are recomputed from the new state. Values are broadcast to the
-        array's shape and cast to its dtype.
+        array's shape and cast to its dtype; the write takes the batch like a step does, so it is
+        refused (EngineError) while another thread steps it, before anything is written.
 
         Args:
             name: A key of `state()`.
-            values: The new values.
+            values: The new values: numbers (bool, integer or float) that broadcast to the array's shape.
 
         Raises:
             UnknownNameError: No such state array.
-            ShapeError: The values do not broadcast to the array's shape.
+            ShapeError: The values are not numbers or do not broadcast to the array's shape.
+            ConfigError: A value is NaN or infinite, or outside the range of an integer array's dtype.
         """
         if name not in self._state:
             raise unknown_name_error("state array", name, tuple(self._state))
         target = self._state[name]
-        if not isinstance(target, np.ndarray):  # CUDA: broadcast and cast on the host, then one copy
-            target.copy_from(values)
+        prepared = _state_values(name, values, tuple(target.shape), np.dtype(target.dtype))
+        if not isinstance(target, np.ndarray):  # CUDA: one host-to-device copy of the prepared values
+            target.copy_from(prepared)
             for role in self.agents:
                 self._engine.observe(_ROLES.index(role))
             return
-        try:
-            np.copyto(target, np.asarray(values), casting="unsafe")
-        except ValueError as exc:
-            raise ShapeError(
-                f"values for state {name!r} must broadcast to shape {target.shape}, got {np.shape(values)}"
-            ) from exc
-        for role in self.agents:
-            self._engine.observe(_ROLES.index(role))
+        self._engine.write_state(name, prepared)
 
     # ---- full state, copies and closing -------------------------------------------------------
 
@@ -476,11 +506,15 @@ class Worlds:
                     )
                     raise ShapeError(f"exported array {key!r} must be {a.dtype} of shape {tuple(a.shape)}, got {got}")
                 targets[key] = (a, value)
+        if all(isinstance(a, np.ndarray) for a, _ in targets.values()):
+            # One guarded call: refused while another thread uses the batch, parameters checked
+            # before anything is written, and the imported parameters in effect at once.
+            self._engine.write_arrays(
+                [(*key.split("/", 1), np.ascontiguousarray(value)) for key, (_, value) in targets.items()]
+            )
+            return
         for a, value in targets.values():
-            if isinstance(a, np.ndarray):
-                np.copyto(a, value)
-            else:
-                a.copy_from(value)
+            a.copy_from(value)
 
     def close(self) -> None:
         """Free the engine and its arrays now; later calls raise `EngineError` (closing twice is fine).

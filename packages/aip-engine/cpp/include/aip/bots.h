@@ -44,6 +44,35 @@ AIP_HD inline void patterns_enter(const Batch& b, int64_t i, Rng& rng) {
   }
 }
 
+// Every bot's own state at the start of an episode, before the bots in the slots draw theirs: a bot
+// switched in through the parameters mid-episode starts from these values, as in the reference
+// (its WorldState defaults), whatever the previous episode left behind.
+AIP_HD inline void bot_state_defaults(const Batch& b, int64_t i) {
+  const State& s = b.s;
+  s.player_wander[2 * i] = 1;
+  s.player_wander[2 * i + 1] = 0;
+  s.player_wander_timer[i] = 0;
+  s.patterns_mode[i] = 0;
+  s.patterns_timer[i] = 0;
+  s.patterns_centre[2 * i] = s.patterns_centre[2 * i + 1] = 0;
+  s.patterns_radius[i] = 0;
+  s.patterns_phase[2 * i] = 1;
+  s.patterns_phase[2 * i + 1] = 0;
+  s.patterns_diagonal[2 * i] = s.patterns_diagonal[2 * i + 1] = 0;
+  s.kite_side[i] = 1;
+  s.enemy_wander[2 * i] = 1;
+  s.enemy_wander[2 * i + 1] = 0;
+  s.enemy_wander_timer[i] = 0;
+  s.enemy_motion[i] = kChase;
+  s.motion_heading[2 * i] = 1;
+  s.motion_heading[2 * i + 1] = 0;
+  s.motion_turn[2 * i] = 1;
+  s.motion_turn[2 * i + 1] = 0;
+  s.motion_base[i] = 0;
+  s.motion_leg[i] = 0;
+  s.motion_sign[i] = 1;
+}
+
 // The player bot's state at reset (after the common reset).
 AIP_HD inline void player_bot_reset(const Batch& b, int64_t i, Rng& rng, int32_t bot) {
   const State& s = b.s;
@@ -318,11 +347,13 @@ AIP_HD inline void staged_move(const Batch& b, int64_t i, const Arena& ar, Rng& 
   }
 }
 
-AIP_HD AIP_INLINE void zigzag_heading(const Batch& b, int64_t i) {
+// The zigzag's move: base + 45° or base - 45°, computed every frame; it leaves motion_heading (the
+// heading of linear, circular and evasive) alone, so switching between motions keeps both.
+AIP_HD AIP_INLINE void zigzag_move(const Batch& b, int64_t i, double* mx, double* my) {
   const double base = b.s.motion_base[i];
   const double a = b.s.motion_sign[i] > 0 ? base + kQuarterPi : base - kQuarterPi;
-  b.s.motion_heading[2 * i] = std::cos(a);
-  b.s.motion_heading[2 * i + 1] = std::sin(a);
+  *mx = std::cos(a);
+  *my = std::sin(a);
 }
 
 // The enemy bot's state at reset; resolves the "random" motion draw into enemy_motion.
@@ -358,7 +389,6 @@ AIP_HD inline void enemy_bot_reset(const Batch& b, int64_t i, Rng& rng, int32_t 
       s.motion_base[i] = rng.angle();
       s.motion_leg[i] = rng.randint(20, 60);
       s.motion_sign[i] = 1;
-      zigzag_heading(b, i);
       break;
     default:
       break;
@@ -409,11 +439,9 @@ AIP_HD inline void enemy_bot_move(const Batch& b, int64_t i, const Arena& ar, Rn
       if (s.motion_leg[i] == 0) {
         s.motion_sign[i] = -s.motion_sign[i];
         s.motion_leg[i] = rng.randint(20, 60);
-        zigzag_heading(b, i);
       }
       s.motion_leg[i] -= 1;
-      *mx = mh[0];
-      *my = mh[1];
+      zigzag_move(b, i, mx, my);
       return;
     case kEvasive: {
       *mx = mh[0];

@@ -104,6 +104,7 @@ AIP_HD inline void reset_world(const Batch& b, int64_t i) {
   s.stage_clock[i] = 0;
   s.frame[i] = 0;
   s.episode_return[3 * i] = s.episode_return[3 * i + 1] = s.episode_return[3 * i + 2] = 0;
+  bot_state_defaults(b, i);
   s.player_driver_episode[i] = b.p.player_driver[i];
   s.enemy_driver_episode[i] = b.p.enemy_driver[i];
   if (bot_drives(b, kPlayer, i)) player_bot_reset(b, i, rng, player_bot_of(b, i));

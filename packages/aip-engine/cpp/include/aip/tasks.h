@@ -68,6 +68,9 @@ AIP_HD AIP_INLINE bool task_terminated(int32_t task, const FrameEvents& e) {
   }
 }
 
+// Shaping divides by the mover's base speed, but never by less than this (px/frame).
+constexpr double kMinShapingSpeed = 1e-3;
+
 // The reward of one role for this frame, in float64 (the caller rounds it to float32).
 AIP_HD AIP_INLINE double role_reward(const Batch& b, int64_t i, int32_t role, double d_before, double d_after,
                                      const FrameEvents& e) {
@@ -83,7 +86,8 @@ AIP_HD AIP_INLINE double role_reward(const Batch& b, int64_t i, int32_t role, do
   if (d_before >= 0 && d_after >= 0 && speed > 0) {
     // The player is rewarded for increasing its distance from the enemy.
     const double progress = role == kPlayer ? d_after - d_before : d_before - d_after;
-    r = b.r.shaping_scale * progress / speed;
+    // A floor under the divisor keeps the reward finite in float32 for any speed above 0.
+    r = b.r.shaping_scale * progress / dmax(speed, kMinShapingSpeed);
   }
   if (role_success(role, e)) r += b.r.reward_success;
   if (role_failure(role, e)) r += b.r.reward_failure;

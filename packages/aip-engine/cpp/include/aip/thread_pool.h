@@ -4,6 +4,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -13,7 +14,9 @@ namespace aip {
 
 class ThreadPool {
  public:
-  // `threads` >= 1 is the total number of threads, the calling thread included.
+  // `threads` >= 1 is the total number of threads, the calling thread included. When the operating
+  // system refuses to start one, the threads already started are stopped and joined, and
+  // ResourceError says how many started and why (no thread is left behind, nothing blocks).
   explicit ThreadPool(int threads);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
@@ -24,10 +27,12 @@ class ThreadPool {
   // Calls fn(begin, end) on contiguous chunks covering [0, n), in parallel; returns when all are done.
   // Chunks never split a world, and each world is stepped by exactly one thread, so results do not
   // depend on the number of threads. `min_chunk` avoids waking threads for tiny batches.
+  // If fn throws, run waits for every chunk to finish, then rethrows the first exception.
   void run(int64_t n, const std::function<void(int64_t, int64_t)>& fn, int64_t min_chunk = 256);
 
  private:
   void work(int index);
+  void stop_workers();
 
   int threads_;
   long owner_pid_;  // a forked child has no workers: it runs every chunk on the calling thread
@@ -43,6 +48,7 @@ class ThreadPool {
   int64_t n_ = 0;
   bool stop_ = false;
   const std::function<void(int64_t, int64_t)>* job_ = nullptr;
+  std::exception_ptr failure_;  // the first exception a worker's chunk threw (under mutex_)
 };
 
 }  // namespace aip

@@ -25,6 +25,8 @@ __all__ = ["Outcome", "World", "success_role"]
 
 _FRAME_MAX = 2**31 - 1
 """The frame counter is an int32 that stops at its largest value."""
+MIN_SHAPING_SPEED = 1e-3
+"""Shaping divides by the mover's base speed, never by less than this (px/frame): rewards stay finite."""
 
 
 def _role_success(role: str, ev: Events) -> bool:
@@ -228,7 +230,7 @@ class World:
             if d_before is not None and after is not None and speed > 0.0:
                 # The player (duel-v1, play-v1) is paid for increasing its distance from the enemy.
                 progress = after - d_before if role == "player" else d_before - after
-                r = cfg.shaping_scale * progress / speed
+                r = cfg.shaping_scale * progress / max(speed, MIN_SHAPING_SPEED)
             if _role_success(role, ev):
                 r += cfg.reward_success
             if _role_failure(role, ev):

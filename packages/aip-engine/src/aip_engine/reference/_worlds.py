@@ -58,6 +58,7 @@ _FLOAT_PARAMS = (
 )
 _BOT_PARAMS = {"player_bot": "player", "enemy_bot": "enemy", "guidance": "missile"}
 _MARGIN_RULE = "at least 2 * respawn_margin (the config's)"
+_BODY_RULE = "at least 2 * the largest body radius (the config's)"
 # Integer parameters: (key, low, high, what the codes are), in the engine's order of checks.
 _CODE_RANGES = (
     ("max_missiles", 0, MAX_MISSILE_SLOTS, ""),
@@ -170,10 +171,13 @@ class Worlds:
         """Reject per-world parameters out of their ranges, as the engine does.
 
         The engine names the first faulty world, and in it the first faulty field in the order
-        below; an arena must also be at least ``2 * respawn_margin`` wide and high.
+        below; an arena must also be at least ``2 * respawn_margin`` and twice the largest body
+        radius wide and high.
         """
         p = self.params
-        margin2 = 2 * self.config.respawn_margin
+        cfg = self.config
+        margin2 = 2 * cfg.respawn_margin
+        body2 = 2 * max(cfg.player_radius, cfg.enemy_radius, cfg.missile_radius)
         width, height = p["arena_width"], p["arena_height"]
         checks: list[tuple[str, NDArray[np.bool_], str]] = []
         for key in ("player_speed", "enemy_speed", "enemy_speed_scale", "missile_speed"):
@@ -183,6 +187,8 @@ class Worlds:
             ("arena_height", ~((height >= 100) & (height <= 1e6)), "[100, 1000000]"),
             ("arena_width", width < margin2, _MARGIN_RULE),
             ("arena_height", height < margin2, _MARGIN_RULE),
+            ("arena_width", width < body2, _BODY_RULE),
+            ("arena_height", height < body2, _BODY_RULE),
             ("fire_probability", ~((p["fire_probability"] >= 0) & (p["fire_probability"] <= 1)), "[0, 1]"),
         ]
         for key, low, high, note in _CODE_RANGES:

@@ -11,13 +11,15 @@ Exit status 1 means the configure or the build failed (its output is printed).
 
 With --emulate it builds the host emulation of the backend instead (build/cuda-emulate; the host
 compiler only: kernels run as loops on the CPU, see packages/aip-engine/cuda/host_emulation.h) and
-runs packages/aip-engine/tests/test_cuda.py against it, so the backend's bindings, checks, DLPack
+runs packages/aip-engine/tests/test_cuda.py (and aip-ml's tests/test_device.py, the trainer's device
+path, when aip_ml is installed) against it, so the backend's bindings, checks, DLPack
 exchange and CPU/GPU comparisons are tested on any machine. Exit status 1 when a test fails.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -30,6 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 ENGINE = ROOT / "packages" / "aip-engine"
 TARGET = "_core_cuda"
 TESTS = ENGINE / "tests" / "test_cuda.py"
+# The trainer's device path (aip-ml), run against the same build when aip_ml and torch are installed.
+TRAINER_TESTS = ROOT / "packages" / "aip-ml" / "tests" / "test_device.py"
 
 # Runs pytest with the emulation build's module as aip_engine._core_cuda (argv: build folder, pytest args).
 _RUN_TESTS = """
@@ -138,7 +142,12 @@ def emulate(build_dir: Path, jobs: int) -> int:
     if not built:
         print(f"error: no {TARGET} module under {build_dir}", file=sys.stderr)
         return 1
-    pytest_args = [str(TESTS), "-q", "-m", "not slow", "-p", "no:cacheprovider", "-rs"]
+    tests = [str(TESTS)]
+    if importlib.util.find_spec("aip_ml") is not None and importlib.util.find_spec("torch") is not None:
+        tests.append(str(TRAINER_TESTS))
+    else:
+        print("note: aip_ml or torch is not installed here, so the trainer's device tests do not run")
+    pytest_args = [*tests, "-q", "-m", "not slow", "-p", "no:cacheprovider", "-rs"]
     return run([sys.executable, "-c", _RUN_TESTS, str(built[0].parent), *pytest_args])
 
 

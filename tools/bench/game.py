@@ -61,6 +61,7 @@ def run(frames: int, warmup: int, opponent: str, side: str, seed: int) -> dict[s
                 mod_dirs=[],
                 entry_point_mods=False,
                 data_dir=Path(home),
+                get_ready=False,
             )
         )
         if not isinstance(app.screen, GameScreen):
@@ -82,7 +83,8 @@ def run(frames: int, warmup: int, opponent: str, side: str, seed: int) -> dict[s
             if i < warmup:
                 continue
             timings = screen.session.timings
-            _, _, render, total = app.frame_times[-1]
+            _, _, draw, present, total = app.frame_times[-1]
+            render = draw + present
             parts["engine"].append(timings.engine)
             parts["opponent"].append(timings.opponent)
             parts["render"].append(render)

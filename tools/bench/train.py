@@ -2,6 +2,7 @@
 
     python tools/bench/train.py                 # the full comparison (a few minutes)
     python tools/bench/train.py --quick --json  # a smoke test (seconds)
+    python tools/bench/train.py --device cuda   # adds aip_ml with the worlds and the learner on the GPU
 
 Three set-ups, each timed over whole PPO updates (collecting the rollout, then the epochs of
 minibatch gradient steps), with the same network (separate 64x64 tanh actor and critic), the
@@ -11,6 +12,9 @@ normalisation on in all three:
 - ``aip_ml``: aip_ml's PPO on the engine's batch of N worlds.
 - ``sb3_batched``: Stable-Baselines3's PPO on a VecEnv adapter over one engine batch of N worlds
   (the best one can do with SB3 on this engine), wrapped in VecNormalize.
+- ``aip_ml_cuda`` (``--device cuda``): the same with ``device=cuda``: the engine's CUDA backend and
+  `aip_ml.ppo.DevicePPO`, observations and actions exchanged through DLPack, nothing on the host per
+  step.
 - ``sb3_dummy``: Stable-Baselines3's PPO on ``make_vec_env("aip/Chase-v1", n_envs=N)`` (a DummyVecEnv
   of N single-world Gymnasium envs, each with SB3's Monitor), wrapped in VecNormalize: the ordinary
   way to use SB3.
@@ -44,15 +48,17 @@ for sub in ("packages/aip-engine/src", "packages/aip-ml/src"):
 import aip_engine  # noqa: E402
 import aip_ml  # noqa: E402
 from aip_ml._train import make_worlds, set_threads  # noqa: E402
-from aip_ml.ppo import PPO  # noqa: E402
+from aip_ml.ppo import PPO, DevicePPO, on_device  # noqa: E402
 
 TASK = "chase-v1"
 
 
 def bench_aip_ml(config: aip_ml.TrainConfig, updates: int) -> dict[str, Any]:
     set_threads(config)
-    worlds = make_worlds(config.task, config.num_worlds, seed=config.seed, threads=config.engine_threads)
-    ppo = PPO(config, worlds)
+    worlds = make_worlds(
+        config.task, config.num_worlds, seed=config.seed, threads=config.engine_threads, backend=config.device
+    )
+    ppo = (DevicePPO if on_device(worlds) else PPO)(config, worlds)
     ppo.reseed(1)
     ppo.update()  # warm-up
     start = time.perf_counter()
@@ -210,6 +216,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test, not a measurement")
     parser.add_argument("--updates", type=int, default=None, help="timed updates of aip_ml (default 10)")
     parser.add_argument("--sb3-updates", type=int, default=None, help="timed updates of each SB3 set-up (default 2)")
+    parser.add_argument("--no-baselines", action="store_true", help="aip_ml only, no Stable-Baselines3 set-ups")
+    parser.add_argument(
+        "--device", choices=("cpu", "cuda"), default="cpu", help="cuda: also aip_ml with everything on the GPU"
+    )
     parser.add_argument("overrides", nargs="*", help="config overrides key=value (num_worlds=..., rollout_steps=...)")
     args = parser.parse_args(argv)
     overrides = list(args.overrides)
@@ -221,7 +231,19 @@ def main(argv: list[str] | None = None) -> int:
     results = {"aip_ml": bench_aip_ml(config, updates)}
     ratios: dict[str, float] = {}
     skipped: dict[str, str] = {}
-    if importlib.util.find_spec("stable_baselines3") is None:
+    if args.device == "cuda":
+        # The device set-up: worlds, rollout and network on the GPU, exchanged through DLPack.
+        info = aip_engine.backends()["cuda"]
+        if not info.available:
+            skipped["aip_ml_cuda"] = f"the engine's CUDA backend is not available: {info.reason}"
+        else:
+            results["aip_ml_cuda"] = bench_aip_ml(config.replace(device="cuda"), updates)
+            ratios["aip_ml_cuda/aip_ml"] = (
+                results["aip_ml_cuda"]["steps_per_second"] / results["aip_ml"]["steps_per_second"]
+            )
+    if args.no_baselines:
+        skipped["sb3_batched"] = skipped["sb3_dummy"] = "--no-baselines"
+    elif importlib.util.find_spec("stable_baselines3") is None:
         # The baselines are a development tool (tools/dev.py setup installs them), not a dependency.
         why = "stable-baselines3 is not installed: pip install stable-baselines3"
         skipped["sb3_batched"] = skipped["sb3_dummy"] = why
@@ -230,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         results["sb3_dummy"] = bench_sb3("sb3_dummy", config, sb3_updates)
         ours = results["aip_ml"]["steps_per_second"]
         ours_collect = results["aip_ml"]["collect_steps_per_second"]
-        ratios = {
+        ratios |= {
             "aip_ml/sb3_batched": ours / results["sb3_batched"]["steps_per_second"],
             "aip_ml/sb3_dummy": ours / results["sb3_dummy"]["steps_per_second"],
             "collect aip_ml/sb3_batched": ours_collect / results["sb3_batched"]["collect_steps_per_second"],

@@ -173,6 +173,13 @@ def test_play_against_the_champion_headless(session: Session) -> None:
     assert "--side player" in wrong_side.stderr
 
 
+def test_play_with_a_window_finds_the_model_behind_a_loading_line(session: Session) -> None:
+    result = session("play", "--opponent", "chase-v1-enemy@champion", "--frames", "150")
+    assert result.exit_code == 0, result.output
+    log = (session.root / "game-data" / "game.log").read_text()
+    assert "game started: player against chase-v1-enemy v2 @champion" in log
+
+
 @pytest.mark.slow
 def test_resume_continues_the_latest_run(session: Session, tiny: list[str]) -> None:
     more = [o for o in tiny if not o.startswith("total_steps=")] + ["total_steps=1024"]

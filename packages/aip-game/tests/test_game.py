@@ -165,16 +165,28 @@ def test_a_point_per_second_survived(make_app: Callable[..., App], ui: Any) -> N
     assert seconds == [60, 120]
 
 
-def test_difficulty_rises_every_minute_up_to_one_and_a_half(make_app: Callable[..., App], ui: Any) -> None:
+def test_each_level_sets_the_balance_files_numbers(make_app: Callable[..., App], ui: Any) -> None:
     app = make_app(opponent="chase", side="player")
     s = _session(app)
-    assert s.level == 1 and s.param("enemy_speed_scale") == 1.0
+    scales = s.balance.levels["player"]["enemy_speed_scale"]
+    assert s.level == 1 and s.param("enemy_speed_scale") == scales[0]
+    assert s.param("enemy_speed") == s.balance.engine_config().enemy_speed > s.param("player_speed")
     s.frame = FRAMES_PER_LEVEL - 1
     ui.run(app, 1)
-    assert s.level == 2 and abs(s.param("enemy_speed_scale") - 1.1) < 1e-12
+    assert s.level == 2 and s.param("enemy_speed_scale") == scales[1] > scales[0]
     s.frame = 20 * FRAMES_PER_LEVEL
     ui.run(app, 1)
-    assert s.level == 6 and abs(s.param("enemy_speed_scale") - 1.5) < 1e-12
+    assert s.level == s.balance.max_level == len(scales) and s.param("enemy_speed_scale") == scales[-1]
+
+
+def test_hunting_levels_make_the_prey_fire_more(make_app: Callable[..., App], ui: Any) -> None:
+    app = make_app(opponent="wander", side="enemy")
+    s = _session(app)
+    fire = s.balance.levels["enemy"]["fire_probability"]
+    assert s.param("fire_probability") == fire[0] and s.param("enemy_speed_scale") == 1.0
+    s.frame = 2 * FRAMES_PER_LEVEL - 1
+    ui.run(app, 1)
+    assert s.level == 3 and s.param("fire_probability") == fire[2] and s.difficulty_scale > 1.0
 
 
 def test_hunting_as_the_enemy_scores_catches(make_app: Callable[..., App], ui: Any) -> None:

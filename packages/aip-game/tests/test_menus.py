@@ -163,12 +163,12 @@ def test_record_a_demonstration_as_the_enemy(make_app: Callable[..., App], home:
     np.testing.assert_array_equal(rec.actions[1:41], np.tile([-1.0, 0.0], (40, 1)))
     np.testing.assert_array_equal(rec.actions[41:], np.tile([0.0, 1.0], (20, 1)))
     np.testing.assert_array_equal(rec.frames, np.arange(61))
-    # each observation shows the enemy where the previous frame's action moved it (5 px left)
+    # each observation shows the enemy where the previous frame's action moved it (its speed, to the left)
     self_x = rec.header["observation_fields"].index("self_x")
     dx = np.diff(rec.observations[1:41, self_x].astype(np.float64)) * 640.0
     dx = np.where(dx > 600, dx - 1280, dx)
     moved = dx[np.abs(dx) > 0]  # frames where the enemy was inactive (after a catch) do not move it
-    np.testing.assert_allclose(moved, -5.0, atol=1e-3)
+    np.testing.assert_allclose(moved, -rec.header["config"]["enemy_speed"], atol=1e-3)
 
 
 def test_a_long_opponent_list_scrolls(make_app: Callable[..., App], home: Path, ui: Any) -> None:

@@ -108,7 +108,7 @@ def test_a_recorded_game_is_listed_and_replays_exactly_in_the_viewer(
     for name, value in end.items():
         np.testing.assert_array_equal(viewer.replay.session.worlds.state()[name], value, err_msg=name)
     # a click on the timeline seeks
-    ui.click(app, (640, 675))
+    ui.click(app, (640, 665))
     ui.run(app, 1)
     assert abs(viewer.replay.frame - len(rec) // 2) <= 2
     ui.key(pygame.K_ESCAPE)
@@ -228,3 +228,21 @@ def test_a_loader_that_fails_shows_why_over_the_menu(make_app: Callable[..., App
     assert isinstance(app.screen, MainMenu)
     assert app.start_error is not None and "no model named 'hunter'" in app.start_error
     assert any("hunter" in line for line in app.notice_lines())
+
+
+def test_frames_spent_loading_do_not_count_toward_the_frame_limit(make_app: Callable[..., App], ui: Any) -> None:
+    release = threading.Event()
+
+    def slow() -> tuple[str, str]:
+        release.wait(10)
+        return "chase", "slow one"
+
+    app = make_app(opponent_loader=slow, headless=False, frames=5)
+    ui.run(app, 20)
+    assert app.running and isinstance(app.screen, LoadingScreen)
+    release.set()
+    app.screen.wait(10)
+    ui.run(app, 1)
+    assert isinstance(app.screen, GameScreen)
+    ui.run(app, 4)
+    assert not app.running

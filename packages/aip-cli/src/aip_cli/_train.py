@@ -141,6 +141,7 @@ def _summary(result: Any, registered: list[Any], play: str | None, run_id: str |
         "interrupted": result.interrupted,
         "final_metrics": result.final_metrics,
         "evaluation": evaluation.to_dict() if evaluation is not None else None,
+        "time_to_target": target.to_dict() if (target := getattr(result, "time_to_target", None)) else None,
         "mlflow_run_id": run_id,
         "lineage": dict(getattr(result, "lineage", {}) or {}),
         "registered": [v.to_dict() for v in registered],
@@ -295,6 +296,9 @@ def _print_summary(result: Any, registered: list[Any], play: str | None) -> None
         f"({result.steps_per_second:,.0f} steps/s); run folder {result.run_dir}",
         markup=False,
     )
+    target = getattr(result, "time_to_target", None)
+    if target is not None:
+        console.print(f"Skill {target.describe()}", markup=False)
     evaluation = getattr(result, "evaluation", None)
     if evaluation is not None:
         header = f"Evaluation ({evaluation.episodes} episodes, the same seeds for every controller):"

@@ -47,7 +47,7 @@ class Options:
         seed: The engine seed (None: a new one each game).
         fullscreen: Start in fullscreen.
         record: Record the human's frames (with `opponent`).
-        frames: Quit after this many simulation frames (None: run until Quit).
+        frames: Quit after this many simulation frames, not counting a loading screen's (None: run until Quit).
         screenshot: Save the screen to this PNG file when quitting.
         fps: Most frames drawn per second. The game always simulates 60 frames per second of real
             time; 0 runs as fast as possible, one frame simulated per frame drawn (benchmarks).
@@ -140,6 +140,7 @@ class App:
         self.pacer = Pacer(_RATE)
         self.running = True
         self.frames = 0
+        self.counted_frames = 0
         self.mode_switched_at = -(10**9)
         #: Whether the window has the keyboard focus, and for how many frames it has not had it.
         self.focused = True
@@ -152,7 +153,8 @@ class App:
         for problem in (self.settings.problem, self.highscores.problem):
             if problem:
                 self.notify(problem)
-        self.frame_times: list[tuple[float, float, float, float]] = []
+        #: With `measure`: seconds of each `tick`'s events, update, drawing, presenting, and the whole.
+        self.frame_times: list[tuple[float, float, float, float, float]] = []
         self.measure = False
         self.screen: Screen = MainMenu(self)
         #: Why the game the options asked for could not start (shown as a notice over the menu).
@@ -322,7 +324,10 @@ class App:
             notice.frames -= 1
         self.notices = [n for n in self.notices if n.frames > 0]
         self.frames += 1
-        if self.options.frames is not None and self.frames >= self.options.frames:
+        # A loading screen does not count: `--frames N` plays N frames whatever the loading takes.
+        if getattr(self.screen, "counts_frames", True):
+            self.counted_frames += 1
+        if self.options.frames is not None and self.counted_frames >= self.options.frames:
             self.quit()
 
     def _draw(self) -> None:
@@ -344,10 +349,12 @@ class App:
         t1 = time.perf_counter()
         self._update()
         t2 = time.perf_counter()
-        self._draw()
+        self.screen.draw(self.surface)
         t3 = time.perf_counter()
+        self.present()
+        t4 = time.perf_counter()
         if self.measure:
-            self.frame_times.append((t1 - t0, t2 - t1, t3 - t2, t3 - t0))
+            self.frame_times.append((t1 - t0, t2 - t1, t3 - t2, t4 - t3, t4 - t0))
         self.clock.tick()
 
     def run(self) -> int:

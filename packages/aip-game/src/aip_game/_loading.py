@@ -100,6 +100,9 @@ class LoadingScreen:
         done: Runs in the game's thread with the result (it usually starts the game).
     """
 
+    #: The app's ``--frames`` limit does not count the frames spent loading.
+    counts_frames = False
+
     def __init__(self, app: App, label: str, work: Callable[[], Matchup], done: Callable[[Matchup], bool]) -> None:
         self.app = app
         self.label = label

@@ -54,7 +54,7 @@ class Pacer:
         self,
         rate: float = 60.0,
         *,
-        max_catch_up: int = 5,
+        max_catch_up: int = 15,
         clock: Callable[[], float] = time.perf_counter,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -82,7 +82,7 @@ class Pacer:
         now = self.clock()
         if now < self._next:
             return 0
-        owed = int((now - self._next) / self.period) + 1
+        owed = int((now - self._next) / self.period + 1e-9) + 1
         run = min(owed, self.max_catch_up)
         if owed > run:
             self.stats.dropped += owed - run

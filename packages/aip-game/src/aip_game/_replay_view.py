@@ -28,7 +28,7 @@ __all__ = ["SEEK_STEP_FRAMES", "SPEEDS", "ReplayScreen"]
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 #: Frames replayed per update while seeking (the viewer stays responsive on long recordings).
 SEEK_STEP_FRAMES = 3000
-_BAR = pygame.Rect(40, 668, 1200, 14)
+_BAR = pygame.Rect(40, 658, 1200, 14)
 _SEEK = 5 * 60
 _SEEK_FAR = 30 * 60
 _PERSON = "a person"
@@ -178,7 +178,7 @@ class ReplayScreen:
         r = self.replay
         t = self.app.text
         shown = self.target if self.target is not None else r.frame
-        pygame.draw.rect(surface, (6, 8, 20), _BAR.inflate(20, 60).move(0, -16), border_radius=8)
+        pygame.draw.rect(surface, (6, 8, 20), pygame.Rect(28, 622, 1224, 92), border_radius=8)
         pygame.draw.rect(surface, (40, 50, 80), _BAR, border_radius=6)
         if r.length:
             done = _BAR.copy()
@@ -187,11 +187,11 @@ class ReplayScreen:
         state = "seeking" if self.target is not None else ("playing" if self.playing else "paused")
         if r.done and self.target is None:
             state = "end"
-        t.draw(surface, f"REPLAY  {self.name}", (40, 640), 22, HUD_ACCENT)
+        t.draw(surface, f"REPLAY  {self.name}", (40, 630), 22, HUD_ACCENT)
         status = f"{_clock(shown)} / {_clock(r.length)}   x{self.speed:g}   {state}"
-        t.draw(surface, status, (1240, 640), 22, HUD_TEXT, anchor="topright")
-        help_line = "SPACE play/pause   Left/Right seek   Up/Down speed   Home/End   Esc back"
-        t.draw(surface, help_line, (640, 640), 20, HUD_TEXT, anchor="midtop")
+        t.draw(surface, status, (1240, 630), 22, HUD_TEXT, anchor="topright")
+        help_line = "SPACE play/pause   Left/Right seek 5 s (Shift: 30 s)   Up/Down speed   Home/End   Esc back"
+        t.draw(surface, help_line, (640, 684), 20, HUD_TEXT, anchor="midtop")
         if r.diverged_at is not None:
             t.draw(
                 surface,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 from collections.abc import Callable
@@ -17,6 +18,8 @@ from ._sprites import ENEMY_BODY, HUD_ACCENT, HUD_TEXT, HUD_WARN, PLAYER_BODY
 
 if TYPE_CHECKING:
     from ._app import App, Screen
+
+log = logging.getLogger("aip_game")
 
 __all__ = [
     "HelpScreen",
@@ -263,6 +266,8 @@ def start_game(
         app.notify(f"could not start the game: {exc}")
         return False
     app.switch(screen)
+    against = opponent.display_name + (f" with {partner.display_name} as the player" if partner else "")
+    log.info("game started: %s against %s (seed %d)", side, against, screen.session.seed)
     return True
 
 
@@ -382,14 +387,27 @@ def _show(value: object) -> str:
     return str(value)
 
 
-_HELP = [
-    ("Player", "arrows or WASD move, SPACE fires (3 missiles at most, one every half second)"),
-    ("Enemy", "arrows or WASD move; catch the player bot, dodge its missiles"),
-    ("Keys", "P pause, ESC menu, F fullscreen, F3 debug overlay (what the opponent sees)"),
-    ("Score", "+100 per hit (or catch when hunting), +1 per second survived"),
-    ("Lives", "3; after a catch you flash and cannot be caught for 2 seconds"),
-    ("Levels", "every 60 s the enemy gets 10 % faster, up to 1.5x"),
-]
+def help_lines() -> list[tuple[str, str]]:
+    """How to play, with the numbers of the game's balance file."""
+    from ._balance import default_balance
+
+    b = default_balance()
+    config = b.engine_config()
+    scales = b.levels.get("player", {}).get("enemy_speed_scale", (1.0,))
+    first, last = config.enemy_speed * scales[0], config.enemy_speed * scales[-1]
+    invulnerable = config.catch_invulnerability / 60
+    return [
+        ("Player", f"arrows or WASD move, SPACE fires ({config.max_missiles} missiles at most, tap or hold)"),
+        ("Enemy", "arrows or WASD move; catch the player bot, dodge its missiles"),
+        ("Keys", "P pause, ESC menu, F fullscreen, F3 debug overlay (what the opponent sees)"),
+        ("Score", f"+{b.points_per_hit} per hit (or catch when hunting), +{b.points_per_second} per second survived"),
+        ("Lives", f"{b.lives}; after a catch you flash and cannot be caught for {invulnerable:g} s"),
+        (
+            "Levels",
+            f"every {b.seconds_per_level} s the enemy gets faster: {first:.1f} to {last:.1f} px per frame "
+            f"(you: {config.player_speed:g}); shoot it when it comes close",
+        ),
+    ]
 
 
 class HelpScreen:
@@ -412,9 +430,9 @@ class HelpScreen:
         surface.blit(self.app.sprites.background, (0, 0))
         t = self.app.text
         t.draw(surface, "HOW TO PLAY", (640, 60), 72, HUD_TEXT, anchor="center")
-        for i, (head, line) in enumerate(_HELP):
+        for i, (head, line) in enumerate(help_lines()):
             t.draw(surface, head, (120, 130 + i * 40), 30, HUD_ACCENT)
-            t.draw(surface, line, (260, 130 + i * 40), 30, HUD_TEXT)
+            t.draw(surface, line, (260, 130 + i * 40), 28, HUD_TEXT)
         y = 390
         t.draw(surface, f"Files: {_paths.data_dir()}", (120, y), 24, HUD_ACCENT)
         t.draw(

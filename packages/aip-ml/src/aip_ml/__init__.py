@@ -39,6 +39,12 @@ _LAZY = {
     "evaluate": "._evaluate",
     "evaluate_bot": "._evaluate",
     "export_policy": "._export",
+    "SkillTarget": "._targets",
+    "TargetCallback": "._targets",
+    "TargetCheck": "._targets",
+    "TimeToTarget": "._targets",
+    "skill_target": "._targets",
+    "skill_targets": "._targets",
     "TorchPolicy": ".ppo",
     "PluggedWorlds": "._plugins",
     "Plugin": "._plugins",
@@ -58,6 +64,7 @@ if TYPE_CHECKING:
     from ._evaluate import EvalReport, EvalResult, evaluate, evaluate_bot
     from ._export import export_policy
     from ._plugins import PluggedWorlds, Plugin, PluginBase, PluginContext
+    from ._targets import SkillTarget, TargetCallback, TargetCheck, TimeToTarget, skill_target, skill_targets
     from ._train import Callback, CallbackBase, TrainingView, TrainResult, train
     from .ppo import TorchPolicy
 
@@ -89,6 +96,10 @@ __all__ = [
     "PluginBase",
     "PluginContext",
     "RunDirError",
+    "SkillTarget",
+    "TargetCallback",
+    "TargetCheck",
+    "TimeToTarget",
     "TorchPolicy",
     "TrainConfig",
     "TrainResult",
@@ -101,5 +112,7 @@ __all__ = [
     "export_policy",
     "load_checkpoint",
     "load_config",
+    "skill_target",
+    "skill_targets",
     "train",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import re
 import tomllib
 import types
 from collections.abc import Mapping, Sequence
@@ -131,6 +132,17 @@ class TrainConfig:
     checkpoint_every: int = _f("updates between checkpoints (the worlds are reseeded there); 0 = only at the end", 20)
     eval_episodes: int = _f("episodes of the final evaluation (0 = none)", 200)
     eval_seed: int = _f("seed of the final evaluation", 12345)
+    target_every_steps: int = _f(
+        "environment steps between checks of the task's skill target during training (aip_ml.skill_target); "
+        "the run reports when it was first met and kept; 0 = no checks",
+        0,
+    )
+    target_episodes: int = _f("episodes of each skill-target check (the same seeds every time)", 200)
+    device: str = _f(
+        "where the worlds, the rollout and the network live: cpu, or cuda / cuda:N (the engine's CUDA "
+        "backend, exchanged with torch through DLPack; docs/gpu.md)",
+        "cpu",
+    )
     torch_threads: int = _f("torch threads; 0 = 1 (small networks gain nothing from more)", 0)
     engine_threads: int = _f("engine threads; 0 = all cores", 0)
 
@@ -367,6 +379,7 @@ def _validate(c: TrainConfig) -> None:
         "imitate_samples",
         "imitate_epochs",
         "critic_warmup_updates",
+        "target_every_steps",
         "init_freeze",
         "gail_epochs",
         "dagger_iterations",
@@ -375,6 +388,16 @@ def _validate(c: TrainConfig) -> None:
     ):
         if getattr(c, key) < 0:
             raise bad(key, "must be 0 or more")
+    if c.target_episodes < 1:
+        raise bad("target_episodes", "must be at least 1")
+    if c.target_every_steps:
+        from ._targets import skill_targets
+
+        if c.task not in skill_targets():
+            raise bad(
+                "target_every_steps",
+                f"task {c.task!r} has no skill target (tasks with one: {', '.join(skill_targets())}); use 0",
+            )
     if c.batch_size % c.minibatch_size:
         raise bad(
             "minibatch_size",
@@ -391,6 +414,8 @@ def _validate(c: TrainConfig) -> None:
         raise bad("curriculum_fraction", "must be in (0, 1]")
     if not 0 <= c.curriculum_begin < c.curriculum_fraction:
         raise bad("curriculum_begin", f"must be in [0, curriculum_fraction = {c.curriculum_fraction})")
+    if not re.fullmatch(r"cpu|cuda(:\d+)?", c.device):
+        raise bad("device", "must be cpu, cuda or cuda:N (a GPU index), e.g. device=cuda")
     for key in ("selfplay_snapshot_every", "selfplay_window", "selfplay_rating_episodes"):
         if getattr(c, key) < 1:
             raise bad(key, "must be at least 1")

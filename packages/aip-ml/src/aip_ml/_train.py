@@ -24,7 +24,8 @@ from ._config import TrainConfig
 from ._errors import ConfigError, RunDirError
 from ._export import export_policy
 from ._plugins import PluggedWorlds, Plugin, PluginContext, plugins_from_config
-from .ppo import PPO, derive_seed
+from ._targets import TargetCallback, TimeToTarget
+from .ppo import PPO, DevicePPO, derive_seed, on_device
 from .selfplay._trainer import SelfPlay
 
 if TYPE_CHECKING:
@@ -137,6 +138,8 @@ class TrainResult:
             (single-agent tasks; None for duel-v1).
         policy_paths: The exported policy of every learning role (``policy-<role>.aipp`` for duel-v1).
         lineage: What the run started from, from its plugins (``init_from``, ``demos.sha256``...).
+        time_to_target: When the skill target was first met and kept (``target_every_steps > 0``),
+            else None.
     """
 
     run_dir: Path
@@ -152,6 +155,7 @@ class TrainResult:
     evaluation: EvalReport | None = None
     policy_paths: dict[str, Path] = field(default_factory=dict)
     lineage: dict[str, str] = field(default_factory=dict)
+    time_to_target: TimeToTarget | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the result as JSON-ready values (NaN as None)."""
@@ -169,6 +173,7 @@ class TrainResult:
             "evaluation": None if self.evaluation is None else self.evaluation.to_dict(),
             "policy_paths": {k: str(v) for k, v in self.policy_paths.items()},
             "lineage": dict(self.lineage),
+            "time_to_target": None if self.time_to_target is None else self.time_to_target.to_dict(),
         }
 
 
@@ -295,12 +300,21 @@ def train(
     root.mkdir(parents=True, exist_ok=True)
     _write_text(root / "config.toml", config.to_toml())
     _, engine_threads = set_threads(config)
-    worlds = make_worlds(config.task, config.num_worlds, seed=config.seed, threads=engine_threads)
+    worlds = make_worlds(
+        config.task, config.num_worlds, seed=config.seed, threads=engine_threads, backend=config.device
+    )
     agents = aip_engine.task_spec(config.task).agents
     multi = len(agents) > 1
     active = [*plugins_from_config(config), *plugins]
+    device = on_device(worlds)
+    if device and (multi or active):
+        what = "self-play" if multi else "training plugins (" + ", ".join(p.name for p in active) + ")"
+        raise ConfigError(
+            f"device={config.device!r}: {what} run on device=cpu only for now; drop them or train on the CPU"
+        )
     learner_worlds = PluggedWorlds(worlds, active) if active else worlds
-    ppo: Any = SelfPlay(config, learner_worlds) if multi else PPO(config, learner_worlds)
+    learner_class = DevicePPO if device else PPO
+    ppo: Any = SelfPlay(config, learner_worlds) if multi else learner_class(config, learner_worlds)
     context = PluginContext(config, worlds, root, agents[0], state is not None, ppo, tracking_uri)
     for plugin in active:
         plugin.setup(context)
@@ -316,6 +330,10 @@ def train(
             pending.update(plugin.initialize(ppo))
     lineage = _lineage(root, active, state is None)
     resumed_at = ppo.update_index if state is not None else -1
+    target = None
+    if config.target_every_steps and not multi:
+        target = TargetCallback(config.target_every_steps, config.target_episodes)
+        callbacks = [target, *callbacks]
     view = TrainingView(config, root, ppo)
     for cb in callbacks:
         attach = getattr(cb, "on_attach", None)
@@ -379,6 +397,8 @@ def train(
             if config.checkpoint_every and ppo.update_index % config.checkpoint_every == 0:
                 checkpoint(checkpoint_path)
     wall = elapsed()
+    if target is not None and not interrupted:
+        target.final_check(ppo.global_step, wall)
     policy_path = None
     policy_paths: dict[str, Path] = {}
     evaluation = None
@@ -416,6 +436,7 @@ def train(
         evaluation=evaluation,
         policy_paths=policy_paths,
         lineage=lineage,
+        time_to_target=None if target is None else target.record,
     )
     for cb in callbacks:
         cb.on_end(result)

@@ -24,6 +24,11 @@ OVERRIDES = [
 ]
 
 
+def duel_config(overrides: list[str]) -> aip_ml.TrainConfig:
+    """duel-v1 on chase-v1's small shipped hyperparameters, without duel-v1's pools unless asked."""
+    return aip_ml.load_config(path=aip_ml.config_path("chase-v1"), overrides=overrides)
+
+
 class StopAfter(aip_ml.CallbackBase):
     """Stops training (by raising) right after the given checkpoint, like a crash."""
 
@@ -45,7 +50,7 @@ class Recorder(aip_ml.CallbackBase):
 
 
 def test_both_roles_learn_and_export(tmp_path: Path) -> None:
-    config = aip_ml.load_config("chase-v1", overrides=OVERRIDES)
+    config = duel_config(OVERRIDES)
     recorder = Recorder()
     result = aip_ml.train(config, run_dir=tmp_path / "run", callbacks=[recorder])
     assert result.updates == 6
@@ -67,7 +72,7 @@ def test_both_roles_learn_and_export(tmp_path: Path) -> None:
 
 
 def test_selfplay_resumes_exactly(tmp_path: Path) -> None:
-    config = aip_ml.load_config("chase-v1", overrides=OVERRIDES)
+    config = duel_config(OVERRIDES)
     aip_ml.train(config, run_dir=tmp_path / "full")
     with pytest.raises(RuntimeError, match="stop here"):
         aip_ml.train(config, run_dir=tmp_path / "cut", callbacks=[StopAfter(2)])
@@ -81,7 +86,7 @@ def test_selfplay_resumes_exactly(tmp_path: Path) -> None:
 
 
 def test_selfplay_refuses_single_agent_only_options(tmp_path: Path) -> None:
-    config = aip_ml.load_config("chase-v1", overrides=[*OVERRIDES, "imitate_bot=dodge"])
+    config = duel_config([*OVERRIDES, "imitate_bot=dodge"])
     with pytest.raises(aip_ml.ConfigError, match="several roles"):
         aip_ml.train(config, run_dir=tmp_path / "run")
 
@@ -99,7 +104,7 @@ def test_the_pool_keeps_a_window_of_snapshots_and_puts_bots_in_worlds_by_driver(
     from aip_ml._train import make_worlds
     from aip_ml.selfplay import SelfPlay
 
-    config = aip_ml.load_config("chase-v1", overrides=POOL)
+    config = duel_config(POOL)
     worlds = make_worlds("duel-v1", config.num_worlds, seed=0, threads=1)
     selfplay = SelfPlay(config, worlds)
     selfplay.reseed(1)
@@ -129,7 +134,7 @@ def test_latest_only_never_draws_a_past_opponent() -> None:
 
 def test_a_pool_run_with_bots_and_ratings_resumes_exactly(tmp_path: Path) -> None:
     overrides = [*POOL, "selfplay_rating_every=2", "selfplay_rating_episodes=2"]
-    config = aip_ml.load_config("chase-v1", overrides=overrides)
+    config = duel_config(overrides)
     recorder = Recorder()
     aip_ml.train(config, run_dir=tmp_path / "full", callbacks=[recorder])
     assert "player/rating_mu" in recorder.metrics[1] and "enemy/win_rate_vs_bots" in recorder.metrics[1]
@@ -149,7 +154,7 @@ def test_roles_take_turns_when_asked() -> None:
     from aip_ml._train import make_worlds
     from aip_ml.selfplay import SelfPlay
 
-    config = aip_ml.load_config("chase-v1", overrides=[*POOL, "selfplay_swap_every=2", "minibatch_size=256"])
+    config = duel_config([*POOL, "selfplay_swap_every=2", "minibatch_size=256"])
     selfplay = SelfPlay(config, make_worlds("duel-v1", config.num_worlds, seed=0, threads=1))
     selfplay.reseed(1)
     learned = []
@@ -160,6 +165,6 @@ def test_roles_take_turns_when_asked() -> None:
 
 
 def test_an_unknown_pool_bot_is_refused_with_the_bots_named(tmp_path: Path) -> None:
-    config = aip_ml.load_config("chase-v1", overrides=[*OVERRIDES, "selfplay_bots=kite,chaser"])
+    config = duel_config([*OVERRIDES, "selfplay_bots=kite,chaser"])
     with pytest.raises(aip_ml.ConfigError, match="'chaser' is not a bot of player, enemy; bots: chase"):
         aip_ml.train(config, run_dir=tmp_path / "run")

@@ -137,19 +137,31 @@ def _verify(path: Path | None) -> int:
 
 
 def _setup_log() -> None:
+    """Log to stderr (warnings) and to the data folder's game.log (everything from INFO).
+
+    Called once per game; a later game in the same process whose data folder differs (another
+    ``--data-dir`` or ``$AIP_GAME_HOME``) moves the file handler to that folder's log.
+    """
     log = logging.getLogger("aip_game")
-    if log.handlers:
-        return
     log.setLevel(logging.INFO)
-    stderr = logging.StreamHandler()
-    stderr.setLevel(logging.WARNING)
-    stderr.setFormatter(logging.Formatter("aip-game: %(message)s"))
-    log.addHandler(stderr)
+    if not any(getattr(h, "_aip_stderr", False) for h in log.handlers):
+        stderr = logging.StreamHandler()
+        stderr.setLevel(logging.WARNING)
+        stderr.setFormatter(logging.Formatter("aip-game: %(message)s"))
+        stderr._aip_stderr = True  # type: ignore[attr-defined]
+        log.addHandler(stderr)
+    path = _paths.log_path()
+    for handler in list(log.handlers):
+        if isinstance(handler, logging.FileHandler) and getattr(handler, "_aip_log", False):
+            if Path(handler.baseFilename) == path.resolve():
+                return
+            log.removeHandler(handler)
+            handler.close()
     try:
-        path = _paths.log_path()
         path.parent.mkdir(parents=True, exist_ok=True)
         handler = logging.FileHandler(path, encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler._aip_log = True  # type: ignore[attr-defined]
         log.addHandler(handler)
     except OSError as exc:
         log.warning("cannot write the log file: %s", exc)

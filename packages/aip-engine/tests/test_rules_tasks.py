@@ -75,6 +75,7 @@ def test_default_time_limits() -> None:
         "intercept-v1": 720,
         "duel-v1": 1800,
         "play-v1": 0,
+        "survive-v1": 1800,
     }
 
 

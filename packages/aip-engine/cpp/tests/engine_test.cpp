@@ -42,6 +42,7 @@ const TaskSetup kTasks[] = {
     {"intercept-v1", aip::kInterceptV1, {0, 0, 1}, aip::kIdle, aip::kRandomMotion, aip::kStraight, 1, 720, 0.0, 5, 3.5},
     {"duel-v1", aip::kDuelV1, {1, 1, 0}, aip::kIdle, 0, aip::kStraight, 3, 1800, 0.05, 5, 5},
     {"play-v1", aip::kPlayV1, {1, 0, 0}, aip::kIdle, aip::kChase, aip::kStraight, 3, 0, 0.05, 5, 5},
+    {"survive-v1", aip::kSurviveV1, {1, 0, 0}, aip::kIdle, aip::kStaged, aip::kStraight, 3, 1800, 0.05, 5, 6.5},
     // Bots in every slot, clamp boundary, homing missiles: exercises every bot.
     {"bots-kite-staged", aip::kDodgeV1, {0, 0, 0}, aip::kKite, aip::kStaged, aip::kHoming, 3, 900, 0.2, 5, 5},
     {"bots-patterns-dodge", aip::kDodgeV1, {0, 0, 0}, aip::kPatterns, aip::kDodge, aip::kHoming, 3, 900, 0.3, 5, 5},

@@ -7,6 +7,7 @@ task whose declaration in ``aip_engine/tasks.toml`` names a ``gym_id``:
 - ``aip/ChaseFlee-v1``: ``chase-flee-v1``, enemy
 - ``aip/Dodge-v1``: ``dodge-v1``, enemy
 - ``aip/Intercept-v1``: ``intercept-v1``, missile
+- ``aip/Survive-v1``: ``survive-v1``, player
 
 ``gymnasium.make("aip/Chase-v1")`` gives an `AipEnv` (one world) and
 ``gymnasium.make_vec("aip/Chase-v1", num_envs=1024)`` an `AipVectorEnv` (one engine batch; the

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import reprlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,10 +76,10 @@ class Settings:
     problem: str | None = None
 
     def __post_init__(self) -> None:
-        for spec in BUILTIN_SETTINGS:
-            self.register(spec)
         if self.path is not None:
             self._load(self.path)
+        for spec in BUILTIN_SETTINGS:  # after loading: a stored value outside its choices is reset
+            self.register(spec)
 
     def _load(self, path: Path) -> None:
         try:
@@ -111,7 +112,17 @@ class Settings:
             if not isinstance(name, str) or not name.isprintable() or not 0 < len(name) <= 64:
                 self.values[spec.key] = spec.default
             return
-        if self.values.get(spec.key, spec.default) not in spec.choices:
+        stored = self.values.get(spec.key, spec.default)
+        # Same type as well as equal: True is not accepted for 1, nor 1.0 for True.
+        if not any(type(stored) is type(choice) and stored == choice for choice in spec.choices):
+            if spec.key in self.values:
+                log.warning(
+                    "setting %r: stored value %s is not one of %r; using %r",
+                    spec.key,
+                    reprlib.repr(stored),
+                    spec.choices,
+                    spec.default,
+                )
             self.values[spec.key] = spec.default
         self.values.setdefault(spec.key, spec.default)
 

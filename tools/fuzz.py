@@ -324,7 +324,13 @@ def _engine_target() -> Case:
                         if rng.random() < 0.3
                         else rng.choice([rng.uniform(0, 30), rng.randint(-1, 8), rng.uniform(100, 3000), rng.random()])
                     )
-                    worlds.params[name][...] = value
+                    try:
+                        worlds.params[name][...] = value
+                    except (OverflowError, TypeError, ValueError) as exc:
+                        # params are numpy arrays: a value numpy cannot store is refused by numpy at
+                        # the write (docs/engine-api.md); what it stores is checked at the next call.
+                        outcomes.append(f"params refused by numpy ({type(exc).__name__})")
+                        continue
                     outcomes.append("params")
                 elif op == 7:
                     state = worlds.state()

@@ -201,6 +201,7 @@ def load_dataset(path: str | os.PathLike[str]) -> DemoDataset:
         zlib.error,
         zipfile.BadZipFile,
         zipfile.LargeZipFile,
+        NotImplementedError,  # an archive entry of a zip version or method zipfile cannot read
         MemoryError,
     ) as exc:
         # Whatever part of a damaged file gave way, one error type that names the file.

@@ -14,7 +14,7 @@ from ._engine import ae
 from ._highscores import MAX_NAME_LENGTH, HighScore
 from ._opponents import Opponent
 from ._render import ArenaRenderer
-from ._screens import HighScoresScreen, MainMenu, new_seed
+from ._screens import HighScoresScreen, MainMenu, missile_guidance, new_seed
 from ._session import GameSession
 from ._sprites import HUD_ACCENT, HUD_TEXT
 from .recording import RecordingWriter, new_path
@@ -73,7 +73,9 @@ class GameScreen:
         self.debug = bool(app.settings.get("debug_overlay"))
         self.over_frames = 0
         seed = new_seed(app)
-        self.session = GameSession(side, opponent, seed=seed, partner=partner, host=app.host)
+        # the settings' missile guidance steers the player's missiles when you fly the ship and in Watch
+        missiles = missile_guidance(app) if side in ("player", "watch") else None
+        self.session = GameSession(side, opponent, seed=seed, partner=partner, host=app.host, missiles=missiles)
         #: Frames left of the get-ready count (nothing moves while it runs).
         self.ready_frames = self.session.balance.get_ready_frames if app.options.get_ready else 0
         self.ready_total = self.ready_frames
@@ -168,8 +170,8 @@ class GameScreen:
         self.fire_pressed = False
         level = s.level
         s.step(observe_opponent=self.debug)
-        for who in (s.opponent_obj, s.partner):
-            if who is not None and who.problem is not None and who.problem not in self._reported:
+        for who in s.controlled:
+            if who.problem is not None and who.problem not in self._reported:
                 self._reported.add(who.problem)
                 self.app.notify(who.problem)
         self.renderer.observe(s)
@@ -238,7 +240,8 @@ class GameScreen:
             return f"{player} (player) against {s.opponent_obj.display_name}"
         if s.side == "enemy":
             return f"get ready: catch {s.opponent_obj.display_name}"
-        return f"get ready: {s.opponent_obj.display_name} is coming"
+        steered = f" - missiles: {s.missiles.display_name}" if s.missiles is not None else ""
+        return f"get ready: {s.opponent_obj.display_name} is coming{steered}"
 
     def _bot_action(self, st: dict[str, np.ndarray]) -> np.ndarray:
         role = self.session.opponent_obj.role

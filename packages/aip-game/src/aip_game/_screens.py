@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,7 @@ import pygame
 
 from . import _paths
 from ._menu import Menu, MenuItem
+from ._settings import MISSILE_GUIDANCE
 from ._opponents import Opponent, OpponentChoice, PolicyOpponent, SourceScan, entry_point_choices, local_choices
 from ._sprites import ENEMY_BODY, HUD_ACCENT, HUD_TEXT, HUD_WARN, PLAYER_BODY
 
@@ -33,6 +35,8 @@ __all__ = [
 ]
 
 _SIDE_LABEL = {"player": "the player", "enemy": "the enemy"}
+#: The missile guidance of the game's rules: straight flight.
+DEFAULT_GUIDANCE = "bot: straight"
 
 
 class _MenuScreen:
@@ -293,6 +297,32 @@ def resolve_opponent(app: App, role: str, name: str) -> Opponent:
     raise ValueError(f"no {role} opponent named {name!r}; choose one of: {', '.join(c.label for c in choices)}")
 
 
+def missile_guidance(app: App) -> Opponent | None:
+    """What the settings say steers the player's missiles: None for straight flight (the default).
+
+    A choice that is no longer found (a deleted policy file, a store that does not answer) is reported
+    with a notice, and the missiles fly straight.
+    """
+    label = str(app.settings.get(MISSILE_GUIDANCE) or DEFAULT_GUIDANCE)
+    if label == DEFAULT_GUIDANCE:
+        return None
+    try:
+        guidance = resolve_opponent(app, "missile", label)
+        guidance.prepare()
+    except Exception as exc:
+        app.notify(f"missile guidance {label!r} is not available ({exc}); your missiles fly straight")
+        return None
+    return guidance
+
+
+def guidance_choices(app: App, extra: Sequence[OpponentChoice] = ()) -> None:
+    """Offer every missile controller found (bots, policy files, mods, `extra`) in the Settings screen."""
+    spec = app.settings.specs[MISSILE_GUIDANCE]
+    found = local_choices("missile", app.host, _paths.policy_dirs()) + list(extra)
+    labels = tuple(dict.fromkeys(c.label for c in found if c.problem is None))
+    app.settings.register(dataclasses.replace(spec, choices=labels))
+
+
 def new_seed(app: App) -> int:
     """The seed of the next game: the command line's, or a fresh one."""
     return app.options.seed if app.options.seed is not None else random.randrange(2**31)
@@ -342,7 +372,18 @@ class SettingsScreen(_MenuScreen):
     def __init__(self, app: App) -> None:
         self.app = app
         super().__init__(app, Menu([], on_back=lambda: app.switch(MainMenu(app)), top=180, spacing=44, size=34))
+        # learned missile policies: the local ones at once, the installed sources' when they arrive
+        guidance_choices(app)
+        self.scan = SourceScan("missile")
+        self._merged = False
         self._rebuild()
+
+    def update(self) -> None:
+        super().update()
+        if not self._merged and self.scan.done:
+            self._merged = True
+            guidance_choices(self.app, self.scan.result or [])
+            self._rebuild()
 
     def _rebuild(self) -> None:
         selected = self.menu.selected

@@ -19,6 +19,7 @@ from ._hud import Hud
 from ._loading import start_from_options
 from ._modhost import ModHost, discover
 from ._pacing import Pacer
+from ._ratings import RatingBook
 from ._screens import MainMenu
 from ._settings import Settings
 from ._sound import Sounds
@@ -157,12 +158,19 @@ class App:
         self.frame_times: list[tuple[float, float, float, float, float]] = []
         self.measure = False
         self.screen: Screen = MainMenu(self)
+        self._ratings: RatingBook | None = None
         #: Why the game the options asked for could not start (shown as a notice over the menu).
         self.start_error: str | None = None
         if self.options.replay is not None:
             self._open_replay(self.options.replay)
         elif self.options.opponent is not None or self.options.opponent_loader is not None:
             start_from_options(self)
+
+    def rating_book(self) -> RatingBook:
+        """The opponents' ratings from the installed rating sources (asked once, in the background)."""
+        if self._ratings is None:
+            self._ratings = RatingBook()
+        return self._ratings
 
     def _open_replay(self, path: Path) -> None:
         from ._replay_view import ReplayScreen

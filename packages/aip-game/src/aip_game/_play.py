@@ -93,6 +93,9 @@ class GameScreen:
         self.renderer.wrap = self.session.config.boundary == "wrap"
         self.show_fps = bool(app.settings.get("show_fps"))
         self._reported: set[str] = set()
+        #: The opponents' ratings (they may arrive during the game: the HUD shows them from then on).
+        self.ratings = app.rating_book()
+        self._rated = False
 
     def _start_recording(self) -> RecordingWriter:
         s = self.session
@@ -165,6 +168,11 @@ class GameScreen:
             return
         self.go_frames = max(0, self.go_frames - 1)
         self.hint_frames = max(0, self.hint_frames - 1)
+        if not self._rated and self.ratings.done:
+            self._rated = True
+            for who in (s.opponent_obj, s.partner):
+                if who is not None:
+                    self.ratings.rate(who)
         if s.human_role is not None:
             s.set_human_action(self.human_action())
         self.fire_pressed = False
@@ -310,7 +318,20 @@ class GameOverScreen:
         s = self.session
         name = self.name.strip() or "PLAYER"
         self.app.settings.set("player_name", name)
-        rank = self.app.highscores.add(HighScore(name, s.score, s.side, s.opponent, s.frame))
+        opp = s.opponent_obj
+        if opp.rating is None:
+            self.app.rating_book().rate(opp)
+        entry = HighScore(
+            name,
+            s.score,
+            s.side,
+            s.opponent,
+            s.frame,
+            opponent_rating=opp.rating,
+            opponent_sigma=opp.rating_sigma,
+            rating_league=opp.rating_where,
+        )
+        rank = self.app.highscores.add(entry)
         self.app.switch(HighScoresScreen(self.app, highlight=rank))
 
     def update(self) -> None:

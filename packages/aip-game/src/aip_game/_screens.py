@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import pygame
 
 from . import _paths
+from ._highscores import rating_text
 from ._menu import Menu, MenuItem
 from ._settings import MISSILE_GUIDANCE
 from ._opponents import Opponent, OpponentChoice, PolicyOpponent, SourceScan, entry_point_choices, local_choices
@@ -336,6 +337,13 @@ class HighScoresScreen:
         self.highlight = highlight
         self.frame = 0
 
+    def rows(self) -> list[tuple[str, str, str, str, str]]:
+        """The table as drawn: rank, name, score, who was played, and that opponent's rating."""
+        return [
+            (f"{i + 1:2d}.", e.name, f"{e.score:7d}", f"{e.side} vs {e.opponent}"[:34], rating_text(e))
+            for i, e in enumerate(self.app.highscores.entries)
+        ]
+
     def handle(self, event: pygame.event.Event) -> None:
         if (event.type == pygame.KEYDOWN and event.key in (pygame.K_ESCAPE, pygame.K_RETURN, pygame.K_SPACE)) or (
             event.type == pygame.MOUSEBUTTONDOWN
@@ -352,14 +360,18 @@ class HighScoresScreen:
         entries = self.app.highscores.entries
         if not entries:
             t.draw(surface, "no scores yet - play a game!", (640, 300), 36, HUD_ACCENT, anchor="center")
-        for i, e in enumerate(entries):
+        else:
+            t.draw(surface, "opponent", (660, 140), 22, HUD_ACCENT)
+            t.draw(surface, "its rating", (1250, 140), 22, HUD_ACCENT, anchor="topright")
+        for i, (e, (rank, name, score, against, rating)) in enumerate(zip(entries, self.rows(), strict=True)):
             y = 170 + i * 44
             color = HUD_WARN if i == self.highlight else HUD_TEXT
-            t.draw(surface, f"{i + 1:2d}.", (300, y), 36, HUD_ACCENT, anchor="topright")
-            t.draw(surface, e.name, (320, y), 36, color)
-            t.draw(surface, f"{e.score:7d}", (700, y), 36, color, anchor="topright")
+            t.draw(surface, rank, (230, y), 36, HUD_ACCENT, anchor="topright")
+            t.draw(surface, name, (250, y), 36, color)
+            t.draw(surface, score, (630, y), 36, color, anchor="topright")
             side_color = PLAYER_BODY if e.side == "player" else ENEMY_BODY
-            t.draw(surface, f"{e.side} vs {e.opponent}"[:34], (730, y + 6), 24, side_color)
+            t.draw(surface, against, (660, y + 6), 24, side_color)
+            t.draw(surface, rating, (1250, y + 6), 24, HUD_ACCENT if e.opponent_rating is not None else HUD_TEXT, anchor="topright")
         t.draw(surface, "Enter / Esc: back", (640, 652), 24, HUD_ACCENT, anchor="center")
         self.app.hud.draw_notices(surface, self.app.notice_lines())
 

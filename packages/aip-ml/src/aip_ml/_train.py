@@ -326,6 +326,8 @@ def train(
                 plugin.load_state_dict(saved_plugins[plugin.name])
         ppo.load_state_dict(state)
     else:
+        if multi:
+            pending.update(ppo.initialize())  # selfplay_imitate: learners cloned from bots
         for plugin in active:
             pending.update(plugin.initialize(ppo))
     lineage = _lineage(root, active, state is None)

@@ -43,7 +43,7 @@ from aip_ml.tracking._registry import (
     version_info,
 )
 from aip_ml.tracking._run import RunTracker
-from aip_ml.tracking._sources import cached_policy, policy_sources
+from aip_ml.tracking._sources import cached_policy, policy_sources, rating_sources
 from aip_ml.tracking._store import (
     DEFAULT_ARTIFACTS_DIR,
     DEFAULT_DB_FILE,
@@ -91,6 +91,7 @@ __all__ = [
     "model_name",
     "parse_reference",
     "policy_sources",
+    "rating_sources",
     "promote",
     "promote_by_rating",
     "resolve_tracking_uri",

@@ -155,6 +155,11 @@ class GameScreen:
             if self.over_frames >= GAME_OVER_DELAY:
                 self.app.switch(GameOverScreen(self.app, s))
             return
+        if not self._rated and self.ratings.done:
+            self._rated = True
+            for who in (s.opponent_obj, s.partner):
+                if who is not None:
+                    self.ratings.rate(who)
         app = self.app
         recent_switch = app.frames - app.mode_switched_at < 30
         if app.unfocused_frames >= FOCUS_PAUSE_FRAMES and s.human_role is not None and not recent_switch:
@@ -168,11 +173,6 @@ class GameScreen:
             return
         self.go_frames = max(0, self.go_frames - 1)
         self.hint_frames = max(0, self.hint_frames - 1)
-        if not self._rated and self.ratings.done:
-            self._rated = True
-            for who in (s.opponent_obj, s.partner):
-                if who is not None:
-                    self.ratings.rate(who)
         if s.human_role is not None:
             s.set_human_action(self.human_action())
         self.fire_pressed = False

@@ -15,8 +15,8 @@ import pygame
 from . import _paths
 from ._highscores import rating_text
 from ._menu import Menu, MenuItem
-from ._settings import MISSILE_GUIDANCE
 from ._opponents import Opponent, OpponentChoice, PolicyOpponent, SourceScan, entry_point_choices, local_choices
+from ._settings import MISSILE_GUIDANCE
 from ._sprites import ENEMY_BODY, HUD_ACCENT, HUD_TEXT, HUD_WARN, PLAYER_BODY
 
 if TYPE_CHECKING:
@@ -371,7 +371,14 @@ class HighScoresScreen:
             t.draw(surface, score, (630, y), 36, color, anchor="topright")
             side_color = PLAYER_BODY if e.side == "player" else ENEMY_BODY
             t.draw(surface, against, (660, y + 6), 24, side_color)
-            t.draw(surface, rating, (1250, y + 6), 24, HUD_ACCENT if e.opponent_rating is not None else HUD_TEXT, anchor="topright")
+            t.draw(
+                surface,
+                rating,
+                (1250, y + 6),
+                24,
+                HUD_ACCENT if e.opponent_rating is not None else HUD_TEXT,
+                anchor="topright",
+            )
         t.draw(surface, "Enter / Esc: back", (640, 652), 24, HUD_ACCENT, anchor="center")
         self.app.hud.draw_notices(surface, self.app.notice_lines())
 

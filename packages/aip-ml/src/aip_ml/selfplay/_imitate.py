@@ -110,5 +110,7 @@ def duel_demonstrations(
         role=role,
         layout=layout.name,
         layout_version=layout.version,
-        sources=[{"bot": bot, "task": task, "seed": seed, "samples": int(flat_keep.sum()), "opponents": list(opponents)}],
+        sources=[
+            {"bot": bot, "task": task, "seed": seed, "samples": int(flat_keep.sum()), "opponents": list(opponents)}
+        ],
     )

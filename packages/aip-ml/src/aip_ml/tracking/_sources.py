@@ -129,7 +129,7 @@ def rating_sources() -> list[tuple[str, str, float, float, str]]:
         uri = resolve_tracking_uri(None)
         if not store_exists(uri) or not check_store(uri, timeout_s=_PROBE_TIMEOUT_S).reachable:
             return []
-        from aip_ml.tracking._league import LEAGUE_EXPERIMENT, _TASK_TAG, metric_key, version_rating
+        from aip_ml.tracking._league import _TASK_TAG, LEAGUE_EXPERIMENT, metric_key, version_rating
         from aip_ml.tracking._registry import list_versions
         from aip_ml.tracking._store import make_client
 

@@ -167,10 +167,18 @@ class App:
             start_from_options(self)
 
     def rating_book(self) -> RatingBook:
-        """The opponents' ratings from the installed rating sources (asked once, in the background)."""
+        """The opponents' ratings from the installed rating sources (asked once, in the background).
+
+        The game asks when its first game ends (a source may import a model store's client, which
+        must not slow the first seconds of play); the HUD shows ratings from then on.
+        """
         if self._ratings is None:
             self._ratings = RatingBook()
         return self._ratings
+
+    def ratings_ready(self) -> RatingBook | None:
+        """The rating book when the sources have already answered, else None (nothing is asked)."""
+        return self._ratings if self._ratings is not None and self._ratings.done else None
 
     def _open_replay(self, path: Path) -> None:
         from ._replay_view import ReplayScreen

@@ -43,6 +43,8 @@ FOCUS_PAUSE_FRAMES = 15
 GO_FRAMES = 40
 #: Frames the keys stay on screen after the count of the first game.
 HINT_FRAMES = 300
+#: Seconds a high-score entry waits for the rating sources when they have not answered yet.
+_RATINGS_WAIT_S = 5.0
 
 _EVENT_INDEX = {name: i for i, name in enumerate(ae.EVENTS)}
 _LEFT = (pygame.K_LEFT, pygame.K_a)
@@ -93,8 +95,7 @@ class GameScreen:
         self.renderer.wrap = self.session.config.boundary == "wrap"
         self.show_fps = bool(app.settings.get("show_fps"))
         self._reported: set[str] = set()
-        #: The opponents' ratings (they may arrive during the game: the HUD shows them from then on).
-        self.ratings = app.rating_book()
+        #: Whether the opponents got their ratings (once the rating sources have answered).
         self._rated = False
 
     def _start_recording(self) -> RecordingWriter:
@@ -151,15 +152,18 @@ class GameScreen:
     def update(self) -> None:
         s = self.session
         if s.over:
+            if self.over_frames == 0:
+                self.app.rating_book()  # asked now: the game-over card shows while the sources answer
             self.over_frames += 1
             if self.over_frames >= GAME_OVER_DELAY:
                 self.app.switch(GameOverScreen(self.app, s))
             return
-        if not self._rated and self.ratings.done:
+        book = self.app.ratings_ready() if not self._rated else None
+        if book is not None:
             self._rated = True
             for who in (s.opponent_obj, s.partner):
                 if who is not None:
-                    self.ratings.rate(who)
+                    book.rate(who)
         app = self.app
         recent_switch = app.frames - app.mode_switched_at < 30
         if app.unfocused_frames >= FOCUS_PAUSE_FRAMES and s.human_role is not None and not recent_switch:
@@ -320,7 +324,9 @@ class GameOverScreen:
         self.app.settings.set("player_name", name)
         opp = s.opponent_obj
         if opp.rating is None:
-            self.app.rating_book().rate(opp)
+            book = self.app.rating_book()
+            book.wait(_RATINGS_WAIT_S)  # asked when the game ended; a slow source gets a moment more
+            book.rate(opp)
         entry = HighScore(
             name,
             s.score,

@@ -48,7 +48,8 @@ def _print_outcome(outcome: Any) -> None:
     value = "" if outcome.value is None else f" value {_fmt(outcome.value)}"
     why = f" ({outcome.message})" if outcome.message and outcome.state != "COMPLETE" else ""
     console.print(
-        f"trial {outcome.number}: {outcome.state}{value}, {outcome.global_step:,} steps in {outcome.seconds:.0f} s{why}",
+        f"trial {outcome.number}: {outcome.state}{value}, "
+        f"{outcome.global_step:,} steps in {outcome.seconds:.0f} s{why}",
         markup=False,
     )
 
@@ -73,15 +74,24 @@ def _print_table(rows: list[dict[str, Any]], objective: str, names: list[str]) -
     console.print(table)
 
 
+_OVERRIDES = typer.Argument(
+    None, metavar="[KEY=VALUE]...", help="Config changes for every trial, e.g. total_steps=2000000."
+)
+_CONFIG = typer.Option(None, "--config", "-c", metavar="FILE", help="The config trials start from.")
+_SPACE = typer.Option(
+    None, "--space", metavar="FILE", help="A search space (TOML) [default: the task's, aip_ml/configs/spaces/]."
+)
+_BEST = typer.Option(
+    None, "--best", metavar="FILE", help="Where to write the best config [default: aip-tune/STUDY/best.toml]."
+)
+_OUT = typer.Option(_TUNE_DIR, "--out", metavar="DIR", help="Trials' run folders: DIR/STUDY/trial-N.")
+
+
 def tune_command(
     task: str = typer.Argument(..., metavar="TASK", help="The task to tune (one with a search space: see --space)."),
-    overrides: list[str] | None = typer.Argument(
-        None, metavar="[KEY=VALUE]...", help="Config changes for every trial, e.g. total_steps=2000000."
-    ),
-    config: Path | None = typer.Option(None, "--config", "-c", metavar="FILE", help="The config trials start from."),
-    space_file: Path | None = typer.Option(
-        None, "--space", metavar="FILE", help="A search space (TOML) [default: the task's, aip_ml/configs/spaces/]."
-    ),
+    overrides: list[str] | None = _OVERRIDES,
+    config: Path | None = _CONFIG,
+    space_file: Path | None = _SPACE,
     study: str | None = typer.Option(None, "--study", metavar="NAME", help="The study's name [default: TASK]."),
     storage: str | None = typer.Option(
         None,
@@ -104,12 +114,14 @@ def tune_command(
     ),
     pruner: str | None = typer.Option(None, "--pruner", help="median, halving or none [default: the space's]."),
     startup: int = typer.Option(
-        5, "--startup-trials", min=0, metavar="N", help="Random trials before TPE models the results and pruning starts."
+        5,
+        "--startup-trials",
+        min=0,
+        metavar="N",
+        help="Random trials before TPE models the results and pruning starts.",
     ),
-    best: Path | None = typer.Option(
-        None, "--best", metavar="FILE", help="Where to write the best config [default: aip-tune/STUDY/best.toml]."
-    ),
-    out_dir: Path = typer.Option(_TUNE_DIR, "--out", metavar="DIR", help="Trials' run folders: DIR/STUDY/trial-N."),
+    best: Path | None = _BEST,
+    out_dir: Path = _OUT,
     show_space: bool = typer.Option(False, "--show-space", help="Print the search space and exit."),
     track: bool = typer.Option(True, "--track/--no-track", help="Record the study and its trials in MLflow."),
     tracking_uri: str | None = TRACKING_OPTION,
@@ -137,7 +149,9 @@ def tune_command(
     base = aip_ml.load_config(task, config, list(overrides or []))
     space = load_space(base.task, space_file, base=base).with_study(objective, pruner)
     if show_space:
-        typer.echo(f"search space {space.source} (objective {space.objective}, {space.direction}; pruner {space.pruner})")
+        typer.echo(
+            f"search space {space.source} (objective {space.objective}, {space.direction}; pruner {space.pruner})"
+        )
         for key, value in space.fixed.items():
             typer.echo(f"  fixed  {key} = {value!r}")
         for p in space.params:
@@ -145,7 +159,11 @@ def tune_command(
         return
     name = study or base.task
     if not as_json:
-        budget = [f"{trials} trials" if trials else "", f"{timeout:.0f} s" if timeout else "", f"{steps:,} steps" if steps else ""]
+        budget = [
+            f"{trials} trials" if trials else "",
+            f"{timeout:.0f} s" if timeout else "",
+            f"{steps:,} steps" if steps else "",
+        ]
         said = ", ".join(b for b in budget if b) or "20 trials"
         console.print(
             f"Tuning {base.task}: study {name!r}, objective {space.objective} ({space.direction}), "

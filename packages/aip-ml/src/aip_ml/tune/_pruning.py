@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["PruningCallback", "TargetReached", "not_reached_value", "steps_value"]
 
 
-class TargetReached(Exception):  # noqa: N818 - a signal, not an error
+class TargetReached(Exception):
     """Raised by `PruningCallback` to end a ``steps_to_target`` trial once the target is confirmed."""
 
     def __init__(self, steps: int) -> None:
@@ -116,9 +116,9 @@ class PruningCallback:
                     value = steps_value(head, self.budget)
                 self._seen_checks = index + 1
                 self._report(check.step, value)
-            if self.objective == "steps_to_target" and self.confirm and len(checks) >= self.confirm:
-                if all(c.met for c in checks[-self.confirm :]) and record.steps is not None:
-                    raise TargetReached(record.steps)
+            confirmed = self.confirm and len(checks) >= self.confirm and all(c.met for c in checks[-self.confirm :])
+            if self.objective == "steps_to_target" and confirmed and record.steps is not None:
+                raise TargetReached(record.steps)
             return
         key = "success_rate" if self.objective == "success" else "episode_return_mean"
         value = metrics.get(key, math.nan)

@@ -252,13 +252,17 @@ def load_space(task: str, path: str | Path | None = None, *, base: TrainConfig |
         base = load_config(task)
     for table in data:
         if table not in _TABLES:
-            raise SearchSpaceError(f"{where}: unknown table [{table}]{_near(table, _TABLES)} Tables: [study], [fixed], [params].")
+            raise SearchSpaceError(
+                f"{where}: unknown table [{table}]{_near(table, _TABLES)} Tables: [study], [fixed], [params]."
+            )
         if not isinstance(data[table], dict):
             raise SearchSpaceError(f"{where}: {table!r} must be a table ([{table}]), not {data[table]!r}")
     study = data.get("study", {})
     for key in study:
         if key not in _STUDY_KEYS:
-            raise SearchSpaceError(f"{where}: unknown key 'study.{key}'{_near(key, _STUDY_KEYS)} Keys: objective, pruner.")
+            raise SearchSpaceError(
+                f"{where}: unknown key 'study.{key}'{_near(key, _STUDY_KEYS)} Keys: objective, pruner."
+            )
     from .._targets import skill_target
 
     objective = study.get("objective", "steps_to_target" if skill_target(task) else "success")
@@ -283,7 +287,9 @@ def load_space(task: str, path: str | Path | None = None, *, base: TrainConfig |
     params = tuple(_param(key, spec, names, where, start) for key, spec in params_table.items())
     for p in params:
         if p.name in fixed:
-            raise SearchSpaceError(f"{where}: {p.name!r} is both fixed and searched; keep it in one of [fixed] and [params]")
+            raise SearchSpaceError(
+                f"{where}: {p.name!r} is both fixed and searched; keep it in one of [fixed] and [params]"
+            )
     if objective == "steps_to_target" and not start.target_every_steps:
         raise SearchSpaceError(
             f"{where}: objective 'steps_to_target' needs skill-target checks during each trial; set "
@@ -333,7 +339,9 @@ def _check_name(key: str, table: str, names: list[str], where: str) -> None:
     if key not in names:
         close = difflib.get_close_matches(key, names, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise SearchSpaceError(f"{where}: '{table}.{key}' is not a config key{hint} (keys: aip train TASK --show-config)")
+        raise SearchSpaceError(
+            f"{where}: '{table}.{key}' is not a config key{hint} (keys: aip train TASK --show-config)"
+        )
     if table == "params" and key in _NOT_SEARCHABLE:
         raise SearchSpaceError(f"{where}: 'params.{key}' cannot be searched; set it in [fixed] or on the command line")
 
@@ -370,7 +378,9 @@ def _param(key: str, spec: Any, names: list[str], where: str, base: TrainConfig)
         raise SearchSpaceError(f"{where}: {name} needs finite numbers low and high, got low={low!r}, high={high!r}")
     assert isinstance(low, (int, float)) and isinstance(high, (int, float))
     if not low < high:
-        raise SearchSpaceError(f"{where}: {name}: low ({low!r}) must be below high ({high!r}); swap them or use [fixed]")
+        raise SearchSpaceError(
+            f"{where}: {name}: low ({low!r}) must be below high ({high!r}); swap them or use [fixed]"
+        )
     log = spec.get("log", False)
     if not isinstance(log, bool):
         raise SearchSpaceError(f"{where}: {name}.log must be true or false, got {log!r}")

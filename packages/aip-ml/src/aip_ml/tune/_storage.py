@@ -77,6 +77,13 @@ def open_storage(text: str | None) -> optuna.storages.BaseStorage:
         kwargs["connect_args"] = {"timeout": _SQLITE_TIMEOUT_S}
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
+        if label.startswith("sqlite:///"):
+            from .._locks import file_lock
+
+            db = Path(label.removeprefix("sqlite:///").split("?", 1)[0])
+            # Optuna creates its tables when a storage is first opened: one process at a time.
+            with file_lock(db.with_name(db.name + ".lock")):
+                return RDBStorage(label, engine_kwargs=kwargs)
         return RDBStorage(label, engine_kwargs=kwargs)
     except ImportError as exc:
         raise StudyError(f"--storage {text!r} needs a database driver that is not installed: {exc}") from None

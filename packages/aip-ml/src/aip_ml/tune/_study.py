@@ -133,7 +133,12 @@ def _open_study(
     signature = _signature(space, start)
     created = False
     try:
-        study = optuna.create_study(storage=storage, study_name=name, direction=space.direction, pruner=pruner)
+        direction = (
+            optuna.study.StudyDirection.MINIMIZE
+            if space.direction == "minimize"
+            else optuna.study.StudyDirection.MAXIMIZE
+        )
+        study = optuna.create_study(storage=storage, study_name=name, direction=direction, pruner=pruner)
         created = True
         study.set_user_attr("aip.task", space.task)
         study.set_user_attr("aip.signature", signature)
@@ -273,7 +278,7 @@ def tune(
         result.parent_run_id = tracking.parent_run_id
     folder = Path(out_dir) / name
     began = time.monotonic()
-    host = socket.gethostname()
+    host = f"{socket.gethostname()}:{os.getpid()}"
     try:
         while True:
             counted, used = _count(study)
@@ -287,7 +292,16 @@ def tune(
                 result.stopped_by = "timeout"
                 break
             outcome = _run_trial(
-                study, space, start_config, seed, startup_trials, folder, tracking, report_every, confirm, host,
+                study,
+                space,
+                start_config,
+                seed,
+                startup_trials,
+                folder,
+                tracking,
+                report_every,
+                confirm,
+                host,
                 on_trial_start,
             )
             result.outcomes.append(outcome)
@@ -324,6 +338,7 @@ def _run_trial(
 
     from .._train import train
 
+    study.sampler = _sampler(seed, len(study.get_trials(deepcopy=False)), startup)
     trial = study.ask()
     began = time.perf_counter()
     run_dir = folder / f"trial-{trial.number:04d}"
@@ -335,7 +350,7 @@ def _run_trial(
     try:
         study.sampler = _sampler(seed, trial.number, startup)
         values = space.suggest(trial)
-        trial.set_user_attr("aip.host", host)
+        trial.set_user_attr("aip.worker", host)
         trial.set_user_attr("aip.run_dir", str(run_dir.resolve()))
         config = start.replace(**values)
         trial.set_user_attr("aip.total_steps", config.total_steps)
@@ -347,6 +362,7 @@ def _run_trial(
         callbacks: list[Any] = []
         if tracking is not None:
             child = tracking.trial_callback(trial, values)
+            child.begin(config, run_dir)
             callbacks.append(child)
         reporter = PruningCallback(trial, space.objective, report_every, config.total_steps, confirm)
         callbacks.append(reporter)
@@ -363,7 +379,7 @@ def _run_trial(
         state, message = "PRUNED", str(pruned)
     except KeyboardInterrupt:
         state, message = "INTERRUPTED", "interrupted (Ctrl-C); queued to run again"
-    except (ConfigError, ValueError, RuntimeError, OSError, ArithmeticError) as exc:
+    except Exception as exc:  # any failure of the trial's training: recorded, and the study goes on
         state, message = "FAIL", f"{type(exc).__name__}: {exc}"
     global_step = _global_step(result, reporter, run_dir)
     seconds = time.perf_counter() - began
@@ -414,5 +430,5 @@ def _value(objective: str, result: Any, config: TrainConfig) -> float:
 def _global_step(result: Any, reporter: PruningCallback | None, run_dir: Path) -> int:
     if result is not None:
         return int(result.global_step)
-    view = None if reporter is None else reporter._view  # noqa: SLF001 - our own callback
+    view = None if reporter is None else reporter._view
     return int(view.global_step) if view is not None else 0

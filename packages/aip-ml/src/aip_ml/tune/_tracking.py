@@ -162,14 +162,24 @@ class TrialRun:
             run_name=f"{study_run.study_name}/trial-{trial.number}",
             tags=tags,
         )
+        self._begun = False
 
-    # The training callback protocol, passed through to MlflowCallback.
-    def on_start(self, config: Any, run_dir: Path) -> None:
-        """Start the trial's run (a resumed trial starts a new run; its predecessor stays killed)."""
+    def begin(self, config: Any, run_dir: Path) -> None:
+        """Start the trial's run before its training, so a trial that fails at once is recorded too.
+
+        A resumed trial starts a new run (its predecessor's stays as it ended, killed).
+        """
         from aip_ml.tracking import RUN_FILE
 
         (Path(run_dir) / RUN_FILE).unlink(missing_ok=True)
         self.callback.on_start(config, run_dir)
+        self._begun = True
+
+    # The training callback protocol, passed through to MlflowCallback.
+    def on_start(self, config: Any, run_dir: Path) -> None:
+        """Start the run unless `begin` did."""
+        if not self._begun:
+            self.begin(config, run_dir)
 
     def on_update(self, update: int, metrics: dict[str, float]) -> None:
         """Log the update's metrics."""

@@ -246,7 +246,7 @@ def setup(force: bool = False) -> None:
     engine_sources = [
         ROOT / "packages" / "aip-engine" / name
         for name in ("pyproject.toml", "CMakeLists.txt", "cpp", "bindings", "cuda")
-    ]
+    ] + [ROOT / "packages" / "aip-engine" / "src" / "aip_engine" / n for n in ("tasks.toml", "_task_decl.py")]
     engine = tree_hash(engine_sources)
     if not force and stamp_is("setup", recipe):
         if any(f == "aip-engine" for f, _, _ in packages) and not stamp_is("engine", engine):

@@ -44,7 +44,7 @@ MAIN_JOB: tuple[tuple[str, ...], ...] = (("-m", "aip_cli", "train", "chase-v1"),
 PACKAGES: tuple[tuple[str, str, str], ...] = (
     ("aip-engine", "aip_engine", "test,gymnasium"),
     ("aip-game", "aip_game", "test"),
-    ("aip-ml", "aip_ml", "test"),
+    ("aip-ml", "aip_ml", "test,tune"),
     ("aip-cli", "aip_cli", "test,dashboard"),
 )
 # Tools the build needs in the environment itself, since the editable installs use no build isolation.

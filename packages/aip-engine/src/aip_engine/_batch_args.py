@@ -91,12 +91,13 @@ def resolve_controllers(spec: TaskSpec, overrides: Mapping[str, str] | None) -> 
 def episode_time_limit(spec: TaskSpec, config: Config) -> int:
     """Frames before truncation (0 = none): the config's, else the task's.
 
-    intercept-v1's limit is the largest missile lifetime, so its episodes end by hit or expiry.
+    A task's limit may name a Config field (intercept-v1's is ``missile_life_max``, the largest missile
+    lifetime, so its episodes end by hit or expiry); it is read from ``config``.
     """
     if config.time_limit is not None:
         return config.time_limit
-    if spec.name == "intercept-v1":
-        return config.missile_life_max
+    if spec.time_limit_field is not None:
+        return int(getattr(config, spec.time_limit_field))
     return spec.time_limit
 
 

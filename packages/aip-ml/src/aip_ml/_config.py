@@ -283,7 +283,7 @@ def _coerce(key: str, value: Any) -> Any:
         ok = isinstance(value, str)
     elif origin is dict:
         ok = value is None or isinstance(value, Mapping)
-        value = None if value is None else dict(value)
+        value = dict(value) if isinstance(value, Mapping) else value  # not a table: refused below
     elif origin is tuple:
         if isinstance(value, str):
             try:

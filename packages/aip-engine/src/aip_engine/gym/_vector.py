@@ -162,7 +162,9 @@ class AipVectorEnv(VectorEnv[NDArray[np.float32], NDArray[np.float32], NDArray[n
         a = np.ascontiguousarray(actions, dtype=np.float32).reshape(self.num_envs, self._act_size)
         w = self._worlds
         res = w.step(a)
-        infos: dict[str, Any] = {"events": np.array(res.events)}
+        # Every world has events each step; the mask is Gymnasium's vector-info convention (its
+        # DictInfoToList before 1.2 needs it).
+        infos: dict[str, Any] = {"events": np.array(res.events), "_events": np.ones(self.num_envs, dtype=np.bool_)}
         done = res.terminated | res.truncated
         if done.any():
             episode = {

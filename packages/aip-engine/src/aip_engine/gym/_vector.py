@@ -93,6 +93,7 @@ class AipVectorEnv(VectorEnv[NDArray[np.float32], NDArray[np.float32], NDArray[n
         self.role = single_agent(task)
         self.num_envs = num_envs
         self.metadata = {"autoreset_mode": mode, "render_modes": ["rgb_array"], "render_fps": 60}
+        self.autoreset_mode = mode  # as on Gymnasium's own vector envs (TorchRL reads it)
         self.render_mode = render_mode
         self.render_worlds: tuple[int, ...] | None = None
         if render_worlds is not None:

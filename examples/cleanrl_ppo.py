@@ -118,7 +118,8 @@ def evaluate(args: Args, agent: Agent, obs_rms: object, episodes: int) -> float:
             x = np.clip((obs - mean) / np.sqrt(var + 1e-8), -10, 10)
             with torch.no_grad():
                 action = agent.actor_mean(torch.as_tensor(x, dtype=torch.float32)[None])[0].numpy()
-            obs, reward, terminated, truncated, _ = env.step(np.clip(action, env.action_space.low, env.action_space.high))
+            action = np.clip(action, env.action_space.low, env.action_space.high)
+            obs, reward, terminated, truncated, _ = env.step(action)
             total += float(reward)
             done = terminated or truncated
         returns.append(total)
@@ -178,8 +179,11 @@ def train(args: Args) -> dict[str, object]:
                 finished += [float(r) for r in infos["episode"]["r"][mask]]
         if finished:
             history.append(float(np.mean(finished)))
-            print(f"update {update + 1}/{num_updates}  steps {(update + 1) * batch_size}  return {history[-1]:.2f}  "
-                  f"{(update + 1) * batch_size / (time.monotonic() - start):.0f} steps/s", flush=True)
+            print(
+                f"update {update + 1}/{num_updates}  steps {(update + 1) * batch_size}  return {history[-1]:.2f}  "
+                f"{(update + 1) * batch_size / (time.monotonic() - start):.0f} steps/s",
+                flush=True,
+            )
 
         with torch.no_grad():  # GAE; V(s') of every step, so truncated episodes bootstrap from their last obs
             next_values = agent.get_value(next_obs_buf.reshape(-1, obs_size)).reshape(t, n)
@@ -194,7 +198,7 @@ def train(args: Args) -> dict[str, object]:
 
         b_obs, b_actions = obs_buf.reshape(-1, obs_size), actions.reshape(-1, act_size)
         b_logprobs, b_adv = logprobs.reshape(-1), advantages.reshape(-1)
-        b_returns, b_values, b_valid = returns.reshape(-1), values.reshape(-1), valid.reshape(-1)
+        b_returns, b_valid = returns.reshape(-1), valid.reshape(-1)
         b_inds = np.arange(batch_size)
         for _epoch in range(args.update_epochs):
             np.random.default_rng(args.seed + update * 97 + _epoch).shuffle(b_inds)
@@ -208,7 +212,9 @@ def train(args: Args) -> dict[str, object]:
                 mean = (adv * m).sum() / count
                 std = (((adv - mean) ** 2 * m).sum() / count).sqrt()
                 adv = (adv - mean) / (std + 1e-8)
-                pg_loss = (torch.max(-adv * ratio, -adv * ratio.clamp(1 - args.clip_coef, 1 + args.clip_coef)) * m).sum()
+                pg_loss = (
+                    torch.max(-adv * ratio, -adv * ratio.clamp(1 - args.clip_coef, 1 + args.clip_coef)) * m
+                ).sum()
                 v_loss = 0.5 * (((newvalue.view(-1) - b_returns[mb]) ** 2) * m).sum()
                 loss = (pg_loss - args.ent_coef * (entropy * m).sum() + args.vf_coef * v_loss) / count
                 optimizer.zero_grad()

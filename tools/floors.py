@@ -185,7 +185,9 @@ def main(argv: list[str] | None = None) -> int:
             problems += run_group(group, work, uv)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
-    print(f"==> floors: {len(chosen) - len({p.split(':')[0] for p in problems})} of {len(chosen)} groups at their floors")
+    print(
+        f"==> floors: {len(chosen) - len({p.split(':')[0] for p in problems})} of {len(chosen)} groups at their floors"
+    )
     return 1 if problems else 0
 
 

@@ -116,7 +116,9 @@ def test_export_as_onnx_runs_like_the_policy_file(session: Session) -> None:
 
     aipp = session.root / "exported-onnx" / "enemy.aipp"
     assert session("models", "export", "chase-v1-enemy/1", str(aipp)).exit_code == 0
-    done = session.json("models", "export", "chase-v1-enemy/1", f"{session.root / 'exported-onnx'}/", "--format", "onnx")
+    done = session.json(
+        "models", "export", "chase-v1-enemy/1", f"{session.root / 'exported-onnx'}/", "--format", "onnx"
+    )
     path = Path(done["path"])
     assert path.name == "chase-v1-enemy-v1.onnx" and done["format"] == "onnx"
     model = onnx.load(str(path))

@@ -164,7 +164,9 @@ def policy_to_onnx(policy: aip_engine.Policy) -> onnx.ModelProto:
     return model
 
 
-def _load_source(source: str | os.PathLike[str] | aip_engine.Policy | TorchPolicy, role: str | None) -> aip_engine.Policy:
+def _load_source(
+    source: str | os.PathLike[str] | aip_engine.Policy | TorchPolicy, role: str | None
+) -> aip_engine.Policy:
     if isinstance(source, aip_engine.Policy):
         return source
     from ._export import export_policy, export_torch_policy

@@ -44,7 +44,7 @@ MAIN_JOB: tuple[tuple[str, ...], ...] = (("-m", "aip_cli", "train", "chase-v1"),
 PACKAGES: tuple[tuple[str, str, str], ...] = (
     ("aip-engine", "aip_engine", "test,gymnasium"),
     ("aip-game", "aip_game", "test"),
-    ("aip-ml", "aip_ml", "test,onnx"),
+    ("aip-ml", "aip_ml", "test,tune,onnx"),
     ("aip-cli", "aip_cli", "test,dashboard"),
 )
 # Tools the build needs in the environment itself, since the editable installs use no build isolation.
@@ -248,7 +248,7 @@ def setup(force: bool = False) -> None:
     engine_sources = [
         ROOT / "packages" / "aip-engine" / name
         for name in ("pyproject.toml", "CMakeLists.txt", "cpp", "bindings", "cuda")
-    ]
+    ] + [ROOT / "packages" / "aip-engine" / "src" / "aip_engine" / n for n in ("tasks.toml", "_task_decl.py")]
     engine = tree_hash(engine_sources)
     if not force and stamp_is("setup", recipe):
         if any(f == "aip-engine" for f, _, _ in packages) and not stamp_is("engine", engine):

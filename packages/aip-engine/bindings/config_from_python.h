@@ -54,7 +54,7 @@ inline aip::Rules rules_from(const py::dict& d) {
     throw aip::ConfigError("unknown autoreset mode code " + std::to_string(autoreset));
   }
   r.auto_reset = static_cast<uint8_t>(autoreset);
-  if (r.task < aip::kChaseV1 || r.task > aip::kPlayV1) throw aip::ConfigError("unknown task code");
+  if (r.task < 0 || r.task >= aip::kNumTasks) throw aip::ConfigError("unknown task code");
   if (r.boundary != aip::kWrap && r.boundary != aip::kClamp) throw aip::ConfigError("unknown boundary code");
   return r;
 }

@@ -155,6 +155,11 @@ PYBIND11_MODULE(_core, m) {
   m.attr("MAX_WORLDS") = aip::kMaxWorlds;
   m.attr("MAX_THREADS") = aip::kMaxThreads;
   m.def("batch_bytes", &aip::batch_bytes, py::arg("num_worlds"));
+  // The task names this module was built with (aip/task_table.h, from tasks.toml), in code order.
+  m.def("task_names", []() {
+    std::vector<std::string> names(aip::kTaskNames, aip::kTaskNames + aip::kNumTasks);
+    return names;
+  });
 
   py::class_<aip::Engine>(m, "Engine")
       .def(py::init([](int64_t num_worlds, const py::dict& rules, const py::dict& params, int threads) {

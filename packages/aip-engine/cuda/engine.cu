@@ -446,7 +446,9 @@ Engine::Engine(int64_t num_worlds, const Rules& rules, const ParamDefaults& para
   }
   DeviceScope scope(device);
   batch_.num_worlds = num_worlds;
+  if (rules.task < 0 || rules.task >= kNumTasks) throw ConfigError("unknown task code " + std::to_string(rules.task));
   batch_.r = rules;
+  batch_.r.wiring = wire_task(rules);  // the task's declaration (aip/task_table.h)
   batch_.a = Actions{nullptr, nullptr, nullptr};
   const size_t n = static_cast<size_t>(num_worlds);
   size_t total = 0;

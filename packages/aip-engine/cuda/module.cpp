@@ -444,6 +444,11 @@ PYBIND11_MODULE(_core_cuda, m) {
 
   m.attr("CUDA_ARCHITECTURES") = AIP_CUDA_ARCHITECTURES;
   m.attr("EMULATED") = kEmulated;
+  // The task names this module was built with (aip/task_table.h, from tasks.toml), in code order.
+  m.def("task_names", []() {
+    std::vector<std::string> names(aip::kTaskNames, aip::kTaskNames + aip::kNumTasks);
+    return names;
+  });
 
   m.def(
       "device_count",

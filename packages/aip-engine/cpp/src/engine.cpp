@@ -243,7 +243,7 @@ void check_rules(const Rules& r) {
   range("wander_min", r.wander_min, 1, kBig);
   range("wander_max", r.wander_max, r.wander_min, kBig);
   range("time_limit", r.time_limit, 0, 1e9);
-  range("task", r.task, kChaseV1, kPlayV1);
+  range("task", r.task, 0, kNumTasks - 1);
   range("auto_reset", r.auto_reset, kAutoresetDisabled, kAutoresetNextStep);
 }
 
@@ -273,6 +273,7 @@ Engine::Engine(int64_t num_worlds, const Rules& rules, const ParamDefaults& para
   }
   batch_.num_worlds = num_worlds;
   batch_.r = rules;
+  batch_.r.wiring = wire_task(rules);  // the task's declaration (aip/task_table.h)
   batch_.a = Actions{nullptr, nullptr, nullptr};
   const size_t n = static_cast<size_t>(num_worlds);
   unsigned char* cursor = memory_.get();

@@ -48,9 +48,13 @@ def load_cuda_core() -> Any:
         BackendError: The module is not built into this installation.
     """
     try:
-        return importlib.import_module("aip_engine._core_cuda")
+        core = importlib.import_module("aip_engine._core_cuda")
     except ImportError as exc:
         raise BackendError(f"backend 'cuda' is not built into this installation ({exc}); {_BUILD_HINT}") from exc
+    from ._worlds import check_task_table
+
+    check_task_table(core)
+    return core
 
 
 def _cpu_info() -> BackendInfo:

@@ -76,3 +76,6 @@ class Engine:
 
     def arrays(self, group: str) -> dict[str, NDArray[Any]]:
         """Writable numpy views of the 'state', 'params' or 'outputs' arrays (they keep self alive)."""
+
+def task_names() -> list[str]:
+    """The task names the module was built with (from tasks.toml), in the order of their codes."""

@@ -81,7 +81,23 @@ def _load_core() -> Any:
             "the compiled engine aip_engine._core is not built in this installation "
             f"({exc}); reinstall with `pip install --no-build-isolation -e packages/aip-engine`"
         ) from exc
+    check_task_table(_core)
     return _core
+
+
+def check_task_table(core: Any) -> None:
+    """Refuse a compiled module built from other task declarations than this package's ``tasks.toml``.
+
+    Raises:
+        BackendError: The module's task names (in code order) differ from the declarations'.
+    """
+    built = list(core.task_names()) if hasattr(core, "task_names") else None
+    if built != list(TASKS):
+        raise BackendError(
+            f"the compiled engine {core.__name__} was built from other task declarations ({built}) than "
+            f"aip_engine/tasks.toml ({list(TASKS)}); rebuild it: `python3 tools/dev.py setup` or "
+            "`pip install --no-build-isolation -e packages/aip-engine`"
+        )
 
 
 def _readonly(array: NDArray[Any]) -> NDArray[Any]:

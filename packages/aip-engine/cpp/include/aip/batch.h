@@ -7,6 +7,7 @@
 #pragma once
 
 #include "aip/hd.h"
+#include "aip/task_table.h"  // generated from src/aip_engine/tasks.toml
 
 namespace aip {
 
@@ -103,8 +104,9 @@ struct Outputs {
   AIP_OUTPUT_FIELDS(AIP_DECLARE_POINTER)
 };
 
-// Role, bot, task and event codes: the positions of the names in aip_engine/_layouts.py and
-// aip_engine/_tasks.py (Python is the source of truth for names; these must match).
+// Role, bot and event codes: the positions of the names in aip_engine/_layouts.py and
+// aip_engine/_tasks.py (Python is the source of truth for names; these must match). Task codes are the
+// order of src/aip_engine/tasks.toml (aip/task_table.h).
 enum Role : int32_t { kPlayer = 0, kEnemy = 1, kMissile = 2 };
 enum PlayerBot : int32_t { kIdle = 0, kWander = 1, kPatterns = 2, kKite = 3, kFlee = 4 };
 enum EnemyBot : int32_t {
@@ -123,7 +125,6 @@ enum Guidance : int32_t { kStraight = 0, kHoming = 1 };
 // at the world's reset): 0 the caller's actions, 1 + k the role's scripted bot of code k, so that one
 // batch can mix learners and scripted opponents world by world.
 enum Driver : int32_t { kDriverActions = 0, kDriverFirstBot = 1 };
-enum Task : int32_t { kChaseV1 = 0, kChaseFleeV1 = 1, kDodgeV1 = 2, kInterceptV1 = 3, kDuelV1 = 4, kPlayV1 = 5 };
 enum Event : int32_t { kFire = 0, kHit = 1, kCatch = 2, kRespawn = 3, kExpire = 4 };
 enum Boundary : int32_t { kWrap = 0, kClamp = 1 };
 
@@ -135,6 +136,17 @@ constexpr int kObsMissile = 10;
 constexpr int kActPlayer = 3;
 constexpr int kActEnemy = 2;
 constexpr int kActMissile = 1;
+
+// A task's declaration resolved for one batch (wire_task): condition masks and numeric reward weights.
+struct TaskWiring {
+  uint32_t ends;
+  int32_t success_role;  // -1 none
+  uint8_t launch_at_reset;
+  uint32_t success[3];
+  uint32_t failure[3];
+  int32_t shaping_sign[3];
+  double reward[3][kNumRewardTerms];
+};
 
 // Batch-wide rule numbers (from aip_engine.Config) and the task's wiring.
 struct Rules {
@@ -154,7 +166,29 @@ struct Rules {
   uint8_t agent[3];    // role is driven by actions
   uint8_t rewarded[3]; // role gets rewards and returns
   uint8_t auto_reset;  // an Autoreset mode
+  TaskWiring wiring;   // filled from `task` by wire_task when an engine is made
 };
+
+// The declaration of `r.task` (kTaskDecls) with its weights that name Config fields read from `r`.
+// Host code; r.task must be a task code (the engines check it first).
+inline TaskWiring wire_task(const Rules& r) {
+  const TaskDecl& d = kTaskDecls[r.task];
+  TaskWiring w{};
+  w.ends = d.ends;
+  w.success_role = d.success_role;
+  w.launch_at_reset = d.launch_at_reset;
+  const double fields[3] = {r.reward_success, r.reward_failure, r.shaping_scale};
+  for (int role = 0; role < 3; ++role) {
+    w.success[role] = d.success[role];
+    w.failure[role] = d.failure[role];
+    w.shaping_sign[role] = d.shaping_sign[role];
+    for (int t = 0; t < kNumRewardTerms; ++t) {
+      const int32_t f = d.weight_field[role][t];
+      w.reward[role][t] = f == kWeightLiteral ? d.weight[role][t] : fields[f];
+    }
+  }
+  return w;
+}
 
 // What a step does with a world whose episode ended (Gymnasium's autoreset modes): nothing (the caller
 // resets it), reset it within the same step, or reset it in the next step instead of simulating a frame.

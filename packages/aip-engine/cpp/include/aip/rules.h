@@ -109,7 +109,7 @@ AIP_HD inline void reset_world(const Batch& b, int64_t i) {
   s.enemy_driver_episode[i] = b.p.enemy_driver[i];
   if (bot_drives(b, kPlayer, i)) player_bot_reset(b, i, rng, player_bot_of(b, i));
   if (bot_drives(b, kEnemy, i)) enemy_bot_reset(b, i, rng, enemy_bot_of(b, i));
-  if (b.r.task == kInterceptV1) launch_missile(b, i, ar, rng, 0);
+  if (b.r.wiring.launch_at_reset) launch_missile(b, i, ar, rng, 0);
 }
 
 AIP_HD AIP_INLINE float* obs_row(const Batch& b, int32_t role, int64_t i) {
@@ -340,16 +340,18 @@ AIP_HD inline void step_world(const Batch& b, int64_t i) {
 
   // 6. Rewards, termination, truncation.
   if (s.frame[i] < 2147483647) s.frame[i] += 1;  // saturates (play-v1 never ends)
-  const bool terminated = task_terminated(b.r.task, ev);
+  const uint32_t event_conditions = frame_conditions(ev, false);
+  const bool terminated = task_terminated(b.r.wiring, event_conditions);
   const bool truncated = !terminated && b.r.time_limit > 0 && s.frame[i] >= b.r.time_limit;
   const bool done = terminated || truncated;
+  const uint32_t conditions = truncated ? event_conditions | kCondTimeLimit : event_conditions;
   float* rewards[3] = {o.reward_player, o.reward_enemy, o.reward_missile};
   float* returns[3] = {o.return_player, o.return_enemy, o.return_missile};
   bool* successes[3] = {o.success_player, o.success_enemy, o.success_missile};
   for (int32_t role = 0; role < 3; ++role) {
     if (b.r.rewarded[role]) {
       const double d_after = shaping_distance(b, i, ar, role);
-      const double r = role_reward(b, i, role, d_before[role], d_after, ev);
+      const double r = role_reward(b, i, role, d_before[role], d_after, ev, conditions);
       rewards[role][i] = static_cast<float>(r);
       s.episode_return[3 * i + role] += r;
       returns[role][i] = static_cast<float>(s.episode_return[3 * i + role]);
@@ -357,9 +359,9 @@ AIP_HD inline void step_world(const Batch& b, int64_t i) {
       rewards[role][i] = 0.0f;
       returns[role][i] = 0.0f;
     }
-    successes[role][i] = done && role_success(role, ev);
+    successes[role][i] = done && role_success(b.r.wiring, role, conditions);
   }
-  const int32_t success_role = task_success_role(b.r.task);
+  const int32_t success_role = b.r.wiring.success_role;
   o.success[i] = success_role >= 0 && successes[success_role][i];
   o.terminated[i] = terminated;
   o.truncated[i] = truncated;

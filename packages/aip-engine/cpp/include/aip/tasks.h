@@ -25,55 +25,40 @@ AIP_HD AIP_INLINE double shaping_distance(const Batch& b, int64_t i, const Arena
   return distance(ar, s.enemy_pos[2 * i], s.enemy_pos[2 * i + 1], s.player_pos[2 * i], s.player_pos[2 * i + 1]);
 }
 
-AIP_HD AIP_INLINE bool role_success(int32_t role, const FrameEvents& e) {
-  if (role == kEnemy) return e.counts[kCatch] > 0;
-  if (role == kPlayer) return e.counts[kHit] > 0;
-  return e.slot0_hit;
-}
-
-AIP_HD AIP_INLINE bool role_failure(int32_t role, const FrameEvents& e) {
-  if (role == kEnemy) return e.counts[kHit] > 0;
-  if (role == kPlayer) return e.counts[kCatch] > 0;
-  return e.slot0_expired;
-}
-
-// The role whose success is the world's success; -1 for none.
-AIP_HD AIP_INLINE int32_t task_success_role(int32_t task) {
-  switch (task) {
-    case kChaseV1:
-    case kChaseFleeV1:
-    case kDodgeV1:
-      return kEnemy;
-    case kInterceptV1:
-      return kMissile;
-    case kDuelV1:
-      return kPlayer;
-    default:
-      return -1;
+// The conditions a frame ended with (aip/task_table.h: the event bits, slot 0, the time limit).
+AIP_HD AIP_INLINE uint32_t frame_conditions(const FrameEvents& e, bool truncated) {
+  uint32_t c = 0;
+  for (int k = 0; k < kNumEvents; ++k) {
+    if (e.counts[k] > 0) c |= 1u << k;
   }
+  if (e.slot0_hit) c |= kCondSlot0Hit;
+  if (e.slot0_expired) c |= kCondSlot0Expire;
+  if (truncated) c |= kCondTimeLimit;
+  return c;
 }
 
-AIP_HD AIP_INLINE bool task_terminated(int32_t task, const FrameEvents& e) {
-  switch (task) {
-    case kChaseV1:
-    case kChaseFleeV1:
-      return e.counts[kCatch] > 0;
-    case kDodgeV1:
-    case kDuelV1:
-      return e.counts[kCatch] > 0 || e.counts[kHit] > 0;
-    case kInterceptV1:
-      return e.counts[kHit] > 0 || e.slot0_expired;
-    default:
-      return false;
-  }
+AIP_HD AIP_INLINE bool role_success(const TaskWiring& w, int32_t role, uint32_t conditions) {
+  return (w.success[role] & conditions) != 0;
+}
+
+AIP_HD AIP_INLINE bool role_failure(const TaskWiring& w, int32_t role, uint32_t conditions) {
+  return (w.failure[role] & conditions) != 0;
+}
+
+// Whether the task ends the episode on this frame's events (the time limit is a truncation).
+AIP_HD AIP_INLINE bool task_terminated(const TaskWiring& w, uint32_t conditions) {
+  return (w.ends & conditions & ~static_cast<uint32_t>(kCondTimeLimit)) != 0;
 }
 
 // Shaping divides by the mover's base speed, but never by less than this (px/frame).
 constexpr double kMinShapingSpeed = 1e-3;
 
-// The reward of one role for this frame, in float64 (the caller rounds it to float32).
+// The reward of one role for this frame, in float64 (the caller rounds it to float32): the terms of
+// the task's declaration, added in the order of RewardTerm.
 AIP_HD AIP_INLINE double role_reward(const Batch& b, int64_t i, int32_t role, double d_before, double d_after,
-                                     const FrameEvents& e) {
+                                     const FrameEvents& e, uint32_t conditions) {
+  const TaskWiring& w = b.r.wiring;
+  const double* weight = w.reward[role];
   double r = 0;
   double speed;
   if (role == kPlayer) {
@@ -84,13 +69,17 @@ AIP_HD AIP_INLINE double role_reward(const Batch& b, int64_t i, int32_t role, do
     speed = b.p.missile_speed[i];
   }
   if (d_before >= 0 && d_after >= 0 && speed > 0) {
-    // The player is rewarded for increasing its distance from the enemy.
-    const double progress = role == kPlayer ? d_after - d_before : d_before - d_after;
+    // "toward": paid for decreasing the distance; "away" (the player's): for increasing it.
+    const double progress = w.shaping_sign[role] < 0 ? d_after - d_before : d_before - d_after;
     // A floor under the divisor keeps the reward finite in float32 for any speed above 0.
-    r = b.r.shaping_scale * progress / dmax(speed, kMinShapingSpeed);
+    r = weight[kTermShaping] * progress / dmax(speed, kMinShapingSpeed);
   }
-  if (role_success(role, e)) r += b.r.reward_success;
-  if (role_failure(role, e)) r += b.r.reward_failure;
+  if (role_success(w, role, conditions)) r += weight[kTermSuccess];
+  if (role_failure(w, role, conditions)) r += weight[kTermFailure];
+  if (weight[kTermAlive] != 0) r += weight[kTermAlive];
+  for (int k = 0; k < kNumEvents; ++k) {
+    if (weight[kTermFire + k] != 0 && e.counts[k] > 0) r += weight[kTermFire + k] * static_cast<double>(e.counts[k]);
+  }
   return r;
 }
 

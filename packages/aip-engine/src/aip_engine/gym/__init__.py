@@ -1,6 +1,7 @@
 """Gymnasium and PettingZoo adapters of the engine (the ``aip-engine[gymnasium]`` extra).
 
-Importing this module registers the single-agent tasks with Gymnasium (id: task, agent role):
+Importing this module registers the single-agent tasks with Gymnasium (id: task, agent role), every
+task whose declaration in ``aip_engine/tasks.toml`` names a ``gym_id``:
 
 - ``aip/Chase-v1``: ``chase-v1``, enemy
 - ``aip/ChaseFlee-v1``: ``chase-flee-v1``, enemy
@@ -23,18 +24,14 @@ from typing import Any
 
 import gymnasium
 
+from .._tasks import TASKS
 from ._env import AipEnv
 from ._vector import AipVectorEnv
 
 __all__ = ["ENV_IDS", "AipEnv", "AipVectorEnv", "DuelParallelEnv", "duel_aec_env", "register_envs"]
 
-#: Gymnasium id -> task name.
-ENV_IDS: dict[str, str] = {
-    "aip/Chase-v1": "chase-v1",
-    "aip/ChaseFlee-v1": "chase-flee-v1",
-    "aip/Dodge-v1": "dodge-v1",
-    "aip/Intercept-v1": "intercept-v1",
-}
+#: Gymnasium id -> task name: every task whose declaration (aip_engine/tasks.toml) names a ``gym_id``.
+ENV_IDS: dict[str, str] = {spec.gym_id: name for name, spec in TASKS.items() if spec.gym_id}
 
 
 def register_envs() -> None:

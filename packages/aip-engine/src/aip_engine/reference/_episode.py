@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from aip_engine._batch_args import episode_time_limit
 from aip_engine._config import Config
-from aip_engine._tasks import AGENT, RANDOM, TaskSpec, bots, task_spec
+from aip_engine._tasks import AGENT, EVENTS, RANDOM, TaskSpec, bots, task_spec
 
 from ._bots import TARGET_MOTIONS, reset_enemy_bot, reset_player_bot
 from ._frame import Events, FrameInput, fire_missile, place_enemy, run_frame
@@ -29,33 +29,16 @@ MIN_SHAPING_SPEED = 1e-3
 """Shaping divides by the mover's base speed, never by less than this (px/frame): rewards stay finite."""
 
 
-def _role_success(role: str, ev: Events) -> bool:
-    """A role's success event: the enemy catches, the player hits, missile slot 0 hits."""
-    if role == "enemy":
-        return ev.catch > 0
-    if role == "player":
-        return ev.hit > 0
-    return ev.slot0_hit
-
-
-def _role_failure(role: str, ev: Events) -> bool:
-    """A role's failure event: the enemy is hit, the player caught, missile slot 0 expires."""
-    if role == "enemy":
-        return ev.hit > 0
-    if role == "player":
-        return ev.catch > 0
-    return ev.slot0_expired
-
-
-def _terminated(task: str, ev: Events) -> bool:
-    """Whether the task ends the episode on this frame's events."""
-    if task in ("chase-v1", "chase-flee-v1"):
-        return ev.catch > 0
-    if task in ("dodge-v1", "duel-v1"):
-        return ev.catch > 0 or ev.hit > 0
-    if task == "intercept-v1":
-        return ev.hit > 0 or ev.slot0_expired
-    return False
+def _conditions(ev: Events, truncated: bool) -> frozenset[str]:
+    """The conditions a frame ended with (names of ``aip_engine._task_decl.CONDITIONS``)."""
+    out = {name for name, count in zip(EVENTS, ev.as_tuple(), strict=True) if count > 0}
+    if ev.slot0_hit:
+        out.add("slot0-hit")
+    if ev.slot0_expired:
+        out.add("slot0-expire")
+    if truncated:
+        out.add("time-limit")
+    return frozenset(out)
 
 
 @dataclass
@@ -109,6 +92,8 @@ class World:
             r for r in ("player", "enemy", "missile") if r in spec.agents or self.controllers[r] == AGENT
         )
         self.episode_return = dict.fromkeys(self.reward_roles, 0.0)
+        # The reward weights of the task's declaration, Config fields resolved (TaskSpec.reward_weights).
+        self.weights = {role: spec.reward_weights(role, config) for role in self.reward_roles}
 
     # --- reset ------------------------------------------------------------------------------
 
@@ -144,7 +129,7 @@ class World:
                 enemy_bot = TARGET_MOTIONS[rng.randint(0, 3)]
             s.enemy_bot = enemy_bot
             reset_enemy_bot(enemy_bot, s, rng, cfg, self.params)
-        if self.spec.name == "intercept-v1":
+        if "launch-missile" in self.spec.at_reset:
             fire_missile(s, rng, cfg, arena)
         self.episode_return = dict.fromkeys(self.reward_roles, 0.0)
 
@@ -222,25 +207,37 @@ class World:
         ev = run_frame(s, self.rng, cfg, self.params, self.arena, inp)
         s.frame = min(s.frame + 1, _FRAME_MAX)  # saturates (play-v1 never ends)
         out = Outcome(events=ev)
+        events = _conditions(ev, False)
+        out.terminated = bool(events & set(self.spec.ends))
+        out.truncated = not out.terminated and self.time_limit > 0 and s.frame >= self.time_limit
+        done = out.terminated or out.truncated
+        conditions = _conditions(ev, out.truncated)
+        roles = self.spec.roles
         for role in self.reward_roles:
+            rules = roles[role]
+            w = self.weights[role]
             after = self._target_distance(role)
             d_before = before[role]
             r = 0.0
             speed = self._base_speed(role)
             if d_before is not None and after is not None and speed > 0.0:
-                # The player (duel-v1, play-v1) is paid for increasing its distance from the enemy.
-                progress = after - d_before if role == "player" else d_before - after
-                r = cfg.shaping_scale * progress / max(speed, MIN_SHAPING_SPEED)
-            if _role_success(role, ev):
-                r += cfg.reward_success
-            if _role_failure(role, ev):
-                r += cfg.reward_failure
+                # "toward": paid for decreasing the distance; "away" (the player's): for increasing it.
+                progress = after - d_before if rules.shaping == "away" else d_before - after
+                r = w.get("shaping", 0.0) * progress / max(speed, MIN_SHAPING_SPEED)
+            if conditions & set(rules.success):
+                r += w.get("success", 0.0)
+            if conditions & set(rules.failure):
+                r += w.get("failure", 0.0)
+            if w.get("alive", 0.0) != 0.0:
+                r += w["alive"]
+            for name, count in zip(EVENTS, ev.as_tuple(), strict=True):
+                if w.get(name, 0.0) != 0.0 and count > 0:
+                    r += w[name] * count
             out.rewards[role] = r
             self.episode_return[role] += r
-        out.terminated = _terminated(self.spec.name, ev)
-        out.truncated = not out.terminated and self.time_limit > 0 and s.frame >= self.time_limit
-        done = out.terminated or out.truncated
-        out.success = {role: done and _role_success(role, ev) for role in ("player", "enemy", "missile")}
+        out.success = {
+            role: done and bool(conditions & set(roles[role].success)) for role in ("player", "enemy", "missile")
+        }
         # Every world reports these, finished or not: for a world that goes on they are the
         # current frame count, running return and observation (docs/engine-api.md).
         out.episode_frames = s.frame
@@ -256,6 +253,5 @@ def _bot_or_none(controller: str) -> str | None:
 
 
 def success_role(task: str) -> str | None:
-    """The role whose success is a world's ``success``: the task's first agent (None for play-v1)."""
-    spec = task_spec(task)
-    return spec.agents[0] if spec.success != "none" and spec.agents else None
+    """The role whose success is a world's ``success`` (the declaration's; None for play-v1)."""
+    return task_spec(task).success_role

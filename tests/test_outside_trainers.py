@@ -42,3 +42,24 @@ def test_the_cleanrl_style_example_learns_chase() -> None:
         f"CleanRL-style PPO on aip/Chase-v1: mean return {before:.1f} before, {after:.1f} after {report['steps']} steps"
     )
     assert after > before + 20.0
+
+
+def test_supersuit_vectorises_the_duel_parallel_env_after_padding() -> None:
+    import numpy as np
+    import supersuit as ss
+
+    from aip_engine.gym import DuelParallelEnv
+
+    env = ss.pad_action_space_v0(ss.pad_observations_v0(DuelParallelEnv()))
+    venv = ss.concat_vec_envs_v1(ss.pettingzoo_env_to_vec_env_v1(env), 4, base_class="gymnasium")
+    obs, _ = venv.reset(seed=1)
+    assert obs.shape[0] == 8  # 4 duels x 2 agents, observations padded to the larger layout
+    rng = np.random.default_rng(0)
+    ended = 0
+    for _ in range(700):
+        actions = rng.uniform(-1, 1, (venv.num_envs, *venv.action_space.shape)).astype(np.float32)
+        obs, reward, terminated, truncated, _ = venv.step(actions)
+        assert obs.shape[0] == reward.shape[0] == 8 and np.isfinite(reward).all()
+        ended += int(np.sum(terminated | truncated))
+    assert ended > 0  # episodes ended and the vector env went on
+    venv.close()

@@ -63,3 +63,19 @@ def test_supersuit_vectorises_the_duel_parallel_env_after_padding() -> None:
         ended += int(np.sum(terminated | truncated))
     assert ended > 0  # episodes ended and the vector env went on
     venv.close()
+
+
+def test_torchrl_wraps_the_single_and_the_native_vector_env() -> None:
+    import gymnasium
+    from torchrl.envs import GymEnv, GymWrapper
+    from torchrl.envs.utils import check_env_specs
+
+    single = GymEnv("aip/Chase-v1")
+    check_env_specs(single)
+    rollout = single.rollout(700, break_when_any_done=False)
+    assert rollout.shape == (700,) and rollout["next", "done"].any()  # chase-v1 ends within 600 frames
+    batched = GymWrapper(gymnasium.make_vec("aip/Chase-v1", num_envs=4))
+    assert tuple(batched.batch_size) == (4,)
+    check_env_specs(batched)
+    rollout = batched.rollout(700, break_when_any_done=False)
+    assert rollout.shape == (4, 700) and rollout["next", "done"].any(dim=1).all()

@@ -44,14 +44,16 @@ MAIN_JOB: tuple[tuple[str, ...], ...] = (("-m", "aip_cli", "train", "chase-v1"),
 PACKAGES: tuple[tuple[str, str, str], ...] = (
     ("aip-engine", "aip_engine", "test,gymnasium"),
     ("aip-game", "aip_game", "test"),
-    ("aip-ml", "aip_ml", "test"),
+    ("aip-ml", "aip_ml", "test,tune,onnx"),
     ("aip-cli", "aip_cli", "test,dashboard"),
 )
 # Tools the build needs in the environment itself, since the editable installs use no build isolation.
 BUILD_TOOLS = ("scikit-build-core", "pybind11", "poetry-core", "numpy", "pytest", "build")
 # Tools of the development environment that no package declares: the training benchmark compares
-# with Stable-Baselines3 (tools/bench/train.py, run by `aip bench` and its tests).
-DEV_TOOLS = ("stable-baselines3",)
+# with Stable-Baselines3 (tools/bench/train.py, run by `aip bench` and its tests); the outside-trainer
+# tests run SB3, TorchRL and SuperSuit on the Gymnasium/PettingZoo ids (docs/gymnasium.md); uv runs
+# the dependency-floor check (tools/floors.py).
+DEV_TOOLS = ("stable-baselines3", "torchrl", "supersuit", "uv")
 LINT_TOOLS = ("ruff", "mypy")
 # Programs some tests use, with the Debian package that provides each. Setup installs the missing ones
 # with apt-get when it runs as root (CI does); elsewhere it says how, and those tests fall back (the
@@ -62,7 +64,7 @@ SYSTEM_PROGRAMS: tuple[tuple[str, str, str], ...] = (
 )
 DOCS_TOOLS = ("sphinx", "myst-parser", "furo")
 # Bump when the setup recipe below changes, so that existing environments are brought up to date.
-SETUP_RECIPE = "4"
+SETUP_RECIPE = "5"
 MIN_CMAKE = (3, 21)  # ctest --output-junit
 
 

@@ -74,3 +74,41 @@ def test_the_league_rates_models_and_bots_keeps_rounds_in_mlflow_and_promotes_by
     table = {row["entrant"]: row["mu"] for row in third["table"]}
     assert decided["promoted"] == (table["duel-v1-player/2"] >= table["duel-v1-player/1"])
     assert outcome.exit_code == (0 if decided["promoted"] else 4)
+
+
+@pytest.mark.slow
+def test_the_game_shows_the_league_ratings_of_bots_and_models(aip: Any, workdir: Path) -> None:
+    trained = aip("train", "duel-v1", *DUEL, "--json")
+    assert trained.exit_code == 0, trained.output
+    league = aip("league", "duel-v1", "--episodes", "2", "--json")
+    assert league.exit_code == 0, league.output
+    table = {row["entrant"]: row for row in json.loads(league.stdout)["table"]}
+
+    import pygame
+
+    from aip_game._app import App, Options
+    from aip_game._opponents import entry_point_choices
+    from aip_game._play import GameScreen
+
+    app = App(Options(opponent="dodge", headless=True, fps=0, mod_dirs=[], entry_point_mods=False, seed=1))
+    try:
+        assert isinstance(app.screen, GameScreen)
+        book = app.rating_book()
+        assert book.wait(60)
+        dodge = book.find("enemy", "bot: dodge")
+        assert dodge is not None and dodge.where == "duel-v1 league"
+        assert dodge.mu == pytest.approx(table["bot:dodge"]["mu"]) and dodge.sigma == pytest.approx(
+            table["bot:dodge"]["sigma"]
+        )
+        app.tick()
+        app.tick()
+        assert app.screen.session.opponent_obj.rating == pytest.approx(table["bot:dodge"]["mu"])
+        # the registered model as the menu offers it carries its own rating
+        offer = next(c for c in entry_point_choices("enemy") if c.label.startswith("duel-v1-enemy v1"))
+        model = book.find("enemy", offer.label)
+        assert model is not None and model.mu == pytest.approx(table["duel-v1-enemy/1"]["mu"])
+        kite = book.find("player", "bot: kite")
+        assert kite is not None and kite.mu == pytest.approx(table["bot:kite"]["mu"])
+    finally:
+        if pygame.get_init():
+            app.close()

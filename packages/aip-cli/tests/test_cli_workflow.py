@@ -107,6 +107,41 @@ def test_export_never_overwrites_silently(session: Session) -> None:
     assert Path(into["path"]).name == "chase-v1-enemy-v1.aipp"
 
 
+def test_export_as_onnx_runs_like_the_policy_file(session: Session) -> None:
+    import numpy as np
+    import onnx
+    import onnxruntime as ort
+
+    import aip_engine
+
+    aipp = session.root / "exported-onnx" / "enemy.aipp"
+    assert session("models", "export", "chase-v1-enemy/1", str(aipp)).exit_code == 0
+    done = session.json(
+        "models", "export", "chase-v1-enemy/1", f"{session.root / 'exported-onnx'}/", "--format", "onnx"
+    )
+    path = Path(done["path"])
+    assert path.name == "chase-v1-enemy-v1.onnx" and done["format"] == "onnx"
+    model = onnx.load(str(path))
+    onnx.checker.check_model(model, full_check=True)
+    meta = {p.key: p.value for p in model.metadata_props}
+    assert meta["aip.role"] == "enemy" and meta["aip.task"] == "chase-v1"
+    # The trained policy on the engine's own observations: onnxruntime and the portable runtime agree.
+    worlds = aip_engine.Worlds("chase-v1", 64, seed=9)
+    worlds.reset()
+    policy = aip_engine.load_policy(aipp)
+    session_ = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    for _ in range(50):
+        obs = np.array(worlds.observations("enemy"))
+        (action,) = session_.run(["action"], {"observation": obs})
+        np.testing.assert_allclose(action, policy.act(obs), atol=2e-5, rtol=0)
+        worlds.step(policy.act(obs))
+    again = session("models", "export", "chase-v1-enemy/2", str(path), "--format", "onnx")
+    assert again.exit_code == ExitCode.REFUSED and "--force" in again.stderr
+    assert session("models", "export", "chase-v1-enemy/2", str(path), "--format", "onnx", "--force").exit_code == 0
+    wrong = session("models", "export", "chase-v1-enemy/1", str(path), "--format", "tflite")
+    assert wrong.exit_code == ExitCode.USAGE and "--format must be one of aipp, onnx" in wrong.stderr
+
+
 def test_export_refuses_special_files_and_writes_readable_files(session: Session) -> None:
     # `aip models export MODEL /dev/null --force` once replaced the device node with a file; here a
     # FIFO and a device node of the test's own (never /dev/null itself) stand in for it.

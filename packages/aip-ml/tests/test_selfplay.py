@@ -168,3 +168,45 @@ def test_an_unknown_pool_bot_is_refused_with_the_bots_named(tmp_path: Path) -> N
     config = duel_config([*OVERRIDES, "selfplay_bots=kite,chaser"])
     with pytest.raises(aip_ml.ConfigError, match="'chaser' is not a bot of player, enemy; bots: chase"):
         aip_ml.train(config, run_dir=tmp_path / "run")
+
+
+def _imitation_error(run_dir: Path, imitate: str) -> float:
+    """Mean squared difference between a trained enemy's actions and the dodge bot's on fresh demonstrations."""
+    from aip_ml.selfplay._imitate import duel_demonstrations
+
+    config = duel_config(
+        [
+            *OVERRIDES,
+            "total_steps=512",
+            f"selfplay_imitate={imitate}",
+            "imitate_samples=30000",
+            "imitate_epochs=4",
+            "critic_warmup_updates=10",
+            "selfplay_bots=kite,flee,wander",
+        ]
+    )
+    result = aip_ml.train(config, run_dir=run_dir)
+    policy = aip_engine.load_policy(result.policy_paths["enemy"], role="enemy")
+    demos = duel_demonstrations("duel-v1", "enemy", "dodge", ("kite", "flee", "wander"), 4000, num_worlds=16, seed=99)
+    return float(np.mean((policy.act(demos.observations) - demos.actions) ** 2))
+
+
+def test_selfplay_imitate_clones_the_named_learner_from_its_bot(tmp_path: Path) -> None:
+    cloned = _imitation_error(tmp_path / "cloned", "enemy:dodge")
+    fresh = _imitation_error(tmp_path / "fresh", "")
+    assert cloned < 0.7 * fresh, (cloned, fresh)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("boss:dodge", "'boss:dodge' is not ROLE:BOT with ROLE one of player, enemy"),
+        ("dodge", "'dodge' is not ROLE:BOT"),
+        ("enemy:kite", "not an enemy bot to clone"),
+        ("enemy:dodge,enemy:chase", "the enemy is named twice"),
+    ],
+)
+def test_a_bad_selfplay_imitate_is_refused_naming_what_is_wrong(tmp_path: Path, value: str, message: str) -> None:
+    config = duel_config([*OVERRIDES, f"selfplay_imitate={value}"])
+    with pytest.raises(aip_ml.ConfigError, match=message):
+        aip_ml.train(config, run_dir=tmp_path / "run")

@@ -28,6 +28,7 @@ from aip_ml.tracking import (  # noqa: E402
     parse_reference,
     policy_sources,
     promote,
+    rating_sources,
     resolve_tracking_uri,
     resolve_version,
 )
@@ -115,7 +116,7 @@ def test_beats_compares_success_then_return() -> None:
 
 
 def test_no_store_means_no_policy_sources_and_nothing_created(workdir: Path) -> None:
-    assert policy_sources() == []
+    assert policy_sources() == [] and rating_sources() == []
     assert not (workdir / "mlflow.db").exists()
 
 

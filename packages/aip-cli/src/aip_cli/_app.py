@@ -49,6 +49,7 @@ A typical session:
 
 \b
   aip train chase-v1 total_steps=200000     # train; progress, then how to play against it
+  aip tune chase-v1 --timeout 1200          # search hyperparameters (Optuna); writes a best.toml
   aip models list                           # the registered versions, their scores and aliases
   aip models promote chase-v1-enemy/2       # make it @champion if it beats the current one
   aip play --opponent chase-v1-enemy@champion
@@ -113,9 +114,10 @@ def _root(
 
 def _register() -> None:
     # Command modules import only light things at import time; heavy libraries load inside commands.
-    from aip_cli import _bench, _dashboard, _demos, _doctor, _eval, _league, _models, _play, _replay, _train
+    from aip_cli import _bench, _dashboard, _demos, _doctor, _eval, _league, _models, _play, _replay, _train, _tune
 
     _train.register(app)
+    _tune.register(app)
     _eval.register(app)
     _play.register(app)
     _replay.register(app)

@@ -223,31 +223,71 @@ def promote(
 _TARGET = typer.Argument(
     ...,
     metavar="PATH",
-    help="The file to write, or a folder (an existing one, or PATH ending in /): the file is then NAME-vVERSION.aipp.",
+    help="The file to write, or a folder (an existing one, or PATH ending in /): the file is then "
+    "NAME-vVERSION.aipp (or .onnx).",
 )
+_FORMATS = ("aipp", "onnx")
 
 
 def export(
     reference: str = typer.Argument(..., metavar="MODEL", help="NAME, NAME/VERSION or NAME@ALIAS."),
     target: str = _TARGET,
+    fmt: str = typer.Option(
+        "aipp",
+        "--format",
+        metavar="aipp|onnx",
+        help="aipp: the portable policy file the game and the engine run (the default); onnx: an ONNX "
+        "model for onnxruntime and other ONNX tools (needs pip install 'aip-ml[onnx]'; docs/onnx.md).",
+    ),
     force: bool = typer.Option(False, "--force", help="Replace the file if it exists."),
     tracking_uri: str | None = TRACKING_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Write a version's policy file to PATH (never overwriting without --force)."""
+    """Write a version's policy to PATH (never overwriting without --force), as .aipp or as ONNX."""
     from aip_ml.tracking import export_version, resolve_version
 
+    if fmt not in _FORMATS:
+        raise CliError(f"--format must be one of {', '.join(_FORMATS)}, got {fmt!r}", ExitCode.USAGE)
     client = client_for(require_store(tracking_uri))
     info = resolve_version(client, reference)
     path = Path(target)
     if target.endswith(("/", os.sep)):
         path.mkdir(parents=True, exist_ok=True)  # "DIR/" names a folder, created if needed
-    written = export_version(client, info, path, overwrite=force)
+    if fmt == "aipp":
+        written = export_version(client, info, path, overwrite=force)
+    else:
+        written = _export_onnx(client, info, path, overwrite=force)
     if as_json:
-        emit_json({"reference": info.reference, "path": str(written)})
+        emit_json({"reference": info.reference, "path": str(written), "format": fmt})
     else:
         console.print(f"Wrote {info.reference} to {written}", markup=False)
-        console.print(f"Play against it: aip play --opponent {written}", markup=False)
+        if fmt == "aipp":
+            console.print(f"Play against it: aip play --opponent {written}", markup=False)
+        else:
+            console.print("Run it: onnxruntime.InferenceSession(path).run(['action'], {'observation': obs})")
+
+
+def _export_onnx(client: MlflowClient, info: ModelVersionInfo, path: Path, *, overwrite: bool) -> Path:
+    import tempfile
+
+    from aip_ml.tracking import ExportExistsError, export_version
+
+    try:
+        from aip_ml._onnx import export_onnx, require_onnx
+
+        require_onnx()
+    except ImportError as exc:
+        raise CliError(f"{exc}", ExitCode.USAGE) from None
+    if path.is_dir():
+        path = path / f"{info.name}-v{info.version}.onnx"
+    if os.path.lexists(path) and not overwrite:
+        raise ExportExistsError(f"{path} exists; choose another path or pass --force to replace it")
+    with tempfile.TemporaryDirectory(prefix="aip-onnx-") as tmp:
+        aipp = export_version(client, info, Path(tmp) / "policy.aipp")
+        try:
+            return export_onnx(aipp, path, overwrite=overwrite)
+        except FileExistsError:  # appeared meanwhile
+            raise ExportExistsError(f"{path} exists; choose another path or pass --force to replace it") from None
 
 
 def register(group: typer.Typer) -> None:

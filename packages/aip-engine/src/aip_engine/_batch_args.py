@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._config import Config
-from ._errors import ConfigError, ShapeError, unknown_name_error
+from ._errors import ConfigError, ShapeError, shown, unknown_name_error
 from ._layouts import roles
 from ._tasks import AGENT, RANDOM, TaskSpec, bots
 
@@ -47,10 +47,11 @@ def check_batch_size(num_worlds: object, threads: object) -> None:
         ConfigError: Either is not an integer in range.
     """
     if isinstance(num_worlds, bool) or not isinstance(num_worlds, int) or not 1 <= num_worlds <= MAX_WORLDS:
-        raise ConfigError(f"num_worlds must be an integer in [1, {MAX_WORLDS}], got {num_worlds!r}")
+        raise ConfigError(f"num_worlds must be an integer in [1, {MAX_WORLDS}], got {shown(num_worlds)}")
     if isinstance(threads, bool) or not isinstance(threads, int) or not 0 <= threads <= MAX_THREADS:
         raise ConfigError(
-            f"threads must be an integer in [0, {MAX_THREADS}] (0 = every core this process may use), got {threads!r}"
+            f"threads must be an integer in [0, {MAX_THREADS}] (0 = every core this process may use), "
+            f"got {shown(threads)}"
         )
 
 
@@ -114,13 +115,14 @@ def resolve_autoreset(auto_reset: object) -> str:
     if isinstance(value, str) and value.replace("_", "-") in AUTORESET_MODES:
         return value.replace("_", "-")
     raise ConfigError(
-        f"auto_reset must be True, False or one of {', '.join(repr(m) for m in AUTORESET_MODES)}, got {auto_reset!r}"
+        f"auto_reset must be True, False or one of {', '.join(repr(m) for m in AUTORESET_MODES)}, "
+        f"got {shown(auto_reset)}"
     )
 
 
 def _seed_int(seed: object, what: str) -> int:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise ConfigError(f"{what} must be an integer or None, got {seed!r}")
+        raise ConfigError(f"{what} must be an integer or None, got {shown(seed)}")
     return int(seed) % (1 << 64)
 
 
@@ -192,13 +194,13 @@ def check_export(
     if not isinstance(exported, Mapping) or "arrays" not in exported or "format" not in exported:
         raise ConfigError("import_state needs a dictionary returned by export_state()")
     if exported["format"] != 1:
-        raise ConfigError(f"exported state has format {exported['format']!r}; this version reads format 1")
+        raise ConfigError(f"exported state has format {shown(exported['format'])}; this version reads format 1")
     got = {k: exported.get(k) for k in ("implementation", "task", "num_worlds", "autoreset_mode")}
     want = {"implementation": implementation, "task": task, "num_worlds": num_worlds, "autoreset_mode": autoreset_mode}
     for key, value in want.items():
         if got[key] != value:
             raise ConfigError(
-                f"exported state is of {key} {got[key]!r}, this batch has {value!r}; "
+                f"exported state is of {key} {shown(got[key])}, this batch has {value!r}; "
                 "import it into a batch made with the same arguments"
             )
     arrays = exported["arrays"]

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from ._errors import ConfigError, unknown_name_error
+from ._errors import ConfigError, shown, unknown_name_error
 
 __all__ = ["BOUNDARIES", "Config"]
 
@@ -128,7 +128,7 @@ class Config:
             if f.name == "boundary":
                 if value not in BOUNDARIES:
                     raise ConfigError(
-                        f"config field 'boundary' is {value!r}; allowed: {', '.join(map(repr, BOUNDARIES))}"
+                        f"config field 'boundary' is {shown(value)}; allowed: {', '.join(map(repr, BOUNDARIES))}"
                     )
                 continue
             if f.name == "time_limit" and value is None:
@@ -216,18 +216,18 @@ def _check_keys(changes: Mapping[str, Any]) -> None:
 
 def _check_number(name: str, value: Any, kind: str, low: float, high: float) -> Any:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ConfigError(f"config field {name!r} must be a number, got {value!r} ({type(value).__name__})")
+        raise ConfigError(f"config field {shown(name)} must be a number, got {shown(value)} ({type(value).__name__})")
     if kind == "int":
         if not isinstance(value, numbers.Integral):
             if isinstance(value, float) and value.is_integer():
                 value = int(value)
             else:
-                raise ConfigError(f"config field {name!r} must be an integer, got {value!r}")
+                raise ConfigError(f"config field {shown(name)} must be an integer, got {shown(value)}")
         result: float | int = int(value)
     else:
         result = float(value)
         if not math.isfinite(result):
-            raise ConfigError(f"config field {name!r} must be finite, got {value!r}")
+            raise ConfigError(f"config field {shown(name)} must be finite, got {shown(value)}")
     if not low <= result <= high:
-        raise ConfigError(f"config field {name!r} is {value!r}; allowed range is [{_fmt(low)}, {_fmt(high)}]")
+        raise ConfigError(f"config field {shown(name)} is {shown(value)}; allowed range is [{_fmt(low)}, {_fmt(high)}]")
     return result

@@ -15,6 +15,30 @@ __all__ = [
 ]
 
 
+def shown(value: object, limit: int = 120) -> str:
+    """A short, safe ``repr`` of a value a caller passed, for an error message.
+
+    Deeply nested, huge or self-referencing values and objects whose ``repr`` fails never turn an
+    error about a bad argument into another error (a RecursionError, a megabyte-long message).
+
+    Args:
+        value: The value to show.
+        limit: The longest text returned.
+
+    Returns:
+        The text.
+    """
+    import reprlib
+
+    short = reprlib.Repr()
+    short.maxlevel, short.maxstring, short.maxother, short.maxlong = 3, limit, limit, 40
+    try:
+        text = short.repr(value)
+    except Exception:
+        text = f"<{type(value).__name__} object>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 class EngineError(Exception):
     """Base class of every error raised by `aip_engine`."""
 
@@ -68,7 +92,7 @@ def unknown_name_error(kind: str, name: object, valid: tuple[str, ...] | list[st
     """
     import difflib
 
-    text = f"unknown {kind} {name!r}"
+    text = f"unknown {kind} {shown(name)}"
     close = difflib.get_close_matches(str(name), list(valid), n=1) if isinstance(name, str) else []
     if close:
         text += f"; did you mean {close[0]!r}?"

@@ -138,7 +138,8 @@ def _state_values(name: str, values: Any, shape: tuple[int, ...], dtype: np.dtyp
         )
     if dtype.kind in "iu" and source.size:
         info = np.iinfo(dtype)
-        low, high = source.min(), source.max()
+        # Python numbers: numpy cannot compare a uint64 with a negative bound (OverflowError).
+        low, high = source.min().item(), source.max().item()
         if low < info.min or high > info.max:
             raise ConfigError(
                 f"values for state {name!r} ({dtype.name}) must lie in [{info.min}, {info.max}], "

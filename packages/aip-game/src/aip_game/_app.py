@@ -19,6 +19,7 @@ from ._hud import Hud
 from ._loading import start_from_options
 from ._modhost import ModHost, discover
 from ._pacing import Pacer
+from ._ratings import RatingBook
 from ._screens import MainMenu
 from ._settings import Settings
 from ._sound import Sounds
@@ -157,12 +158,27 @@ class App:
         self.frame_times: list[tuple[float, float, float, float, float]] = []
         self.measure = False
         self.screen: Screen = MainMenu(self)
+        self._ratings: RatingBook | None = None
         #: Why the game the options asked for could not start (shown as a notice over the menu).
         self.start_error: str | None = None
         if self.options.replay is not None:
             self._open_replay(self.options.replay)
         elif self.options.opponent is not None or self.options.opponent_loader is not None:
             start_from_options(self)
+
+    def rating_book(self) -> RatingBook:
+        """The opponents' ratings from the installed rating sources (asked once, in the background).
+
+        The game asks when its first game ends (a source may import a model store's client, which
+        must not slow the first seconds of play); the HUD shows ratings from then on.
+        """
+        if self._ratings is None:
+            self._ratings = RatingBook()
+        return self._ratings
+
+    def ratings_ready(self) -> RatingBook | None:
+        """The rating book when the sources have already answered, else None (nothing is asked)."""
+        return self._ratings if self._ratings is not None and self._ratings.done else None
 
     def _open_replay(self, path: Path) -> None:
         from ._replay_view import ReplayScreen

@@ -12,7 +12,7 @@ from typing import Any
 from ._atomic import write_json_atomic
 from ._datafile import DamagedFile, keep_aside, read_json
 
-__all__ = ["MAX_ENTRIES", "MAX_NAME_LENGTH", "HighScore", "HighScoreTable"]
+__all__ = ["MAX_ENTRIES", "MAX_NAME_LENGTH", "HighScore", "HighScoreTable", "rating_text"]
 
 log = logging.getLogger("aip_game")
 
@@ -34,6 +34,9 @@ class HighScore:
         opponent: The opponent's label.
         frames: Frames the game lasted.
         date: ISO date and time (UTC) of the game's end.
+        opponent_rating: The opponent's skill rating (mu) when the game was played, if it had one.
+        opponent_sigma: That rating's standard deviation.
+        rating_league: The league that rating comes from (``"duel-v1 league"``).
     """
 
     name: str
@@ -42,6 +45,9 @@ class HighScore:
     opponent: str = ""
     frames: int = 0
     date: str = ""
+    opponent_rating: float | None = None
+    opponent_sigma: float | None = None
+    rating_league: str = ""
 
     @staticmethod
     def from_json(value: Any) -> HighScore:
@@ -56,7 +62,11 @@ class HighScore:
         frames = value.get("frames", 0)
         if isinstance(frames, bool) or not isinstance(frames, int) or not 0 <= frames < 2**63:
             raise ValueError(f"a high-score entry's 'frames' must be a whole number >= 0: {frames!r}")
+        mu, sigma = _rating(value, "opponent_rating"), _rating(value, "opponent_sigma")
         return HighScore(
+            opponent_rating=mu,
+            opponent_sigma=sigma,
+            rating_league=_printable(value.get("rating_league", ""), 80),
             name=_printable(name, MAX_NAME_LENGTH),
             score=score,
             side=_printable(value.get("side", "player"), 32),
@@ -64,6 +74,23 @@ class HighScore:
             frames=frames,
             date=_printable(value.get("date", ""), 40),
         )
+
+
+def _rating(entry: dict[str, Any], key: str) -> float | None:
+    value = entry.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not abs(value) < 1e6:
+        raise ValueError(f"a high-score entry's {key!r} must be a number or null: {reprlib.repr(value)}")
+    return float(value)
+
+
+def rating_text(entry: HighScore) -> str:
+    """The opponent's rating as the high-score table shows it: ``"37.5 +- 2.0"``, or ``"unrated"``."""
+    if entry.opponent_rating is None:
+        return "unrated"
+    sigma = f" +- {entry.opponent_sigma:.1f}" if entry.opponent_sigma is not None else ""
+    return f"{entry.opponent_rating:.1f}{sigma}"
 
 
 def _printable(value: Any, limit: int) -> str:

@@ -52,7 +52,9 @@ class Opponent:
         role: The role it controls.
         kind: ``"bot"``, ``"policy"`` or ``"mod"``.
         last_action: The last action it chose (None for a bot, which the engine runs).
-        rating: Its skill rating where one is known (the HUD shows it), else None.
+        rating: Its skill rating (mu) where one is known (the HUD and the high scores show it), else None.
+        rating_sigma: The rating's standard deviation, where known.
+        rating_where: The league the rating comes from (``"duel-v1 league"``).
     """
 
     kind = "opponent"
@@ -65,6 +67,8 @@ class Opponent:
         #: Why the opponent stopped deciding (it then stands still), or None.
         self.problem: str | None = None
         self.rating: float | None = None
+        self.rating_sigma: float | None = None
+        self.rating_where = ""
 
     @property
     def display_name(self) -> str:

@@ -14,7 +14,7 @@ from ._engine import ae
 from ._highscores import MAX_NAME_LENGTH, HighScore
 from ._opponents import Opponent
 from ._render import ArenaRenderer
-from ._screens import HighScoresScreen, MainMenu, new_seed
+from ._screens import HighScoresScreen, MainMenu, missile_guidance, new_seed
 from ._session import GameSession
 from ._sprites import HUD_ACCENT, HUD_TEXT
 from .recording import RecordingWriter, new_path
@@ -43,6 +43,8 @@ FOCUS_PAUSE_FRAMES = 15
 GO_FRAMES = 40
 #: Frames the keys stay on screen after the count of the first game.
 HINT_FRAMES = 300
+#: Seconds a high-score entry waits for the rating sources when they have not answered yet.
+_RATINGS_WAIT_S = 5.0
 
 _EVENT_INDEX = {name: i for i, name in enumerate(ae.EVENTS)}
 _LEFT = (pygame.K_LEFT, pygame.K_a)
@@ -73,7 +75,9 @@ class GameScreen:
         self.debug = bool(app.settings.get("debug_overlay"))
         self.over_frames = 0
         seed = new_seed(app)
-        self.session = GameSession(side, opponent, seed=seed, partner=partner, host=app.host)
+        # the settings' missile guidance steers the player's missiles when you fly the ship and in Watch
+        missiles = missile_guidance(app) if side in ("player", "watch") else None
+        self.session = GameSession(side, opponent, seed=seed, partner=partner, host=app.host, missiles=missiles)
         #: Frames left of the get-ready count (nothing moves while it runs).
         self.ready_frames = self.session.balance.get_ready_frames if app.options.get_ready else 0
         self.ready_total = self.ready_frames
@@ -91,6 +95,8 @@ class GameScreen:
         self.renderer.wrap = self.session.config.boundary == "wrap"
         self.show_fps = bool(app.settings.get("show_fps"))
         self._reported: set[str] = set()
+        #: Whether the opponents got their ratings (once the rating sources have answered).
+        self._rated = False
 
     def _start_recording(self) -> RecordingWriter:
         s = self.session
@@ -146,10 +152,18 @@ class GameScreen:
     def update(self) -> None:
         s = self.session
         if s.over:
+            if self.over_frames == 0:
+                self.app.rating_book()  # asked now: the game-over card shows while the sources answer
             self.over_frames += 1
             if self.over_frames >= GAME_OVER_DELAY:
                 self.app.switch(GameOverScreen(self.app, s))
             return
+        book = self.app.ratings_ready() if not self._rated else None
+        if book is not None:
+            self._rated = True
+            for who in (s.opponent_obj, s.partner):
+                if who is not None:
+                    book.rate(who)
         app = self.app
         recent_switch = app.frames - app.mode_switched_at < 30
         if app.unfocused_frames >= FOCUS_PAUSE_FRAMES and s.human_role is not None and not recent_switch:
@@ -168,8 +182,8 @@ class GameScreen:
         self.fire_pressed = False
         level = s.level
         s.step(observe_opponent=self.debug)
-        for who in (s.opponent_obj, s.partner):
-            if who is not None and who.problem is not None and who.problem not in self._reported:
+        for who in s.controlled:
+            if who.problem is not None and who.problem not in self._reported:
                 self._reported.add(who.problem)
                 self.app.notify(who.problem)
         self.renderer.observe(s)
@@ -238,7 +252,8 @@ class GameScreen:
             return f"{player} (player) against {s.opponent_obj.display_name}"
         if s.side == "enemy":
             return f"get ready: catch {s.opponent_obj.display_name}"
-        return f"get ready: {s.opponent_obj.display_name} is coming"
+        steered = f" - missiles: {s.missiles.display_name}" if s.missiles is not None else ""
+        return f"get ready: {s.opponent_obj.display_name} is coming{steered}"
 
     def _bot_action(self, st: dict[str, np.ndarray]) -> np.ndarray:
         role = self.session.opponent_obj.role
@@ -307,7 +322,22 @@ class GameOverScreen:
         s = self.session
         name = self.name.strip() or "PLAYER"
         self.app.settings.set("player_name", name)
-        rank = self.app.highscores.add(HighScore(name, s.score, s.side, s.opponent, s.frame))
+        opp = s.opponent_obj
+        if opp.rating is None:
+            book = self.app.rating_book()
+            book.wait(_RATINGS_WAIT_S)  # asked when the game ended; a slow source gets a moment more
+            book.rate(opp)
+        entry = HighScore(
+            name,
+            s.score,
+            s.side,
+            s.opponent,
+            s.frame,
+            opponent_rating=opp.rating,
+            opponent_sigma=opp.rating_sigma,
+            rating_league=opp.rating_where,
+        )
+        rank = self.app.highscores.add(entry)
         self.app.switch(HighScoresScreen(self.app, highlight=rank))
 
     def update(self) -> None:

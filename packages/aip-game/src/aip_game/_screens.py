@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pygame
 
 from . import _paths
+from ._highscores import rating_text
 from ._menu import Menu, MenuItem
 from ._opponents import Opponent, OpponentChoice, PolicyOpponent, SourceScan, entry_point_choices, local_choices
+from ._settings import MISSILE_GUIDANCE
 from ._sprites import ENEMY_BODY, HUD_ACCENT, HUD_TEXT, HUD_WARN, PLAYER_BODY
 
 if TYPE_CHECKING:
@@ -33,6 +36,8 @@ __all__ = [
 ]
 
 _SIDE_LABEL = {"player": "the player", "enemy": "the enemy"}
+#: The missile guidance of the game's rules: straight flight.
+DEFAULT_GUIDANCE = "bot: straight"
 
 
 class _MenuScreen:
@@ -293,6 +298,32 @@ def resolve_opponent(app: App, role: str, name: str) -> Opponent:
     raise ValueError(f"no {role} opponent named {name!r}; choose one of: {', '.join(c.label for c in choices)}")
 
 
+def missile_guidance(app: App) -> Opponent | None:
+    """What the settings say steers the player's missiles: None for straight flight (the default).
+
+    A choice that is no longer found (a deleted policy file, a store that does not answer) is reported
+    with a notice, and the missiles fly straight.
+    """
+    label = str(app.settings.get(MISSILE_GUIDANCE) or DEFAULT_GUIDANCE)
+    if label == DEFAULT_GUIDANCE:
+        return None
+    try:
+        guidance = resolve_opponent(app, "missile", label)
+        guidance.prepare()
+    except Exception as exc:
+        app.notify(f"missile guidance {label!r} is not available ({exc}); your missiles fly straight")
+        return None
+    return guidance
+
+
+def guidance_choices(app: App, extra: Sequence[OpponentChoice] = ()) -> None:
+    """Offer every missile controller found (bots, policy files, mods, `extra`) in the Settings screen."""
+    spec = app.settings.specs[MISSILE_GUIDANCE]
+    found = local_choices("missile", app.host, _paths.policy_dirs()) + list(extra)
+    labels = tuple(dict.fromkeys(c.label for c in found if c.problem is None))
+    app.settings.register(dataclasses.replace(spec, choices=labels))
+
+
 def new_seed(app: App) -> int:
     """The seed of the next game: the command line's, or a fresh one."""
     return app.options.seed if app.options.seed is not None else random.randrange(2**31)
@@ -305,6 +336,13 @@ class HighScoresScreen:
         self.app = app
         self.highlight = highlight
         self.frame = 0
+
+    def rows(self) -> list[tuple[str, str, str, str, str]]:
+        """The table as drawn: rank, name, score, who was played, and that opponent's rating."""
+        return [
+            (f"{i + 1:2d}.", e.name, f"{e.score:7d}", f"{e.side} vs {e.opponent}"[:34], rating_text(e))
+            for i, e in enumerate(self.app.highscores.entries)
+        ]
 
     def handle(self, event: pygame.event.Event) -> None:
         if (event.type == pygame.KEYDOWN and event.key in (pygame.K_ESCAPE, pygame.K_RETURN, pygame.K_SPACE)) or (
@@ -322,14 +360,25 @@ class HighScoresScreen:
         entries = self.app.highscores.entries
         if not entries:
             t.draw(surface, "no scores yet - play a game!", (640, 300), 36, HUD_ACCENT, anchor="center")
-        for i, e in enumerate(entries):
+        else:
+            t.draw(surface, "opponent", (660, 140), 22, HUD_ACCENT)
+            t.draw(surface, "its rating", (1250, 140), 22, HUD_ACCENT, anchor="topright")
+        for i, (e, (rank, name, score, against, rating)) in enumerate(zip(entries, self.rows(), strict=True)):
             y = 170 + i * 44
             color = HUD_WARN if i == self.highlight else HUD_TEXT
-            t.draw(surface, f"{i + 1:2d}.", (300, y), 36, HUD_ACCENT, anchor="topright")
-            t.draw(surface, e.name, (320, y), 36, color)
-            t.draw(surface, f"{e.score:7d}", (700, y), 36, color, anchor="topright")
+            t.draw(surface, rank, (230, y), 36, HUD_ACCENT, anchor="topright")
+            t.draw(surface, name, (250, y), 36, color)
+            t.draw(surface, score, (630, y), 36, color, anchor="topright")
             side_color = PLAYER_BODY if e.side == "player" else ENEMY_BODY
-            t.draw(surface, f"{e.side} vs {e.opponent}"[:34], (730, y + 6), 24, side_color)
+            t.draw(surface, against, (660, y + 6), 24, side_color)
+            t.draw(
+                surface,
+                rating,
+                (1250, y + 6),
+                24,
+                HUD_ACCENT if e.opponent_rating is not None else HUD_TEXT,
+                anchor="topright",
+            )
         t.draw(surface, "Enter / Esc: back", (640, 652), 24, HUD_ACCENT, anchor="center")
         self.app.hud.draw_notices(surface, self.app.notice_lines())
 
@@ -342,7 +391,18 @@ class SettingsScreen(_MenuScreen):
     def __init__(self, app: App) -> None:
         self.app = app
         super().__init__(app, Menu([], on_back=lambda: app.switch(MainMenu(app)), top=180, spacing=44, size=34))
+        # learned missile policies: the local ones at once, the installed sources' when they arrive
+        guidance_choices(app)
+        self.scan = SourceScan("missile")
+        self._merged = False
         self._rebuild()
+
+    def update(self) -> None:
+        super().update()
+        if not self._merged and self.scan.done:
+            self._merged = True
+            guidance_choices(self.app, self.scan.result or [])
+            self._rebuild()
 
     def _rebuild(self) -> None:
         selected = self.menu.selected

@@ -96,6 +96,9 @@ class GameSession:
             (a replay passes the recorded one).
         apply_levels: Set each level's engine parameters when it begins (a replay applies the recorded
             parameter changes instead).
+        missiles: What steers the player's missiles: a missile-role bot (``homing``) or a learned
+            missile policy (intercept-v1), which steers missile slot 0 (the engine's missile role;
+            the other slots fly straight). None: they fly straight.
     """
 
     def __init__(
@@ -111,6 +114,7 @@ class GameSession:
         balance: Balance | None = None,
         base_config: Any = None,
         apply_levels: bool = True,
+        missiles: Opponent | None = None,
     ) -> None:
         if side not in ("player", "enemy", "watch"):
             raise ValueError(f"side must be 'player', 'enemy' or 'watch', got {side!r}")
@@ -119,6 +123,7 @@ class GameSession:
         self.opponent_obj = opponent
         self.opponent = opponent.label
         self.partner = partner
+        self.missiles = missiles
         self.seed = seed
         self.host = host
         self.recorder = recorder
@@ -136,13 +141,12 @@ class GameSession:
         self.param_log: list[tuple[int, str, float]] = []
         self.controllers = self._controllers()
         self.config = base_config if base_config is not None else self._config(config or {})
-        for who in (opponent, partner):
-            if who is not None:
-                who.prepare()
+        for who in self.controlled:
+            who.prepare()
         self.worlds = worlds_class()(
             "play-v1", 1, seed=seed, config=self.config, controllers=self.controllers, threads=1
         )
-        self.agents = tuple(role for role in ("player", "enemy") if self.controllers[role] == "agent")
+        self.agents = tuple(role for role in ae.roles() if self.controllers.get(role) == "agent")
         self.worlds.reset(seed)
         self._params = self.worlds.params
         self._used_params = self._param_values()
@@ -158,16 +162,27 @@ class GameSession:
         if self.apply_levels:
             self._set_level_params(1)
         self._apply_mod_params()
-        for who in (opponent, partner):
-            if who is not None:
-                who.reset(seed)
+        for who in self.controlled:
+            who.reset(seed)
         if host is not None:
             host.set_game(self)
         self._publish(GameStartEvent(0, side, opponent.label, seed))
 
     # ------------------------------------------------------------------ setup
 
+    @property
+    def controlled(self) -> tuple[Opponent, ...]:
+        """Everything the game controls: the opponent, the partner in Watch, the missiles' guidance."""
+        return tuple(who for who in (self.opponent_obj, self.partner, self.missiles) if who is not None)
+
     def _controllers(self) -> dict[str, str]:
+        controllers = self._sides()
+        if self.missiles is not None:
+            self._check_role(self.missiles, "missile")
+            controllers["missile"] = self.missiles.controller
+        return controllers
+
+    def _sides(self) -> dict[str, str]:
         opp = self.opponent_obj
         if self.side == "player":
             self._check_role(opp, "enemy")
@@ -256,9 +271,7 @@ class GameSession:
             self._actions[self.human_role][0] = self.human_action
         if self.recorder is not None:
             record_obs = self.worlds.observations(self.record_role)[0].copy()
-        for who in (self.opponent_obj, self.partner):
-            if who is None:
-                continue
+        for who in self.controlled:
             if who.controller == "agent":
                 obs = self.worlds.observations(who.role)[0]
                 self._actions[who.role][0] = who.act(obs, self)
@@ -338,6 +351,7 @@ class GameSession:
             "inputs": [[r, ae.role_layout(r).act_size] for r in self.agents],
             "opponent": self.opponent_obj.describe(),
             "partner": self.partner.describe() if self.partner is not None else None,
+            "missiles": self.missiles.describe() if self.missiles is not None else None,
             "balance": self.balance.to_dict(),
             "check_fields": list(state_check_fields()),
             "engine": {"version": ae.__version__, "api": ae.API_VERSION},

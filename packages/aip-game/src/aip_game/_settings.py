@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import reprlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 from ._atomic import write_json_atomic
 from ._datafile import DamagedFile, keep_aside, read_json
 
-__all__ = ["BUILTIN_SETTINGS", "SettingSpec", "Settings"]
+__all__ = ["BUILTIN_SETTINGS", "MISSILE_GUIDANCE", "SettingSpec", "Settings"]
 
 log = logging.getLogger("aip_game")
 
@@ -26,6 +27,8 @@ class SettingSpec:
         choices: The allowed values (JSON values: bool, int, float or str).
         default: The value before the player changes it; one of `choices`.
         help: One line of explanation.
+        open_choices: The choices can grow while the game runs (policies found later): a stored
+            text value outside them is kept, not reset (the game reports it when it is not found).
     """
 
     key: str
@@ -33,6 +36,7 @@ class SettingSpec:
     choices: tuple[Any, ...]
     default: Any
     help: str = ""
+    open_choices: bool = False
 
     def __post_init__(self) -> None:
         if not self.choices:
@@ -55,8 +59,19 @@ BUILTIN_SETTINGS: tuple[SettingSpec, ...] = (
         "patterns",
         "The player bot you hunt as the enemy, and in Watch",
     ),
+    SettingSpec(
+        "missile_guidance",
+        "Missile guidance",
+        ("bot: straight", "bot: homing"),
+        "bot: straight",
+        "What steers your missiles: straight, homing, or a learned missile policy (intercept-v1)",
+        open_choices=True,
+    ),
     SettingSpec("player_name", "Name", ("PLAYER",), "PLAYER", "Type a name when you enter the high scores"),
 )
+
+#: The setting that chooses what steers the player's missiles (a label of the missile role's choices).
+MISSILE_GUIDANCE = "missile_guidance"
 
 
 @dataclass
@@ -75,10 +90,10 @@ class Settings:
     problem: str | None = None
 
     def __post_init__(self) -> None:
-        for spec in BUILTIN_SETTINGS:
-            self.register(spec)
         if self.path is not None:
             self._load(self.path)
+        for spec in BUILTIN_SETTINGS:  # after loading: a stored value outside its choices is reset
+            self.register(spec)
 
     def _load(self, path: Path) -> None:
         try:
@@ -111,7 +126,19 @@ class Settings:
             if not isinstance(name, str) or not name.isprintable() or not 0 < len(name) <= 64:
                 self.values[spec.key] = spec.default
             return
-        if self.values.get(spec.key, spec.default) not in spec.choices:
+        stored = self.values.get(spec.key, spec.default)
+        if spec.open_choices and isinstance(stored, str) and stored.isprintable() and 0 < len(stored) <= 200:
+            return
+        # Same type as well as equal: True is not accepted for 1, nor 1.0 for True.
+        if not any(type(stored) is type(choice) and stored == choice for choice in spec.choices):
+            if spec.key in self.values:
+                log.warning(
+                    "setting %r: stored value %s is not one of %r; using %r",
+                    spec.key,
+                    reprlib.repr(stored),
+                    spec.choices,
+                    spec.default,
+                )
             self.values[spec.key] = spec.default
         self.values.setdefault(spec.key, spec.default)
 

@@ -107,6 +107,8 @@ HEADER_FIELDS: Mapping[str, str] = MappingProxyType(
         "opponent": "who played the other side: label, kind (bot, policy, mod), role, controller, and for "
         "a policy its file and SHA-256",
         "partner": "in Watch, the player's controller (same form), else null",
+        "missiles": "what steered the player's missiles when the settings chose it (same form; a learned "
+        "missile policy steers slot 0), else null: they flew straight",
         "balance": "the game's numbers (lives, points, levels; aip_game/balance.toml)",
         "check_fields": "the state arrays covered by each frame's state check, in order",
         "engine": "version and API version of aip-engine",

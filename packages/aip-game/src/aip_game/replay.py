@@ -129,6 +129,10 @@ class Replay:
         else:
             other = "enemy" if self.side == "player" else "player"
             opponent, partner = self._who(other, h.get("opponent")), None
+        controllers = h.get("controllers")
+        missiles = None
+        if isinstance(controllers, dict) and "missile" in controllers:
+            missiles = self._who("missile", h.get("missiles") if isinstance(h.get("missiles"), dict) else None)
         try:
             return GameSession(
                 self.side,
@@ -138,6 +142,7 @@ class Replay:
                 base_config=self.config,
                 balance=self.balance,
                 apply_levels=False,
+                missiles=missiles,
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise ReplayError(f"{self.source} cannot be replayed: {exc}") from None

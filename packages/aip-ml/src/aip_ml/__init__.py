@@ -39,6 +39,7 @@ _LAZY = {
     "evaluate": "._evaluate",
     "evaluate_bot": "._evaluate",
     "export_policy": "._export",
+    "export_onnx": "._onnx",
     "SkillTarget": "._targets",
     "TargetCallback": "._targets",
     "TargetCheck": "._targets",
@@ -63,6 +64,7 @@ if TYPE_CHECKING:
     from ._errors import CheckpointError, ConfigError, RunDirError
     from ._evaluate import EvalReport, EvalResult, evaluate, evaluate_bot
     from ._export import export_policy
+    from ._onnx import export_onnx
     from ._plugins import PluggedWorlds, Plugin, PluginBase, PluginContext
     from ._targets import SkillTarget, TargetCallback, TargetCheck, TimeToTarget, skill_target, skill_targets
     from ._train import Callback, CallbackBase, TrainingView, TrainResult, train
@@ -109,6 +111,7 @@ __all__ = [
     "config_tasks",
     "evaluate",
     "evaluate_bot",
+    "export_onnx",
     "export_policy",
     "load_checkpoint",
     "load_config",

@@ -125,6 +125,11 @@ class TrainConfig:
         0,
     )
     selfplay_bots: str = _f("self-play: scripted bots in the pools, comma-separated (e.g. 'kite,flee,chase')", "")
+    selfplay_imitate: str = _f(
+        "self-play: roles cloned from a scripted bot before PPO, 'ROLE:BOT' comma-separated (e.g. 'enemy:dodge'); "
+        "the demonstrations face the other role's selfplay_bots (imitate_samples pairs, imitate_epochs passes)",
+        "",
+    )
     selfplay_rating_every: int = _f(
         "self-play: updates between rating the learners against the bots and the pool (0 = never)", 0
     )
@@ -278,7 +283,7 @@ def _coerce(key: str, value: Any) -> Any:
         ok = isinstance(value, str)
     elif origin is dict:
         ok = value is None or isinstance(value, Mapping)
-        value = None if value is None else dict(value)
+        value = dict(value) if isinstance(value, Mapping) else value  # not a table: refused below
     elif origin is tuple:
         if isinstance(value, str):
             try:

@@ -64,10 +64,16 @@ class TrainingView:
         learner: The learner (one PPO, or self-play's learners).
     """
 
-    def __init__(self, config: TrainConfig, run_dir: Path, learner: Any) -> None:
+    def __init__(self, config: TrainConfig, run_dir: Path, learner: Any, target: Any = None) -> None:
         self.config = config
         self.run_dir = run_dir
         self._learner = learner
+        self._target = target
+
+    @property
+    def time_to_target(self) -> TimeToTarget | None:
+        """The skill-target checks so far (``target_every_steps > 0``; resumed runs keep theirs), else None."""
+        return None if self._target is None else self._target.record
 
     @property
     def roles(self) -> tuple[str, ...]:
@@ -326,6 +332,8 @@ def train(
                 plugin.load_state_dict(saved_plugins[plugin.name])
         ppo.load_state_dict(state)
     else:
+        if multi:
+            pending.update(ppo.initialize())  # selfplay_imitate: learners cloned from bots
         for plugin in active:
             pending.update(plugin.initialize(ppo))
     lineage = _lineage(root, active, state is None)
@@ -334,7 +342,7 @@ def train(
     if config.target_every_steps and not multi:
         target = TargetCallback(config.target_every_steps, config.target_episodes)
         callbacks = [target, *callbacks]
-    view = TrainingView(config, root, ppo)
+    view = TrainingView(config, root, ppo, target)
     for cb in callbacks:
         attach = getattr(cb, "on_attach", None)
         if callable(attach):

@@ -19,6 +19,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -351,7 +352,21 @@ def create_app(settings: Settings) -> Any:
         finally:
             store.close()
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    async def http_error(request: Request, exc: Exception) -> Response:
+        # Starlette's own refusals (no such route, a method a route does not take, a bad range) as
+        # JSON errors like every other answer of the API, with what is allowed.
+        status = getattr(exc, "status_code", 500)
+        detail = str(getattr(exc, "detail", "") or "")
+        if status == 404:
+            detail = f"no such page or API route: {request.url.path[:200]!r}"
+        elif status == 405:
+            allowed = dict(getattr(exc, "headers", None) or {}).get("Allow", "GET")
+            detail = f"method {request.method[:20]!r} is not allowed here; allowed: {allowed}"
+        return JSONResponse(
+            {"error": detail or "bad request"}, status_code=status, headers=getattr(exc, "headers", None)
+        )
+
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: http_error})
     app.state.hub = hub
     app.state.store = store
     return SecurityMiddleware(app, token=settings.token, allowed_hosts=settings.allowed_hosts)
@@ -396,9 +411,15 @@ async def _json_body(request: Request) -> Any:
         if len(body) > _MAX_BODY:
             raise _TooLarge
     try:
-        return json.loads(body)
+        return json.loads(body, parse_constant=_no_constant)
+    except RecursionError:
+        raise ValueError("the body is JSON nested too deeply") from None
     except ValueError:
-        raise ValueError("the body is not JSON") from None
+        raise ValueError("the body is not JSON (UTF-8, no NaN or Infinity)") from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 class _TooLarge(Exception):

@@ -93,6 +93,7 @@ class AipVectorEnv(VectorEnv[NDArray[np.float32], NDArray[np.float32], NDArray[n
         self.role = single_agent(task)
         self.num_envs = num_envs
         self.metadata = {"autoreset_mode": mode, "render_modes": ["rgb_array"], "render_fps": 60}
+        self.autoreset_mode = mode  # as on Gymnasium's own vector envs (TorchRL reads it)
         self.render_mode = render_mode
         self.render_worlds: tuple[int, ...] | None = None
         if render_worlds is not None:
@@ -162,7 +163,9 @@ class AipVectorEnv(VectorEnv[NDArray[np.float32], NDArray[np.float32], NDArray[n
         a = np.ascontiguousarray(actions, dtype=np.float32).reshape(self.num_envs, self._act_size)
         w = self._worlds
         res = w.step(a)
-        infos: dict[str, Any] = {"events": np.array(res.events)}
+        # Every world has events each step; the mask is Gymnasium's vector-info convention (its
+        # DictInfoToList before 1.2 needs it).
+        infos: dict[str, Any] = {"events": np.array(res.events), "_events": np.ones(self.num_envs, dtype=np.bool_)}
         done = res.terminated | res.truncated
         if done.any():
             episode = {

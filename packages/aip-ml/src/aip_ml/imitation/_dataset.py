@@ -15,7 +15,9 @@ import hashlib
 import io
 import json
 import os
+import reprlib
 import zipfile
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,12 +27,14 @@ import numpy as np
 import numpy.typing as npt
 
 import aip_engine
-from aip_engine._files import UnsafeFileError, write_atomic
+from aip_engine._files import UnsafeFileError, read_regular, write_atomic
 
 __all__ = ["FORMAT_VERSION", "DatasetError", "DatasetExistsError", "DemoDataset", "load_dataset"]
 
 FORMAT_VERSION = 1
 _KEYS = ("observations", "actions", "episode", "meta")
+#: The largest dataset read (file and arrays alike): tens of millions of samples.
+MAX_DATASET_BYTES = 4 << 30
 
 
 class DatasetError(ValueError):
@@ -182,31 +186,90 @@ def load_dataset(path: str | os.PathLike[str]) -> DemoDataset:
         DatasetError: Missing, not a dataset, corrupt (checksum), or of a layout this engine does not know.
     """
     p = Path(path)
-    if not p.is_file():
-        raise DatasetError(f"demonstration dataset {str(p)!r} does not exist (make one with `aip demos convert`)")
     try:
-        with np.load(p, allow_pickle=False) as data:
-            missing = [k for k in _KEYS if k not in data.files]
-            if missing:
-                raise DatasetError(f"{p}: not a demonstration dataset (missing {', '.join(missing)})")
-            arrays = {k: np.array(data[k]) for k in _KEYS}
+        return _load(p)
     except DatasetError:
         raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise DatasetError(f"{p}: corrupt or not a demonstration dataset ({exc})") from None
+    except (
+        OSError,
+        ValueError,
+        TypeError,
+        KeyError,
+        EOFError,
+        OverflowError,
+        RecursionError,
+        zlib.error,
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        NotImplementedError,  # an archive entry of a zip version or method zipfile cannot read
+        MemoryError,
+    ) as exc:
+        # Whatever part of a damaged file gave way, one error type that names the file.
+        raise DatasetError(
+            f"{p}: corrupt or not a demonstration dataset ({type(exc).__name__}: {_clip(exc)})"
+        ) from None
+
+
+def _clip(exc: BaseException) -> str:
+    text = str(exc)
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def _load(p: Path) -> DemoDataset:
+    try:
+        data = read_regular(p, limit=MAX_DATASET_BYTES, what="demonstration dataset")
+    except FileNotFoundError:
+        raise DatasetError(
+            f"demonstration dataset {str(p)!r} does not exist (make one with `aip demos convert`)"
+        ) from None
+    except OSError as exc:
+        raise DatasetError(f"cannot read demonstration dataset {str(p)!r}: {exc}") from None
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        infos = {info.filename: info for info in archive.infolist()}
+        missing = [k for k in _KEYS if k + ".npy" not in infos]
+        if missing:
+            raise DatasetError(f"{p}: not a demonstration dataset (missing {', '.join(missing)})")
+        if sum(infos[k + ".npy"].file_size for k in _KEYS) > MAX_DATASET_BYTES:
+            raise DatasetError(
+                f"{p}: its arrays declare more than {MAX_DATASET_BYTES >> 20} MiB; not a dataset we wrote"
+            )
+        arrays = {}
+        for key in _KEYS:  # only the members used, each read no further than it declares
+            info = infos[key + ".npy"]
+            with archive.open(info) as member:
+                raw = member.read(info.file_size + 1)
+            if len(raw) != info.file_size:
+                raise DatasetError(
+                    f"{p}: array {key!r} is not the size its archive entry declares; the file is corrupt"
+                )
+            arrays[key] = np.lib.format.read_array(io.BytesIO(raw), allow_pickle=False)
+    if arrays["meta"].dtype != np.uint8 or arrays["meta"].ndim != 1:
+        raise DatasetError(f"{p}: its metadata is damaged (not a byte string)")
     try:
         meta = json.loads(arrays["meta"].tobytes().decode("utf-8"))
+    except RecursionError:
+        raise DatasetError(f"{p}: its metadata is damaged (JSON nested too deeply)") from None
     except (UnicodeDecodeError, ValueError) as exc:
-        raise DatasetError(f"{p}: its metadata is damaged ({exc})") from None
+        raise DatasetError(f"{p}: its metadata is damaged ({_clip(exc)})") from None
     if not isinstance(meta, dict) or meta.get("format") != "aip-demos":
         raise DatasetError(f"{p}: not a demonstration dataset")
     if meta.get("format_version") != FORMAT_VERSION:
-        raise DatasetError(f"{p}: format version {meta.get('format_version')!r}; this aip-ml reads {FORMAT_VERSION}")
+        raise DatasetError(
+            f"{p}: format version {_short(meta.get('format_version'))}; this aip-ml reads {FORMAT_VERSION}"
+        )
+    for key, kinds in (("observations", "f"), ("actions", "f"), ("episode", "iu")):
+        if arrays[key].dtype.kind not in kinds:
+            raise DatasetError(f"{p}: array {key!r} has dtype {arrays[key].dtype}; the file is corrupt")
     obs = arrays["observations"].astype(np.float32, copy=False)
     act = arrays["actions"].astype(np.float32, copy=False)
     episode = arrays["episode"].astype(np.int32, copy=False)
     if _checksum(obs, act, episode, meta) != meta.get("sha256"):
         raise DatasetError(f"{p}: the checksum does not match; the file is corrupt or was changed")
+    if not (np.isfinite(obs).all() and np.isfinite(act).all()):
+        raise DatasetError(f"{p}: it holds NaN or infinite observations or actions; demonstrations must be finite")
+    sources, dropped = meta.get("sources", []), meta.get("dropped", [])
+    if not isinstance(sources, list) or not isinstance(dropped, list):
+        raise DatasetError(f"{p}: its metadata is damaged ('sources' and 'dropped' must be lists)")
     try:
         aip_engine.layout(str(meta["layout"]))
         ds = DemoDataset(
@@ -216,13 +279,18 @@ def load_dataset(path: str | os.PathLike[str]) -> DemoDataset:
             role=str(meta["role"]),
             layout=str(meta["layout"]),
             layout_version=int(meta["layout_version"]),
-            sources=list(meta.get("sources", [])),
-            dropped=list(meta.get("dropped", [])),
+            sources=sources,
+            dropped=dropped,
             path=p,
         )
     except (KeyError, aip_engine.UnknownNameError) as exc:
         raise DatasetError(f"{p}: its layout cannot be read by this engine ({exc})") from None
     return ds
+
+
+def _short(value: object) -> str:
+    text = reprlib.repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def concatenate(parts: Sequence[DemoDataset], dropped: Sequence[str] = ()) -> DemoDataset:

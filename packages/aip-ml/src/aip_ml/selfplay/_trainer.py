@@ -26,6 +26,7 @@ import aip_engine
 from .._config import TrainConfig
 from .._errors import ConfigError
 from ..ppo import PPO, ActorCritic, ObsNormalizer, RunningMeanStd, TorchPolicy, derive_seed, episode_metrics
+from ._imitate import duel_demonstrations, imitate_pairs
 from ._pool import OpponentPool, Snapshot
 from ._probe import RatingProbe
 from ._view import WorldsSlice
@@ -100,10 +101,38 @@ class SelfPlay:
             )
             for i, r in enumerate(roles)
         }
+        self.imitate = imitate_pairs(config)
         self.probe = RatingProbe(config) if config.selfplay_rating_every > 0 else None
         self._actions = {r: np.zeros((n, aip_engine.role_layout(r).act_size), np.float32) for r in roles}
         self.update_index = 0
         self._reseeded_at = -1
+
+    def initialize(self) -> dict[str, float]:
+        """Clone the learners that ``selfplay_imitate`` names from their bots (a new run, before PPO).
+
+        Returns:
+            The cloning's metrics per role (``"enemy/bc/loss"``, ...).
+        """
+        from ..imitation._bc import clone
+
+        cfg = self.config
+        metrics: dict[str, float] = {}
+        for i, (role, bot) in enumerate(self.imitate):
+            other = self.other[role]
+            opponents = pool_bots(cfg, other) or tuple(aip_engine.task_spec(cfg.task).reference_bots.get(other, ()))
+            data = duel_demonstrations(
+                cfg.task,
+                role,
+                bot,
+                opponents,
+                cfg.imitate_samples,
+                num_worlds=cfg.num_worlds,
+                seed=derive_seed(cfg.seed, 104729 + i),
+                threads=cfg.engine_threads,
+            )
+            done = clone(self.learners[role], data, epochs=cfg.imitate_epochs, holdout=cfg.bc_holdout, seed=cfg.seed)
+            metrics.update({f"{role}/{k}": v for k, v in done.items()})
+        return metrics
 
     # --- what train() reads ---------------------------------------------------------------------
 

@@ -43,7 +43,7 @@ from aip_ml.tracking._registry import (
     version_info,
 )
 from aip_ml.tracking._run import RunTracker
-from aip_ml.tracking._sources import cached_policy, policy_sources
+from aip_ml.tracking._sources import cached_policy, policy_sources, rating_sources
 from aip_ml.tracking._store import (
     DEFAULT_ARTIFACTS_DIR,
     DEFAULT_DB_FILE,
@@ -93,6 +93,7 @@ __all__ = [
     "policy_sources",
     "promote",
     "promote_by_rating",
+    "rating_sources",
     "resolve_tracking_uri",
     "resolve_version",
     "scores_from_report",

@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["cache_dir", "cached_policy", "policy_sources"]
+__all__ = ["cache_dir", "cached_policy", "policy_sources", "rating_sources"]
 
 _log = logging.getLogger(__name__)
 _PROBE_TIMEOUT_S = 1.0
@@ -107,4 +107,63 @@ def policy_sources() -> list[tuple[str, str, Callable[[], Path]]]:
             label += f" ({info.scores['success_rate']:.0%} success)"
         loader = functools.partial(cached_policy, uri, info.name, info.version)
         out.append((label, info.role, loader))
+    return out
+
+
+def rating_sources() -> list[tuple[str, str, float, float, str]]:
+    """The ratings the game shows beside its opponents: every rated model version and scripted bot.
+
+    Registered under the entry-point group ``aip_game.rating_sources``. A model version's rating is
+    the one its task's newest league round gave it (its ``rating.*`` tags); a bot's is that of the
+    newest finished duel-v1 round (the game's two sides), else of the newest round of another task
+    that rated it.
+
+    Returns:
+        ``(role, name, mu, sigma, where)`` for each: ``name`` as the game names it (``"bot: kite"``,
+        ``"duel-v1-enemy v3"``), ``where`` the league it comes from (``"duel-v1 league"``). ``[]``
+        when no store exists or it cannot be read.
+    """
+    try:
+        from aip_ml.tracking._store import check_store, resolve_tracking_uri, store_exists
+
+        uri = resolve_tracking_uri(None)
+        if not store_exists(uri) or not check_store(uri, timeout_s=_PROBE_TIMEOUT_S).reachable:
+            return []
+        from aip_ml.tracking._league import _TASK_TAG, LEAGUE_EXPERIMENT, metric_key, version_rating
+        from aip_ml.tracking._registry import list_versions
+        from aip_ml.tracking._store import make_client
+
+        client = make_client(uri, probe=False)
+        out: list[tuple[str, str, float, float, str]] = []
+        for info in list_versions(client):
+            rated = version_rating(info)
+            if rated is not None:
+                out.append((info.role, f"{info.name} v{info.version}", rated[0], rated[1], f"{info.task} league"))
+        experiment = client.get_experiment_by_name(LEAGUE_EXPERIMENT)
+        if experiment is None:
+            return out
+        runs = client.search_runs(
+            [experiment.experiment_id],
+            filter_string="attributes.status = 'FINISHED'",
+            order_by=["attributes.start_time DESC"],
+            max_results=200,
+        )
+    except Exception as exc:  # a plugin must never break the game
+        _log.warning("league ratings not available to the game: %s", exc)
+        return []
+    import aip_engine
+
+    runs.sort(key=lambda run: run.data.tags.get(_TASK_TAG) != "duel-v1")  # stable: newest first in each
+    seen: set[str] = set()
+    for run in runs:
+        task = run.data.tags.get(_TASK_TAG, "?")
+        metrics = run.data.metrics
+        for role in ("player", "enemy", "missile"):
+            for bot in aip_engine.bots(role):
+                key = metric_key(f"bot:{bot}")
+                mu, sigma = metrics.get(f"rating.mu/{key}"), metrics.get(f"rating.sigma/{key}")
+                if bot in seen or mu is None or sigma is None:
+                    continue
+                seen.add(bot)
+                out.append((role, f"bot: {bot}", float(mu), float(sigma), f"{task} league"))
     return out

@@ -228,7 +228,14 @@ def make_client(uri: str | None = None, *, probe: bool = True) -> MlflowClient:
     from mlflow import MlflowClient
 
     _quiet_mlflow()  # after the import: importing mlflow sets its logger to INFO
-    return MlflowClient(tracking_uri=resolved, registry_uri=resolved)
+    db = _sqlite_path(resolved)
+    if db is None:
+        return MlflowClient(tracking_uri=resolved, registry_uri=resolved)
+    from aip_ml._locks import file_lock
+
+    # Creating the client creates the database and runs MLflow's migrations: one process at a time.
+    with file_lock(db.with_name(db.name + ".lock")):
+        return MlflowClient(tracking_uri=resolved, registry_uri=resolved)
 
 
 def ensure_experiment(client: MlflowClient, name: str) -> str:

@@ -88,6 +88,6 @@ def test_the_gymnasium_id() -> None:
     env = gymnasium.make("aip/Survive-v1")
     obs, _ = env.reset(seed=0)
     assert obs.shape == (ae.role_layout("player").obs_size,)
-    _, reward, terminated, truncated, _ = env.step(np.zeros(3, np.float32))
+    _, reward, terminated, _, _ = env.step(np.zeros(3, np.float32))
     assert reward == pytest.approx(ALIVE) or terminated
     env.close()

@@ -55,7 +55,9 @@ def test_layout_field_order_matches_rules() -> None:
 
 
 def test_task_specs() -> None:
-    assert ae.tasks() == ("chase-v1", "chase-flee-v1", "dodge-v1", "intercept-v1", "duel-v1", "play-v1")
+    assert ae.tasks() == (
+        "chase-v1", "chase-flee-v1", "dodge-v1", "intercept-v1", "duel-v1", "play-v1", "survive-v1",
+    )  # fmt: skip
     agents = {t: ae.task_spec(t).agents for t in ae.tasks()}
     assert agents == {
         "chase-v1": ("enemy",),
@@ -64,12 +66,15 @@ def test_task_specs() -> None:
         "intercept-v1": ("missile",),
         "duel-v1": ("player", "enemy"),
         "play-v1": ("player",),
+        "survive-v1": ("player",),
     }
     spec = ae.task_spec("chase-flee-v1")
     assert spec.config.player_speed == 4.5 and spec.controllers["player"] == "flee"
     assert ae.task_spec("dodge-v1").controllers["missile"] == "homing"
     assert ae.task_spec("intercept-v1").config.enemy_speed == 3.5
     assert ae.task_spec("play-v1").time_limit == 0 and not ae.task_spec("play-v1").benchmark
+    survive = ae.task_spec("survive-v1")
+    assert survive.controllers["enemy"] == "staged" and survive.time_limit == 1800
     for t in ae.tasks():
         spec = ae.task_spec(t)
         assert spec.autoreset_mode == "same-step" and spec.version == 1

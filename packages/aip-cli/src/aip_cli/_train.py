@@ -178,6 +178,15 @@ def train_command(
         metavar="N",
         help="Record a few evaluation episodes N times over the run (and at its start) for `aip dashboard`; 0: none.",
     ),
+    nproc: int = typer.Option(
+        1,
+        "--nproc",
+        min=1,
+        max=1024,
+        metavar="N",
+        help="Data-parallel ranks on this machine, started with torchrun (each steps num_worlds worlds; "
+        "gradients averaged); 1: one process. Several machines: docs/tutorials/scale-out.md.",
+    ),
     tracking_uri: str | None = TRACKING_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -207,6 +216,21 @@ def train_command(
                 f"{run_dir} holds a run already; pass --resume to continue it, or choose another --run-dir",
                 ExitCode.REFUSED,
             )
+    if nproc > 1:
+        from aip_cli._train_ddp import train_distributed
+
+        train_distributed(
+            cfg,
+            nproc=nproc,
+            folder=folder,
+            config=config,
+            overrides=list(overrides or []),
+            resume=resume,
+            track=track,
+            tracking_uri=tracking_uri,
+            as_json=as_json,
+        )
+        return
     callbacks: list[Any] = []
     tracking = None
     if track:

@@ -61,6 +61,7 @@ LINT_TOOLS = ("ruff", "mypy")
 SYSTEM_PROGRAMS: tuple[tuple[str, str, str], ...] = (
     ("Xvfb", "xvfb", "the game's tests in a real X window"),
     ("xdotool", "xdotool", "real key events in the game's window tests"),
+    ("clang++", "clang", "the engine's coverage-guided fuzzer (libFuzzer; tests/test_core_fuzz.py)"),
 )
 DOCS_TOOLS = ("sphinx", "myst-parser", "furo")
 # Bump when the setup recipe below changes, so that existing environments are brought up to date.

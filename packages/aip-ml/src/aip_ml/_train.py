@@ -5,26 +5,26 @@ from __future__ import annotations
 import json
 import math
 import os
-import signal
-import threading
 import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import torch
 
 import aip_engine
-from aip_engine._files import write_atomic
 
-from ._checkpoint import decode_worlds, encode_worlds, load_checkpoint, save_checkpoint
+from ._checkpoint import decode_worlds, encode_worlds, save_checkpoint
 from ._config import TrainConfig
 from ._errors import CheckpointError, ConfigError, RunDirError, WorldSizeChangedWarning
 from ._export import export_policy
+from ._interrupt import Interrupt
 from ._plugins import PluggedWorlds, Plugin, PluginContext, plugins_from_config
+from ._run_dir import lineage as read_lineage
+from ._run_dir import saved_state
+from ._run_dir import write_text as _write_text
 from ._targets import TargetCallback, TimeToTarget
 from .distributed._group import current as current_group
 from .ppo import PPO, DevicePPO, derive_seed, on_device
@@ -204,89 +204,6 @@ def make_worlds(task: str, num_worlds: int, *, seed: int, threads: int = 0, **kw
     return aip_engine.Worlds(task, num_worlds, seed=seed, threads=threads, **kwargs)
 
 
-class _Interrupt:
-    """Turns the first SIGINT into a flag (the update finishes, a checkpoint is written).
-
-    A distributed rank treats SIGTERM the same way, and never stops at once on a repeated signal:
-    Ctrl-C reaches it from the terminal and again from torchrun, which forwards the signal it got to
-    its workers and gives them 30 s to stop before SIGKILL.
-    """
-
-    def __init__(self, distributed: bool = False) -> None:
-        self.requested = False
-        self._distributed = distributed
-        self._signals = (signal.SIGINT, signal.SIGTERM) if distributed else (signal.SIGINT,)
-        self._previous: dict[int, Any] = {}
-
-    def __enter__(self) -> _Interrupt:
-        if threading.current_thread() is threading.main_thread():
-            for sig in self._signals:
-                self._previous[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def _handle(self, signum: int, frame: FrameType | None) -> None:
-        if self.requested and not self._distributed:  # a second Ctrl-C stops at once
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def __exit__(self, *exc: object) -> None:
-        for sig, previous in self._previous.items():
-            if previous is not None:
-                signal.signal(sig, previous)
-
-
-def _check_run_dir(config: TrainConfig, run_dir: Path, resume: bool) -> Path | None:
-    latest = run_dir / "checkpoints" / "latest.ckpt"
-    if resume:
-        if not latest.is_file():
-            raise RunDirError(f"nothing to resume in {str(run_dir)!r}: {str(latest)!r} does not exist")
-        return latest
-    if (run_dir / "checkpoints").exists() or (run_dir / "config.toml").exists():
-        raise RunDirError(
-            f"{str(run_dir)!r} already holds a run; pass resume=True (`--resume`) to continue it, "
-            "or choose another run folder"
-        )
-    return None
-
-
-def _saved_state(config: TrainConfig, root: Path, resume: bool) -> tuple[dict[str, Any] | None, float]:
-    """The learner state and training time of the run to resume (None, 0 for a new run)."""
-    latest = _check_run_dir(config, root, resume)
-    if latest is None:
-        return None, 0.0
-    ckpt = load_checkpoint(latest)
-    saved = ckpt.config
-    if saved.replace(total_steps=config.total_steps) != config:
-        diff = {k: (v, config.to_dict()[k]) for k, v in saved.to_dict().items() if config.to_dict()[k] != v}
-        raise ConfigError(
-            f"cannot resume {str(root)!r} with a different config: {diff} (saved, given); only total_steps may change"
-        )
-    return ckpt.state, ckpt.wall_seconds
-
-
-def _write_text(path: Path, text: str) -> None:
-    write_atomic(path, text.encode("utf-8"))
-
-
-LINEAGE_FILE = "lineage.json"
-
-
-def _lineage(root: Path, plugins: Sequence[Plugin], fresh: bool) -> dict[str, str]:
-    path = root / LINEAGE_FILE
-    if fresh:
-        lineage: dict[str, str] = {}
-        for plugin in plugins:
-            lineage.update(plugin.lineage())
-        if lineage:
-            _write_text(path, json.dumps(lineage, indent=2, sort_keys=True) + "\n")
-        return lineage
-    try:
-        saved = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    except (OSError, ValueError):
-        saved = {}
-    return {str(k): str(v) for k, v in saved.items()} if isinstance(saved, dict) else {}
-
-
 def train(
     config: TrainConfig,
     *,
@@ -325,14 +242,14 @@ def train(
     main = group is None or group.is_main
     world_size = 1 if group is None else group.world_size
     if group is None:
-        state, wall_before = _saved_state(config, root, resume)
+        state, wall_before = saved_state(config, root, resume)
     else:
         # Rank 0 alone reads the run folder (the other ranks may run on machines without it) and
         # hands the state, or the error, to every rank.
         shared: dict[str, Any] = {}
         if main:
             try:
-                shared["state"], shared["wall"] = _saved_state(config, root, resume)
+                shared["state"], shared["wall"] = saved_state(config, root, resume)
             except (ConfigError, RunDirError, CheckpointError) as exc:
                 shared["error"] = exc
         shared = group.broadcast_object(shared, "the checkpoint broadcast")
@@ -409,7 +326,7 @@ def train(
             pending.update(ppo.initialize())  # selfplay_imitate: learners cloned from bots
         for plugin in active:
             pending.update(plugin.initialize(ppo))
-    lineage = _lineage(root, active, state is None) if main else {}
+    lineage = read_lineage(root, active, state is None) if main else {}
     resumed_at = ppo.update_index if state is not None else -1
     target = None
     if config.target_every_steps and not multi and main:
@@ -457,7 +374,7 @@ def train(
         for cb in callbacks:
             cb.on_checkpoint(path)
 
-    with _Interrupt(distributed=group is not None) as interrupt:
+    with Interrupt(distributed=group is not None) as interrupt:
         while ppo.update_index < total_updates:
             u = ppo.update_index
             # Reseeding at checkpoint boundaries (and where a run resumes without the worlds' state)

@@ -195,10 +195,14 @@ def main() -> int:
         print(json.dumps(doc, indent=2))
     else:
         for n, r in arms.items():
+            target = (
+                f"target met at {r['steps_to_target']:,} steps, {r['seconds_to_target']:.0f} s"
+                if r["reached"]
+                else "target not met"
+            )
             print(
-                f"{n} rank(s): {r['steps_per_second']:,.0f} steps/s (x{r['speedup']:.2f}), "
-                f"target {'reached at ' + format(r['steps_to_target'], ',') + ' steps in ' + format(r['seconds_to_target'], '.0f') + ' s' if r['reached'] else 'not reached'}, "
-                f"update: collect {r['collect_share']:.0%}, all-reduce {r['allreduce_share']:.0%}"
+                f"{n} rank(s): {r['steps_per_second']:,.0f} steps/s (x{r['speedup']:.2f}), {target}, "
+                f"update: rollout {r['collect_share']:.0%}, all-reduce {r['allreduce_share']:.0%}"
             )
     return 0
 

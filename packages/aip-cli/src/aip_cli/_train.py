@@ -308,6 +308,20 @@ def play_command(opponent: str, role: str, tracking_uri: str | None) -> str | No
     return command + (f" --tracking-uri {tracking_uri}" if tracking_uri else "")
 
 
+def watch_command(play: str) -> str | None:
+    """The ``aip play --side watch`` command for the policy of a `play_command` that flies the player.
+
+    Args:
+        play: What `play_command` returned.
+
+    Returns:
+        The command that watches the player policy against the game's enemy, or ``None`` for others.
+    """
+    if " --side enemy" not in play:
+        return None
+    return play.replace(" --opponent ", " --player ", 1).replace(" --side enemy", " --side watch", 1)
+
+
 def _default_uri() -> str:
     from aip_ml.tracking import default_tracking_uri
 
@@ -339,6 +353,9 @@ def _print_summary(result: Any, registered: list[Any], play: str | None) -> None
         console.print(f"Registered {version.reference} (see: aip models show {version.reference})", markup=False)
     if play:
         console.print(f"Play against it:  {play}", markup=False)
+        watch = watch_command(play)
+        if watch:
+            console.print(f"Watch it play:    {watch}", markup=False)
     elif registered:
         console.print(
             f"The game takes enemy and player policies as opponents, not {registered[0].role} ones; "

@@ -215,6 +215,32 @@ def test_play_with_a_window_finds_the_model_behind_a_loading_line(session: Sessi
     assert "game started: player against chase-v1-enemy v2 @champion" in log
 
 
+def test_a_learned_player_is_played_against_and_watched(session: Session, tiny: list[str]) -> None:
+    trained = session("train", "survive-v1", *tiny)
+    assert trained.exit_code == 0, trained.output
+    assert "Play against it:  aip play --opponent survive-v1-player/1 --side enemy" in trained.stdout
+    assert "Watch it play:    aip play --player survive-v1-player/1 --side watch" in trained.stdout
+    hunted = session("play", "--opponent", "survive-v1-player/1", "--side", "enemy", "--frames", "60")
+    assert hunted.exit_code == 0, hunted.output
+    watched = session("play", "--side", "watch", "--player", "survive-v1-player/1", "--frames", "60")
+    assert watched.exit_code == 0, watched.output
+    assert "Player: survive-v1-player/1" in watched.stdout
+    log = (session.root / "game-data" / "game.log").read_text()
+    assert "game started: enemy against survive-v1-player v1" in log
+    assert "game started: watch against bot: staged with policy: " in log  # the default enemy of Watch
+    against = session(
+        "play", "--side", "watch", "--player", "survive-v1-player/1", "-o", "bot:chase", "--headless", "--frames", "30"
+    )
+    assert against.exit_code == 0, against.output
+    wrong = session("play", "--side", "watch", "--player", "chase-v1-enemy/1", "--headless", "--frames", "30")
+    assert wrong.exit_code == ExitCode.USAGE and "--player flies the player" in wrong.stderr
+    alone = session("play", "--player", "survive-v1-player/1", "--headless", "--frames", "30")
+    assert alone.exit_code == ExitCode.USAGE and "--side watch" in alone.stderr
+    from aip_cli._train import watch_command
+
+    assert watch_command("aip play --opponent chase-v1-enemy/1") is None
+
+
 @pytest.mark.slow
 def test_resume_continues_the_latest_run(session: Session, tiny: list[str]) -> None:
     more = [o for o in tiny if not o.startswith("total_steps=")] + ["total_steps=1024"]

@@ -1,4 +1,5 @@
-"""Checkpoints: a run killed with SIGKILL and resumed ends exactly where an uninterrupted run ends."""
+"""Checkpoints: a run killed with SIGKILL, or stopped with Ctrl-C, and resumed ends exactly where an
+uninterrupted run ends."""
 
 from __future__ import annotations
 
@@ -39,6 +40,8 @@ SCRIPT = textwrap.dedent(
 
         def on_update(self, update, metrics):
             print("UPDATE", update, flush=True)
+            if mode == "sigint" and update == 3:
+                time.sleep(2)  # the test's SIGINT arrives here: the run stops after update 3
 
         def on_checkpoint(self, path):
             self.checkpoints += 1
@@ -136,6 +139,36 @@ def test_sigint_finishes_the_update_and_writes_a_checkpoint(tmp_path: Path) -> N
     resumed = _run(script, tmp_path / "run", "resume")
     assert "RESULT 8 False" in resumed
     assert (tmp_path / "run" / "policy.aipp").is_file()
+
+
+def test_sigint_between_checkpoints_resumes_to_the_same_weights(tmp_path: Path) -> None:
+    # Update 3 is not a checkpoint boundary (checkpoint_every=2): the worlds are in mid-episode there,
+    # and the continuation must be that of the uninterrupted run, not one from freshly reset worlds.
+    script = tmp_path / "run.py"
+    script.write_text(SCRIPT)
+    full = _run(script, tmp_path / "full", "plain")
+    assert "RESULT 8 False" in full
+    out = []
+    with _start(script, tmp_path / "run", "sigint") as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            out.append(line)
+            if line.startswith("UPDATE 3"):
+                proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+    assert proc.returncode == 0, "".join(out)
+    assert "RESULT 3 True" in "".join(out)
+    latest = aip_ml.load_checkpoint(tmp_path / "run" / "checkpoints" / "latest.ckpt")
+    assert latest.update == 3 and "rollout" in latest.state and latest.state["world_size"] == 1
+    resumed = _run(script, tmp_path / "run", "resume")
+    assert "UPDATE 4" in resumed and "RESULT 8 False" in resumed
+    a = aip_ml.load_checkpoint(tmp_path / "full" / "checkpoints" / "final.ckpt").state
+    b = aip_ml.load_checkpoint(tmp_path / "run" / "checkpoints" / "final.ckpt").state
+    for key in a["model"]:
+        assert torch.equal(a["model"][key], b["model"][key]), key
+    for key in ("obs_rms", "ret_rms"):
+        assert torch.equal(a[key]["mean"], b[key]["mean"]) and torch.equal(a[key]["var"], b[key]["var"])
+    assert torch.equal(a["optimizer"]["state"][0]["exp_avg"], b["optimizer"]["state"][0]["exp_avg"])
 
 
 def test_run_dir_is_never_overwritten(tmp_path: Path) -> None:

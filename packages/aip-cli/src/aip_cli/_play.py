@@ -13,18 +13,22 @@ from aip_cli._output import console
 
 __all__ = ["register"]
 
-_SIDES = ("player", "enemy")
+_SIDES = ("player", "enemy", "watch")
+# Watch mode without --opponent: the enemy of the game's own later levels, and of survive-v1.
+_WATCH_ENEMY = "bot:staged"
 
 
-def _wrong_role(what: str, role: str, wanted: str) -> str:
+def _wrong_role(what: str, role: str, wanted: str, who: str | None = "Opponent") -> str:
+    if who == "Player":
+        return f"{what} plays the {role} role, but --player flies the player; choose a player policy"
     return (
         f"{what} plays the {role} role, but your opponent plays the {wanted} role; choose a {wanted} "
         f"policy, or play the other side with --side {wanted}"
     )
 
 
-def _opponent_arg(opponent: str, opponent_role: str, tracking_uri: str | None) -> str:
-    """The game's ``--opponent`` value: a bot's name or a local policy file's path."""
+def _opponent_arg(opponent: str, opponent_role: str, tracking_uri: str | None, *, announce: str = "Opponent") -> str:
+    """The game's ``--opponent`` (or ``--player-bot``) value: a bot's name or a local policy file's path."""
     choice = parse_policy_choice(opponent)
     if choice.kind == "bot":
         import aip_engine
@@ -44,13 +48,15 @@ def _opponent_arg(opponent: str, opponent_role: str, tracking_uri: str | None) -
         except (OSError, ValueError) as exc:
             raise CliError(f"{choice.path} is not a readable policy file: {exc}", ExitCode.USAGE) from None
         if file_role != opponent_role:
-            raise CliError(_wrong_role(str(choice.path), file_role, opponent_role), ExitCode.USAGE)
+            raise CliError(_wrong_role(str(choice.path), file_role, opponent_role, announce), ExitCode.USAGE)
         return str(choice.path.resolve())
-    path, _ = _load_model(choice.value, opponent_role, tracking_uri, announce=True)
+    path, _ = _load_model(choice.value, opponent_role, tracking_uri, announce=announce)
     return path
 
 
-def _load_model(reference: str, opponent_role: str, tracking_uri: str | None, *, announce: bool) -> tuple[str, str]:
+def _load_model(
+    reference: str, opponent_role: str, tracking_uri: str | None, *, announce: str | None
+) -> tuple[str, str]:
     """The local policy file of a registered model version, and the name the game shows for it."""
     from aip_ml.tracking import cached_policy, resolve_version
 
@@ -58,9 +64,9 @@ def _load_model(reference: str, opponent_role: str, tracking_uri: str | None, *,
     client = client_for(uri)
     info = resolve_version(client, reference)
     if info.role != opponent_role:
-        raise CliError(_wrong_role(info.reference, info.role, opponent_role), ExitCode.USAGE)
+        raise CliError(_wrong_role(info.reference, info.role, opponent_role, announce), ExitCode.USAGE)
     if announce:
-        console.print(f"Opponent: {info.reference}", markup=False)
+        console.print(f"{announce}: {info.reference}", markup=False)
     name = f"{info.name} v{info.version}" + "".join(f" @{alias}" for alias in info.aliases)
     return str(cached_policy(str(client.tracking_uri), info.name, info.version)), name
 
@@ -74,7 +80,21 @@ def play_command(
         help="Who you play against: a registered model (chase-v1-enemy@champion), a scripted bot "
         "(bot:intercept) or a .aipp file [default: the game's menu choice].",
     ),
-    side: str = typer.Option("player", "--side", "-s", metavar="player|enemy", help="The side you play."),
+    side: str = typer.Option(
+        "player",
+        "--side",
+        "-s",
+        metavar="player|enemy|watch",
+        help="The side you play; watch: nobody plays, the --player controller against the --opponent enemy.",
+    ),
+    player: str | None = typer.Option(
+        None,
+        "--player",
+        "-p",
+        metavar="MODEL|bot:NAME|FILE",
+        help="With --side watch: who flies the player, a registered model (survive-v1-player@champion), "
+        "a scripted bot (bot:kite) or a .aipp file [default: the game's player bot setting].",
+    ),
     fullscreen: bool = typer.Option(False, "--fullscreen", help="Start in full screen (F toggles)."),
     seed: int | None = typer.Option(None, "--seed", help="Engine seed [default: a new one each game]."),
     headless: bool = typer.Option(False, "--headless", help="No window (for servers and tests)."),
@@ -87,14 +107,25 @@ def play_command(
     also offered in the game's opponent menu.
     """
     if side not in _SIDES:
-        raise CliError(f"--side must be player or enemy, not {side!r}", ExitCode.USAGE)
-    opponent_role = "enemy" if side == "player" else "player"
+        raise CliError(f"--side must be player, enemy or watch, not {side!r}", ExitCode.USAGE)
+    if player is not None and side != "watch":
+        raise CliError(
+            "--player chooses who flies the player when you watch; add --side watch, or leave --player out "
+            "to fly the player yourself",
+            ExitCode.USAGE,
+        )
+    opponent_role = "player" if side == "enemy" else "enemy"
     argv: list[str] = ["--side", side]
+    if side == "watch":
+        if opponent is None:
+            opponent = _WATCH_ENEMY
+        if player is not None:
+            argv += ["--player-bot", _opponent_arg(player, "player", tracking_uri, announce="Player")]
     loader = None
     if opponent is not None and not headless and parse_policy_choice(opponent).kind == "model":
         # MLflow takes seconds to import: the game's window shows a loading line meanwhile
         loader = functools.partial(
-            _load_model, parse_policy_choice(opponent).value, opponent_role, tracking_uri, announce=False
+            _load_model, parse_policy_choice(opponent).value, opponent_role, tracking_uri, announce=None
         )
     elif opponent is not None:
         argv += ["--opponent", _opponent_arg(opponent, opponent_role, tracking_uri)]

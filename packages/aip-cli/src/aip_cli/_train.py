@@ -178,6 +178,15 @@ def train_command(
         metavar="N",
         help="Record a few evaluation episodes N times over the run (and at its start) for `aip dashboard`; 0: none.",
     ),
+    nproc: int = typer.Option(
+        1,
+        "--nproc",
+        min=1,
+        max=1024,
+        metavar="N",
+        help="Data-parallel ranks on this machine, started with torchrun (each steps num_worlds worlds; "
+        "gradients averaged); 1: one process. Several machines: docs/tutorials/scale-out.md.",
+    ),
     tracking_uri: str | None = TRACKING_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -207,6 +216,21 @@ def train_command(
                 f"{run_dir} holds a run already; pass --resume to continue it, or choose another --run-dir",
                 ExitCode.REFUSED,
             )
+    if nproc > 1:
+        from aip_cli._train_ddp import train_distributed
+
+        train_distributed(
+            cfg,
+            nproc=nproc,
+            folder=folder,
+            config=config,
+            overrides=list(overrides or []),
+            resume=resume,
+            track=track,
+            tracking_uri=tracking_uri,
+            as_json=as_json,
+        )
+        return
     callbacks: list[Any] = []
     tracking = None
     if track:
@@ -284,6 +308,20 @@ def play_command(opponent: str, role: str, tracking_uri: str | None) -> str | No
     return command + (f" --tracking-uri {tracking_uri}" if tracking_uri else "")
 
 
+def watch_command(play: str) -> str | None:
+    """The ``aip play --side watch`` command for the policy of a `play_command` that flies the player.
+
+    Args:
+        play: What `play_command` returned.
+
+    Returns:
+        The command that watches the player policy against the game's enemy, or ``None`` for others.
+    """
+    if " --side enemy" not in play:
+        return None
+    return play.replace(" --opponent ", " --player ", 1).replace(" --side enemy", " --side watch", 1)
+
+
 def _default_uri() -> str:
     from aip_ml.tracking import default_tracking_uri
 
@@ -315,6 +353,9 @@ def _print_summary(result: Any, registered: list[Any], play: str | None) -> None
         console.print(f"Registered {version.reference} (see: aip models show {version.reference})", markup=False)
     if play:
         console.print(f"Play against it:  {play}", markup=False)
+        watch = watch_command(play)
+        if watch:
+            console.print(f"Watch it play:    {watch}", markup=False)
     elif registered:
         console.print(
             f"The game takes enemy and player policies as opponents, not {registered[0].role} ones; "

@@ -34,6 +34,7 @@ _LAZY = {
     "CheckpointError": "._errors",
     "ConfigError": "._errors",
     "RunDirError": "._errors",
+    "WorldSizeChangedWarning": "._errors",
     "EvalReport": "._evaluate",
     "EvalResult": "._evaluate",
     "evaluate": "._evaluate",
@@ -61,7 +62,7 @@ _LAZY = {
 if TYPE_CHECKING:
     from ._checkpoint import Checkpoint, load_checkpoint
     from ._config import TrainConfig, config_path, config_tasks, load_config
-    from ._errors import CheckpointError, ConfigError, RunDirError
+    from ._errors import CheckpointError, ConfigError, RunDirError, WorldSizeChangedWarning
     from ._evaluate import EvalReport, EvalResult, evaluate, evaluate_bot
     from ._export import export_policy
     from ._onnx import export_onnx
@@ -106,6 +107,7 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "TrainingView",
+    "WorldSizeChangedWarning",
     "__version__",
     "config_path",
     "config_tasks",

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 import aip_engine
@@ -18,7 +19,7 @@ from ._config import TrainConfig, config_from_dict
 from ._errors import CheckpointError
 from .ppo import ActorCritic, ObsNormalizer, RunningMeanStd, TorchPolicy
 
-__all__ = ["CHECKPOINT_VERSION", "Checkpoint", "load_checkpoint", "save_checkpoint"]
+__all__ = ["CHECKPOINT_VERSION", "Checkpoint", "decode_worlds", "encode_worlds", "load_checkpoint", "save_checkpoint"]
 
 #: The largest checkpoint file read (bytes).
 MAX_CHECKPOINT_BYTES = 4 * 2**30
@@ -188,6 +189,35 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         wall_seconds=wall,
         saved_layouts=layouts,
     )
+
+
+def encode_worlds(exported: dict[str, Any]) -> dict[str, Any]:
+    """`aip_engine.Worlds.export_state` in the types a checkpoint holds (its arrays as bytes in tensors).
+
+    Checkpoints are read with ``weights_only=True``, which refuses numpy arrays; each array is kept as
+    its raw bytes, its dtype and its shape, so that every dtype (the bots' uint64 generators too) comes
+    back bit for bit.
+    """
+    arrays = {
+        name: {
+            "dtype": a.dtype.str,
+            "shape": list(a.shape),
+            "data": torch.frombuffer(bytearray(np.ascontiguousarray(a).tobytes()), dtype=torch.uint8)
+            if a.nbytes
+            else torch.zeros(0, dtype=torch.uint8),
+        }
+        for name, a in exported["arrays"].items()
+    }
+    return {**{k: v for k, v in exported.items() if k != "arrays"}, "arrays": arrays}
+
+
+def decode_worlds(encoded: dict[str, Any]) -> dict[str, Any]:
+    """Undo `encode_worlds`: what `aip_engine.Worlds.import_state` takes."""
+    arrays = {
+        name: np.frombuffer(item["data"].numpy().tobytes(), dtype=np.dtype(item["dtype"])).reshape(item["shape"]).copy()
+        for name, item in encoded["arrays"].items()
+    }
+    return {**{k: v for k, v in encoded.items() if k != "arrays"}, "arrays": arrays}
 
 
 def _short(value: object) -> str:

@@ -33,6 +33,7 @@ _DEPRECATED: dict[str, Any] = {
     "curriculum_fraction": 0.5,
 }
 _SCHEDULES = ("constant", "linear")
+_LR_SCALES = ("none", "linear", "sqrt")  # aip_ml.distributed.LR_SCALES
 _MAX_CONFIG_BYTES = 2**20  # a training config is a page of TOML
 
 
@@ -56,6 +57,11 @@ class TrainConfig:
     minibatch_size: int = _f("samples per gradient step; must divide num_worlds * rollout_steps", 4096)
     learning_rate: float = _f("Adam learning rate (initial, for the linear schedule)", 3e-4)
     lr_schedule: str = _f("learning-rate schedule: constant or linear (decays to 0 at total_steps)", "linear")
+    lr_scale: str = _f(
+        "distributed runs (N ranks, a batch N times larger): the learning rate's factor: none (x1), linear (x N) "
+        "or sqrt (x sqrt N); one process: x1 whatever the rule",
+        "none",
+    )
     gamma: float = _f("discount factor", 0.99)
     gae_lambda: float = _f("GAE lambda", 0.95)
     clip_range: float = _f("PPO policy clip range", 0.2)
@@ -411,6 +417,8 @@ def _validate(c: TrainConfig) -> None:
         )
     if c.lr_schedule not in _SCHEDULES:
         raise bad("lr_schedule", f"must be one of {', '.join(_SCHEDULES)}")
+    if c.lr_scale not in _LR_SCALES:
+        raise bad("lr_scale", f"must be one of {', '.join(_LR_SCALES)}")
     if c.activation not in _ACTIVATIONS:
         raise bad("activation", f"must be one of {', '.join(_ACTIVATIONS)}")
     if not c.hidden_sizes or any(h < 1 for h in c.hidden_sizes):

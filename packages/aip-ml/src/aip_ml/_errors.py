@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["CheckpointError", "ConfigError", "RunDirError"]
+__all__ = ["CheckpointError", "ConfigError", "RunDirError", "WorldSizeChangedWarning"]
 
 
 class ConfigError(ValueError):
@@ -15,3 +15,7 @@ class RunDirError(RuntimeError):
 
 class CheckpointError(RuntimeError):
     """A checkpoint file is missing, corrupt or incompatible with this version of aip_ml."""
+
+
+class WorldSizeChangedWarning(UserWarning):
+    """A run is resumed on another number of ranks than it was saved on: it continues, not bit-identically."""

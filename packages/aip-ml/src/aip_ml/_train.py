@@ -5,26 +5,28 @@ from __future__ import annotations
 import json
 import math
 import os
-import signal
-import threading
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import torch
 
 import aip_engine
-from aip_engine._files import write_atomic
 
-from ._checkpoint import load_checkpoint, save_checkpoint
+from ._checkpoint import decode_worlds, encode_worlds, save_checkpoint
 from ._config import TrainConfig
-from ._errors import ConfigError, RunDirError
+from ._errors import CheckpointError, ConfigError, RunDirError, WorldSizeChangedWarning
 from ._export import export_policy
+from ._interrupt import Interrupt
 from ._plugins import PluggedWorlds, Plugin, PluginContext, plugins_from_config
+from ._run_dir import lineage as read_lineage
+from ._run_dir import saved_state
+from ._run_dir import write_text as _write_text
 from ._targets import TargetCallback, TimeToTarget
+from .distributed._group import current as current_group
 from .ppo import PPO, DevicePPO, derive_seed, on_device
 from .selfplay._trainer import SelfPlay
 
@@ -202,65 +204,6 @@ def make_worlds(task: str, num_worlds: int, *, seed: int, threads: int = 0, **kw
     return aip_engine.Worlds(task, num_worlds, seed=seed, threads=threads, **kwargs)
 
 
-class _Interrupt:
-    """Turns the first SIGINT into a flag (the update finishes, a checkpoint is written)."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self._previous: Any = None
-
-    def __enter__(self) -> _Interrupt:
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def _handle(self, signum: int, frame: FrameType | None) -> None:
-        if self.requested:  # a second Ctrl-C stops at once
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def __exit__(self, *exc: object) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-
-
-def _check_run_dir(config: TrainConfig, run_dir: Path, resume: bool) -> Path | None:
-    latest = run_dir / "checkpoints" / "latest.ckpt"
-    if resume:
-        if not latest.is_file():
-            raise RunDirError(f"nothing to resume in {str(run_dir)!r}: {str(latest)!r} does not exist")
-        return latest
-    if (run_dir / "checkpoints").exists() or (run_dir / "config.toml").exists():
-        raise RunDirError(
-            f"{str(run_dir)!r} already holds a run; pass resume=True (`--resume`) to continue it, "
-            "or choose another run folder"
-        )
-    return None
-
-
-def _write_text(path: Path, text: str) -> None:
-    write_atomic(path, text.encode("utf-8"))
-
-
-LINEAGE_FILE = "lineage.json"
-
-
-def _lineage(root: Path, plugins: Sequence[Plugin], fresh: bool) -> dict[str, str]:
-    path = root / LINEAGE_FILE
-    if fresh:
-        lineage: dict[str, str] = {}
-        for plugin in plugins:
-            lineage.update(plugin.lineage())
-        if lineage:
-            _write_text(path, json.dumps(lineage, indent=2, sort_keys=True) + "\n")
-        return lineage
-    try:
-        saved = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    except (OSError, ValueError):
-        saved = {}
-    return {str(k): str(v) for k, v in saved.items()} if isinstance(saved, dict) else {}
-
-
 def train(
     config: TrainConfig,
     *,
@@ -275,12 +218,17 @@ def train(
     Args:
         config: The training config (`load_config`).
         run_dir: The run folder: ``config.toml``, ``checkpoints/``, ``policy.aipp``, ``eval.json``.
-        callbacks: Objects with ``on_start``, ``on_update``, ``on_checkpoint``, ``on_end``.
+        callbacks: Objects with ``on_start``, ``on_update``, ``on_checkpoint``, ``on_end``. In a
+            distributed run (`aip_ml.distributed.init` called first) each rank calls the callbacks it is
+            given, ``on_checkpoint`` on rank 0 only (which writes); give tracking to rank 0 alone.
         resume: Continue the run in ``run_dir`` from its latest checkpoint.
         plugins: More training plugins (`aip_ml.Plugin`), after those the config asks for
             (``init_from``, ``demos``, ``imitate_bot``, ``[curriculum]``).
         tracking_uri: The MLflow store in which ``init_from`` model references are looked up
             (default: ``MLFLOW_TRACKING_URI`` or ``sqlite:///mlflow.db``).
+
+    In a distributed run every rank calls `train` with the same config; each steps ``num_worlds``
+    worlds of its own, and rank 0 alone writes the run folder (``run_dir`` matters only there).
 
     Returns:
         The result; ``interrupted=True`` when Ctrl-C stopped it (a checkpoint was written first).
@@ -290,21 +238,34 @@ def train(
         ConfigError: Resuming with a config that differs from the saved one (other than total_steps).
     """
     root = Path(run_dir)
-    latest = _check_run_dir(config, root, resume)
-    state = None
-    wall_before = 0.0
-    if latest is not None:
-        ckpt = load_checkpoint(latest)
-        saved = ckpt.config
-        if saved.replace(total_steps=config.total_steps) != config:
-            diff = {k: (v, config.to_dict()[k]) for k, v in saved.to_dict().items() if config.to_dict()[k] != v}
-            raise ConfigError(
-                f"cannot resume {str(root)!r} with a different config: {diff} (saved, given); "
-                "only total_steps may change"
-            )
-        state, wall_before = ckpt.state, ckpt.wall_seconds
-    root.mkdir(parents=True, exist_ok=True)
-    _write_text(root / "config.toml", config.to_toml())
+    group = current_group()
+    main = group is None or group.is_main
+    world_size = 1 if group is None else group.world_size
+    if group is None:
+        state, wall_before = saved_state(config, root, resume)
+    else:
+        # Rank 0 alone reads the run folder (the other ranks may run on machines without it) and
+        # hands the state, or the error, to every rank.
+        shared: dict[str, Any] = {}
+        if main:
+            try:
+                shared["state"], shared["wall"] = saved_state(config, root, resume)
+            except (ConfigError, RunDirError, CheckpointError) as exc:
+                shared["error"] = exc
+        shared = group.broadcast_object(shared, "the checkpoint broadcast")
+        if "error" in shared:
+            raise shared["error"]
+        state, wall_before = shared["state"], shared["wall"]
+    saved_world = 1 if state is None else int(state.get("world_size", 1))
+    if state is not None and saved_world != world_size and main:
+        message = (
+            f"resuming {str(root)!r} on {world_size} rank(s), saved on {saved_world}: the run continues, "
+            "but not bit-identically to one that kept its world size (other worlds, another batch)"
+        )
+        warnings.warn(message, WorldSizeChangedWarning, stacklevel=2)
+    if main:
+        root.mkdir(parents=True, exist_ok=True)
+        _write_text(root / "config.toml", config.to_toml())
     _, engine_threads = set_threads(config)
     worlds = make_worlds(
         config.task, config.num_worlds, seed=config.seed, threads=engine_threads, backend=config.device
@@ -313,6 +274,18 @@ def train(
     multi = len(agents) > 1
     active = [*plugins_from_config(config), *plugins]
     device = on_device(worlds)
+    if group is not None and (multi or active or device):
+        what = (
+            "self-play"
+            if multi
+            else f"device={config.device!r}"
+            if device
+            else "training plugins (" + ", ".join(p.name for p in active) + ")"
+        )
+        raise ConfigError(
+            f"distributed training ({world_size} ranks) runs plain PPO on the CPU for now, not {what}; "
+            "train such a run in one process (without --nproc)"
+        )
     if device and (multi or active):
         what = "self-play" if multi else "training plugins (" + ", ".join(p.name for p in active) + ")"
         raise ConfigError(
@@ -320,26 +293,43 @@ def train(
         )
     learner_worlds = PluggedWorlds(worlds, active) if active else worlds
     learner_class = DevicePPO if device else PPO
-    ppo: Any = SelfPlay(config, learner_worlds) if multi else learner_class(config, learner_worlds)
+    ppo: Any
+    if group is not None:
+        from .distributed import DistributedPPO
+
+        ppo = DistributedPPO(config, learner_worlds, group)
+    else:
+        ppo = SelfPlay(config, learner_worlds) if multi else learner_class(config, learner_worlds)
     context = PluginContext(config, worlds, root, agents[0], state is not None, ppo, tracking_uri)
     for plugin in active:
         plugin.setup(context)
     pending: dict[str, float] = {}
+    rollout: dict[str, Any] | None = None
     if state is not None:
         saved_plugins = state.get("plugins", {})
         for plugin in active:
             if plugin.name in saved_plugins:
                 plugin.load_state_dict(saved_plugins[plugin.name])
         ppo.load_state_dict(state)
+        ranks: list[dict[str, Any]] = list(state.get("ranks") or [])
+        if saved_world != world_size:
+            # The batch changed: the remaining steps take another number of updates, from reseeded worlds.
+            left = max(0, config.total_steps - ppo.global_step)
+            ppo.total_updates = ppo.update_index + math.ceil(left / (config.batch_size * world_size))
+        elif group is None:
+            rollout = state.get("rollout")
+        elif len(ranks) == world_size:
+            ppo.generator.set_state(ranks[group.rank]["generator"])
+            rollout = ranks[group.rank]["rollout"]
     else:
         if multi:
             pending.update(ppo.initialize())  # selfplay_imitate: learners cloned from bots
         for plugin in active:
             pending.update(plugin.initialize(ppo))
-    lineage = _lineage(root, active, state is None)
+    lineage = read_lineage(root, active, state is None) if main else {}
     resumed_at = ppo.update_index if state is not None else -1
     target = None
-    if config.target_every_steps and not multi:
+    if config.target_every_steps and not multi and main:
         target = TargetCallback(config.target_every_steps, config.target_episodes)
         callbacks = [target, *callbacks]
     view = TrainingView(config, root, ppo, target)
@@ -351,7 +341,8 @@ def train(
         cb.on_start(config, root)
     checkpoint_path = root / "checkpoints" / "latest.ckpt"
     metrics: dict[str, float] = {}
-    total_updates = config.total_updates
+    total_updates = int(getattr(ppo, "total_updates", config.total_updates))
+    batch = config.batch_size * world_size
     start = time.perf_counter()
     interrupted = False
 
@@ -359,21 +350,41 @@ def train(
         return wall_before + time.perf_counter() - start
 
     def checkpoint(path: Path) -> None:
+        """Write ``path`` (every rank calls it: rank 0 gathers the others' part and writes)."""
         learner_state = ppo.state_dict()
         if active:
             learner_state["plugins"] = {plugin.name: plugin.state_dict() for plugin in active}
+        learner_state["world_size"] = world_size
+        # Between two reseeds the worlds are in mid-episode: their state goes into the checkpoint, so
+        # that a run resumed from it continues exactly (not from freshly reset worlds).
+        reseeds_next = bool(config.checkpoint_every) and ppo.update_index % config.checkpoint_every == 0
+        rollout_state = getattr(ppo, "rollout_state", None)
+        mine = None
+        if not reseeds_next and callable(rollout_state):
+            mine = {"worlds": encode_worlds(worlds.export_state()), **rollout_state()}
+        if group is None:
+            if mine is not None:
+                learner_state["rollout"] = mine
+        else:
+            parts = group.gather_objects({"generator": ppo.generator.get_state(), "rollout": mine}, "the checkpoint")
+            if parts is None:
+                return
+            learner_state["ranks"] = parts
         save_checkpoint(path, config, learner_state, elapsed())
         for cb in callbacks:
             cb.on_checkpoint(path)
 
-    with _Interrupt() as interrupt:
+    with Interrupt(distributed=group is not None) as interrupt:
         while ppo.update_index < total_updates:
             u = ppo.update_index
-            # Reseeding at checkpoint boundaries (and where a run resumes) makes a resumed run repeat
-            # exactly what the uninterrupted run did after that checkpoint.
+            # Reseeding at checkpoint boundaries (and where a run resumes without the worlds' state)
+            # makes a resumed run repeat exactly what the uninterrupted run did after that checkpoint.
             for plugin in active:
                 plugin.before_update(u)
-            if u == resumed_at or (config.checkpoint_every and u % config.checkpoint_every == 0) or u == 0:
+            if u == resumed_at and rollout is not None:
+                worlds.import_state(decode_worlds(rollout["worlds"]))
+                ppo.load_rollout_state(rollout)
+            elif u == resumed_at or (config.checkpoint_every and u % config.checkpoint_every == 0) or u == 0:
                 ppo.reseed(derive_seed(config.seed, u))
             metrics = ppo.update()
             metrics.setdefault("curriculum_value", float("nan"))
@@ -384,10 +395,10 @@ def train(
                     "update": float(ppo.update_index),
                     "total_updates": float(total_updates),
                     "global_step": float(ppo.global_step),
-                    "total_steps": float(total_updates * config.batch_size),
+                    "total_steps": float(total_updates * batch),
                     "progress": ppo.update_index / total_updates,
                     "time_elapsed": elapsed(),
-                    "steps_per_second": config.batch_size / max(metrics["update_seconds"], 1e-9),
+                    "steps_per_second": batch / max(metrics["update_seconds"], 1e-9),
                 }
             )
             for plugin in active:
@@ -396,8 +407,11 @@ def train(
                 for cb in callbacks:
                     cb.on_update(ppo.update_index, metrics)
             except BaseException:
-                checkpoint(checkpoint_path)
+                if group is None:  # distributed: the others are not there to be gathered; the last one stays
+                    checkpoint(checkpoint_path)
                 raise
+            if group is not None:
+                interrupt.requested = group.any(interrupt.requested, "the interrupt all-reduce")
             if interrupt.requested:
                 interrupted = True
                 checkpoint(checkpoint_path)
@@ -416,6 +430,7 @@ def train(
         checkpoint(final_path)
         if ppo.update_index % max(config.checkpoint_every, 1) != 0 or not config.checkpoint_every:
             checkpoint(checkpoint_path)
+    if main and not interrupted:
         if multi:
             policy_paths = {
                 role: export_policy(final_path, root / f"policy-{role}.aipp", overwrite=True, role=role)

@@ -165,6 +165,14 @@ class DevicePPO(PPO):
         state["optimizer"] = _to_cpu(state["optimizer"])
         return state
 
+    def rollout_state(self) -> dict[str, Any]:
+        """Return the return accumulators of the episodes in progress (the observations are the engine's)."""
+        return {"ret": self._ret_t.detach().cpu().clone()}
+
+    def load_rollout_state(self, state: dict[str, Any]) -> None:
+        """Restore what `rollout_state` returned (after the worlds' own state was imported)."""
+        self._ret_t.copy_(state["ret"].to(self.device))
+
     def policy(self) -> TorchPolicy:
         """Return the current deterministic policy as a CPU copy (what evaluation and export run)."""
         model = copy.deepcopy(self.model).to("cpu")

@@ -74,6 +74,11 @@ class PPO:
         self.generator = torch.Generator(device=self.device).manual_seed(config.seed + 1 + seed_offset)
         self.update_index = 0
         self.global_step = 0
+        #: Updates of the whole run (the learning-rate schedule's horizon); a distributed learner's
+        #: ranks share a batch N times larger, so it runs N times fewer.
+        self.total_updates = config.total_updates
+        #: The learning rate's factor (`aip_ml.distributed` scales it with the number of ranks).
+        self.lr_factor = 1.0
         self._allocate()
 
     def _device(self) -> torch.device:
@@ -122,6 +127,19 @@ class PPO:
         self._refresh_normalizer()
         self.update_index = int(state["update_index"])
         self.global_step = int(state["global_step"])
+
+    def rollout_state(self) -> dict[str, Any]:
+        """Return the state of the episodes in progress (copies): the observations and return accumulators.
+
+        With the worlds' own state (`aip_engine.Worlds.export_state`) it lets a run continue between two
+        updates exactly as if it had not stopped, without reseeding the worlds.
+        """
+        return {"obs": torch.from_numpy(np.array(self._obs)), "ret": torch.from_numpy(self._ret.copy())}
+
+    def load_rollout_state(self, state: dict[str, Any]) -> None:
+        """Restore what `rollout_state` returned (after the worlds' own state was imported)."""
+        self._obs = state["obs"].numpy().copy()
+        self._ret[:] = state["ret"].numpy()
 
     def policy(self) -> TorchPolicy:
         """Return the current deterministic policy (sharing the network, with frozen statistics)."""
@@ -246,8 +264,9 @@ class PPO:
             Loss and diagnostics metrics of this update.
         """
         cfg, buf = self.config, self.buf
-        frac = self.update_index / cfg.total_updates
-        lr = cfg.learning_rate * (1.0 - frac) if cfg.lr_schedule == "linear" else cfg.learning_rate
+        frac = self.update_index / self.total_updates
+        base = cfg.learning_rate * self.lr_factor
+        lr = base * (1.0 - frac) if cfg.lr_schedule == "linear" else base
         for group in self.optimizer.param_groups:
             group["lr"] = lr * group.get("lr_scale", 1.0)  # a group of loaded layers may learn slower
         advantages, returns = self._advantages()
@@ -291,6 +310,7 @@ class PPO:
                     loss = pg_loss + cfg.vf_coef * v_loss - cfg.ent_coef * entropy
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()  # type: ignore[no-untyped-call]
+                self._sync_gradients()
                 nn.utils.clip_grad_norm_(self.model.parameters(), cfg.max_grad_norm)
                 self.optimizer.step()
                 with torch.no_grad():
@@ -300,7 +320,7 @@ class PPO:
                 v_losses.append(v_loss.detach())
                 entropies.append(entropy.detach())
                 kls.append(approx_kl)
-                if cfg.target_kl > 0 and approx_kl.item() > 1.5 * cfg.target_kl:
+                if cfg.target_kl > 0 and self._shared_kl(approx_kl) > 1.5 * cfg.target_kl:
                     stop = True
                     break
             if stop:
@@ -339,6 +359,13 @@ class PPO:
     def _update_obs_stats(self) -> None:
         """Fold the rollout's raw observations into the running statistics."""
         self.obs_rms.update(self.buf.raw_obs.reshape(self.config.batch_size, -1))
+
+    def _sync_gradients(self) -> None:
+        """Called between a minibatch's backward pass and its gradient clipping (ranks average here)."""
+
+    def _shared_kl(self, approx_kl: torch.Tensor) -> float:
+        """The minibatch's approximate KL that decides the early stop (the ranks' mean when distributed)."""
+        return float(approx_kl.item())
 
     def update(self) -> dict[str, float]:
         """Collect one rollout and learn from it.

@@ -55,12 +55,35 @@ def test_crashes_hangs_and_undocumented_errors_are_told_apart(fuzz: types.Module
 
     assert fuzz.run_case(segfault, "t", 0, 0, 10)["kind"] == "crash"
     assert fuzz.run_case(segfault, "t", 0, 0, 10)["outcome"] == "killed by SIGSEGV"
-    assert fuzz.run_case(hang, "t", 0, 0, 1.0)["kind"] == "hang"
+    assert fuzz.run_case(hang, "t", 0, 0, 1.0, retry_factor=2)["kind"] == "hang"
     assert "ZeroDivisionError" in fuzz.run_case(odd_error, "t", 0, 0, 10)["outcome"]
     assert fuzz.run_case(odd_error, "t", 0, 0, 10)["kind"] == "undocumented"
     assert fuzz.run_case(leaky, "t", 0, 0, 10)["kind"] == "undocumented"
     a, b = (fuzz.run_case(documented, "t", 0, i, 10) for i in (1, 2))
     assert a["kind"] == b["kind"] == "ok" and a["outcome"] == b["outcome"]  # numbers vary, the outcome not
+
+
+def test_a_slow_case_is_retried_and_a_real_hang_is_still_a_hang(fuzz: types.ModuleType, tmp_path: Path) -> None:
+    marker = tmp_path / "ran-once"
+
+    def slow_the_first_time(rng: random.Random, tmp: Path) -> str:
+        if not marker.exists():  # a machine under load: the first run takes too long
+            marker.touch()
+            time.sleep(3)
+        return "answered"
+
+    def hang(rng: random.Random, tmp: Path) -> str:
+        time.sleep(60)
+        return "unreachable"
+
+    slow = fuzz.run_case(slow_the_first_time, "t", 0, 0, 0.5, retry_factor=6)
+    assert slow["kind"] == "ok" and slow["outcome"] == "answered"
+    assert "no answer within 0.5 s" in slow["slow"]
+    start = time.monotonic()
+    hung = fuzz.run_case(hang, "t", 0, 0, 0.5, retry_factor=3)
+    assert hung["kind"] == "hang" and "nor within 1.5 s on a retry" in hung["outcome"]
+    assert time.monotonic() - start < 10
+    assert "slow" not in fuzz.run_case(slow_the_first_time, "t", 0, 1, 0.5)  # answers at once now
 
 
 def test_a_case_replays_exactly(fuzz: types.ModuleType) -> None:

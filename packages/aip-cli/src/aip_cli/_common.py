@@ -106,10 +106,21 @@ def parse_policy_choice(text: str) -> PolicyChoice:
         if not name:
             raise CliError("bot: needs a name, e.g. bot:chase (see `aip eval --help`)", ExitCode.USAGE)
         return PolicyChoice("bot", name)
+    if text.startswith("models:/"):
+        return PolicyChoice("model", text)
     path = Path(text)
-    if path.is_file():
+    try:
+        is_file = path.is_file()
+    except (OSError, ValueError):  # a name too long for the file system, or holding a NUL
+        is_file = False
+    if is_file:
         return PolicyChoice("file", str(path))
     looks_like_path = ("/" in text and not text.rsplit("/", 1)[-1].isdigit()) or text.startswith(".")
     if path.suffix or looks_like_path:
-        raise CliError(f"policy file not found: {text}", ExitCode.NOT_FOUND)
+        told = text if len(text) <= 80 else f"{text[:60]}… ({len(text)} characters)"
+        raise CliError(
+            f"policy file not found: {told} (nor is it a model reference: NAME, NAME/VERSION or "
+            "NAME@ALIAS; list the models with `aip models list`)",
+            ExitCode.NOT_FOUND,
+        )
     return PolicyChoice("model", text)

@@ -43,8 +43,28 @@ __all__ = [
 CHAMPION = "champion"
 EVAL_TAG_PREFIX = "eval."  # version tags holding evaluation scores
 _REF = re.compile(
-    r"^(?:models:/)?(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:/(?P<version>\d+)|@(?P<alias>[A-Za-z0-9_-]+))?$"
+    r"^(?:models:/)?(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:/(?P<version>[0-9]+)|@(?P<alias>[A-Za-z0-9_-]+))?$"
 )
+# The longest registered model name MLflow keeps (its SQL stores' column), and the largest version
+# number one can hold (SQLite's INTEGER): references beyond them are refused before any query.
+MAX_NAME_CHARS = 256
+_MAX_VERSION = 2**63 - 1
+_LIST_HINT = "list the registered models and their versions with `aip models list`"
+
+
+def shown(text: str, limit: int = 80) -> str:
+    """``repr(text)``, shortened when long, for messages that name what a user typed.
+
+    Args:
+        text: The text.
+        limit: The most characters shown.
+
+    Returns:
+        The quoted text, or its beginning with ``…`` and its length.
+    """
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[: limit - 20]!r}… ({len(text)} characters)"
 
 
 def model_name(task: str, role: str) -> str:
@@ -152,12 +172,15 @@ def version_info(client: MlflowClient, name: str, version: str) -> ModelVersionI
     """
     from mlflow.exceptions import MlflowException
 
+    version = str(version)
+    if not version.isdigit() or int(version) > _MAX_VERSION:
+        raise _no_version(client, name, version)
     try:
-        mv = client.get_model_version(name, str(version))
+        mv = client.get_model_version(name, version)
         aliases = client.get_registered_model(name).aliases
     except MlflowException as exc:
         if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
-            raise ModelNotFoundError(f"model {name!r} has no version {version}; see `aip models list`") from None
+            raise _no_version(client, name, version) from None
         raise
     return _info(mv, aliases)
 
@@ -203,7 +226,7 @@ def list_versions(client: MlflowClient, name: str | None = None) -> list[ModelVe
             chosen = [m for m in models if m.name.startswith(f"{name}-")]
         if not chosen:
             known = ", ".join(sorted(m.name for m in models)) or "none yet (run `aip train TASK`)"
-            raise ModelNotFoundError(f"no registered model {name!r}; registered models: {known}")
+            raise ModelNotFoundError(f"no registered model {shown(name)}; registered models: {known}")
         models = chosen
     out: list[ModelVersionInfo] = []
     for model in sorted(models, key=lambda m: m.name):
@@ -252,10 +275,27 @@ def parse_reference(reference: str) -> tuple[str, str | None, str | None]:
     match = _REF.match(reference.strip())
     if match is None:
         raise TrackingError(
-            f"{reference!r} is not a model reference; write NAME, NAME/VERSION or NAME@ALIAS "
-            "(e.g. chase-v1-enemy@champion)"
+            f"{shown(reference)} is not a model reference; write NAME, NAME/VERSION or NAME@ALIAS "
+            f"(e.g. chase-v1-enemy@champion); {_LIST_HINT}"
         )
-    return match.group("name"), match.group("version"), match.group("alias")
+    name = match.group("name")
+    if len(name) > MAX_NAME_CHARS:
+        raise TrackingError(
+            f"model reference {shown(reference)} names a model of {len(name)} characters; registered model "
+            f"names have at most {MAX_NAME_CHARS}; {_LIST_HINT}"
+        )
+    return name, match.group("version"), match.group("alias")
+
+
+def _no_version(client: MlflowClient, name: str, version: str) -> ModelNotFoundError:
+    """The error for a version `name` does not have, listing the ones it has."""
+    have = sorted(int(getattr(v, "version", 0)) for v in _all_versions(client, name))
+    listed = ", ".join(str(v) for v in have[-20:]) or "none yet"
+    more = f" (the last 20 of {len(have)})" if len(have) > 20 else ""
+    told = version if len(version) <= 20 else f"{version[:12]}… ({len(version)} digits)"
+    return ModelNotFoundError(
+        f"model {name!r} has no version {told} (versions: {listed}{more}); see `aip models list {name}`"
+    )
 
 
 def resolve_version(client: MlflowClient, reference: str) -> ModelVersionInfo:
@@ -280,7 +320,7 @@ def resolve_version(client: MlflowClient, reference: str) -> ModelVersionInfo:
         if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
             names = ", ".join(sorted(m.name for m in _all_registered_models(client)))
             raise ModelNotFoundError(
-                f"no registered model {name!r}; registered models: {names or 'none yet'}"
+                f"no registered model {shown(name)}; registered models: {names or 'none yet (run `aip train TASK`)'}"
             ) from None
         raise
     aliases = dict(model.aliases or {})
@@ -289,7 +329,7 @@ def resolve_version(client: MlflowClient, reference: str) -> ModelVersionInfo:
             have = ", ".join(f"@{a}" for a in sorted(aliases)) or "none"
             raise ModelNotFoundError(
                 f"model {name!r} has no alias @{alias} (aliases: {have}); "
-                f"promote a version with `aip models promote {name}/VERSION`"
+                f"promote a version with `aip models promote {name}/VERSION` (see `aip models list {name}`)"
             )
         version = str(aliases[alias])
     elif version is None:

@@ -62,39 +62,47 @@ def resolve_source(text: str, tracking_uri: str | None = None, cache: Path | Non
     Raises:
         ConfigError: Nothing of that name, or a model reference the store cannot resolve.
     """
+    from ..tracking import parse_reference
+    from ..tracking._errors import TrackingError
+    from ..tracking._registry import shown
+
+    if text.startswith("models:/"):
+        return _from_registry(text, tracking_uri, cache)
     path = Path(text).expanduser()
-    if path.is_dir():
+    try:
+        is_dir, is_file = path.is_dir(), path.is_file()
+    except (OSError, ValueError):  # a name too long for the file system, or holding a NUL
+        is_dir = is_file = False
+    if is_dir:
         found = _run_folder(path, text)
         kind = "policy" if found.suffix == ".aipp" else "checkpoint"
         return Source(kind, found, text, {"init_from": text, "init_from.path": str(found.resolve())})
-    if path.is_file():
+    if is_file:
         kind = "policy" if path.suffix == ".aipp" else "checkpoint"
         return Source(kind, path, text, {"init_from": text, "init_from.path": str(path.resolve())})
-    from ..tracking import parse_reference
-    from ..tracking._errors import TrackingError
-
     looks_like_path = ("/" in text and not text.split("/")[-1].isdigit()) or text.endswith((".ckpt", ".aipp"))
-    try:
-        if looks_like_path:
-            raise TrackingError("a path")
-        parse_reference(text)
-    except TrackingError:
+    if looks_like_path:
         raise ConfigError(
-            f"config key 'init_from' = {text!r}: no such file or folder, and not a model reference "
-            "(NAME/VERSION, NAME@alias: see `aip models list`)"
-        ) from None
+            f"config key 'init_from' = {shown(text)}: no such file or folder, and not a model reference "
+            "(NAME, NAME/VERSION, NAME@alias: see `aip models list`)"
+        )
+    try:
+        parse_reference(text)
+    except TrackingError as exc:
+        raise ConfigError(f"config key 'init_from' = {shown(text)}: no such file or folder, and {exc}") from None
     return _from_registry(text, tracking_uri, cache)
 
 
 def _from_registry(text: str, tracking_uri: str | None, cache: Path | None) -> Source:
     from ..tracking import download_policy, make_client, resolve_version
     from ..tracking._errors import TrackingError
+    from ..tracking._registry import shown
 
     try:
         client = make_client(tracking_uri)
         info = resolve_version(client, text)
     except TrackingError as exc:
-        raise ConfigError(f"config key 'init_from' = {text!r}: {exc}") from None
+        raise ConfigError(f"config key 'init_from' = {shown(text)}: {exc}") from None
     folder = cache or Path(tempfile.mkdtemp(prefix="aip-init-from-"))
     lineage = {"init_from": text, "init_from.model": info.reference, "init_from.run_id": str(info.run_id or "")}
     if info.run_id:

@@ -18,6 +18,9 @@ Reported per arm, from rank 0:
   (`aip_ml.TargetCallback`, checks every ``--target-every`` steps, not counted in the time);
 - the shares of an update: collecting the rollout, learning, and inside learning the gradient
   all-reduce (``allreduce_share``: its time over the update's);
+- ``allreduce_alone_seconds``: after the training, one all-reduce of the gradient's size (``parameters``
+  float32) between ranks that do nothing else: the communication itself. The rest of the all-reduce's
+  share in training is a rank waiting for the slower one (``--allreduce-only`` measures this alone);
 - the machine's load (``os.getloadavg``) before and after, since the ranks share its cores with
   whatever else runs.
 """
@@ -81,6 +84,29 @@ class Meter:
         """Nothing to do."""
 
 
+def parameter_count(config: Any) -> int:
+    """The number of parameters of the config's actor-critic (what one gradient all-reduce carries)."""
+    import aip_engine
+    from aip_ml.ppo import ActorCritic
+
+    layout = aip_engine.role_layout(aip_engine.task_spec(config.task).agents[0])
+    model = ActorCritic(layout.obs_size, layout.act_size, config.hidden_sizes, config.activation, config.log_std_init)
+    return sum(p.numel() for p in model.parameters())
+
+
+def allreduce_alone(group: Any, numel: int, repeats: int) -> float:
+    """Mean seconds of one all-reduce of ``numel`` float32 between ranks that do nothing else."""
+    import torch
+
+    flat = torch.ones(numel)
+    for _ in range(10):
+        group.all_reduce_sum(flat, "the warm-up")
+    start = time.perf_counter()
+    for _ in range(repeats):
+        group.all_reduce_sum(flat, "the all-reduce benchmark")
+    return (time.perf_counter() - start) / repeats
+
+
 def worker(out: Path, run_dir: Path, task: str, overrides: list[str]) -> None:
     """One rank (or the one process) of an arm; rank 0 writes ``out``."""
     import aip_ml
@@ -90,10 +116,18 @@ def worker(out: Path, run_dir: Path, task: str, overrides: list[str]) -> None:
     group = distributed.init(config.device) if "RANK" in os.environ else None
     meter = Meter()
     main = group is None or group.is_main
+    alone = None
     try:
-        result = aip_ml.train(config, run_dir=run_dir, callbacks=[meter] if main else [])
+        if os.environ.get("AIP_BENCH_ALLREDUCE_ONLY") != "1":
+            result = aip_ml.train(config, run_dir=run_dir, callbacks=[meter] if main else [])
+        if group is not None:
+            alone = allreduce_alone(group, parameter_count(config), 500)
     finally:
         distributed.shutdown()
+    if os.environ.get("AIP_BENCH_ALLREDUCE_ONLY") == "1":
+        if main:
+            out.write_text(json.dumps({"allreduce_alone_seconds": alone, "parameters": parameter_count(config)}))
+        return
     if not main:
         return
     record = result.time_to_target
@@ -124,6 +158,9 @@ def worker(out: Path, run_dir: Path, task: str, overrides: list[str]) -> None:
         "steps_to_target": record.steps if record is not None else None,
         "seconds_to_target": record.seconds if record is not None else None,
         "final_success_rate": result.final_metrics.get("success_rate"),
+        "parameters": parameter_count(config),
+        "allreduce_alone_seconds": alone,
+        "allreduces_per_update": config.epochs * config.batch_size // config.minibatch_size,
     }
     out.write_text(json.dumps(report, indent=2) + "\n")
 
@@ -162,6 +199,9 @@ def main() -> int:
     parser.add_argument("--target-every", type=int, default=262_144, help="steps between skill-target checks")
     parser.add_argument("--quick", action="store_true", help="tiny runs: a smoke test, targets not expected")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument(
+        "--allreduce-only", action="store_true", help="only time the gradient all-reduce alone on the N > 1 arms"
+    )
     parser.add_argument("--worker", nargs=3, metavar=("OUT", "RUN_DIR", "TASK"), help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args()
     if args.worker:
@@ -175,8 +215,12 @@ def main() -> int:
         common += [*QUICK, "target_episodes=16"]
     if args.steps:
         common.append(f"total_steps={args.steps}")
+    if args.allreduce_only:
+        os.environ["AIP_BENCH_ALLREDUCE_ONLY"] = "1"
     arms = {}
     for n in args.ranks:
+        if args.allreduce_only and n == 1:
+            continue
         worlds = base.num_worlds // n if args.scaling == "strong" else base.num_worlds
         minibatch = min(base.minibatch_size, worlds * base.rollout_steps)
         if args.scaling == "strong":
@@ -184,14 +228,15 @@ def main() -> int:
         arms[str(n)] = run_arm(n, args.task, [*common, f"num_worlds={worlds}", f"minibatch_size={minibatch}"])
     one = arms.get("1")
     for report in arms.values():
-        report["speedup"] = report["steps_per_second"] / one["steps_per_second"] if one else None
+        if "steps_per_second" in report:
+            report["speedup"] = report["steps_per_second"] / one["steps_per_second"] if one else None
     doc = {
         "task": args.task,
         "scaling": args.scaling,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
         "arms": arms,
     }
-    if args.json:
+    if args.json or args.allreduce_only:
         print(json.dumps(doc, indent=2))
     else:
         for n, r in arms.items():

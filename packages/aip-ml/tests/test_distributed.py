@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import torch
 
+import aip_engine
 import aip_ml
 from aip_ml import distributed
 
@@ -270,6 +271,53 @@ def test_sigint_stops_every_rank_and_the_resume_is_exact(full_run: Path, tmp_pat
     resumed = Launch(_worker(run_dir, "--resume"))
     assert resumed.wait().returncode == 0, "".join(resumed.lines)
     _assert_same_final(full_run, run_dir)
+
+
+DEVICE_SCRIPT = textwrap.dedent(
+    """
+    import os, sys
+    import aip_engine
+    aip_engine.__path__.extend(p for p in os.environ["AIP_TEST_ENGINE_PATH"].split(os.pathsep) if p)
+    import torch
+    import aip_ml
+    from aip_ml import distributed
+
+    out, overrides = sys.argv[1], sys.argv[2:]
+    config = aip_ml.load_config("chase-v1", overrides=overrides)
+
+    class Keep(aip_ml.CallbackBase):
+        def on_attach(self, view):
+            self.view = view
+
+        def on_end(self, result):
+            torch.save(self.view.policy().model.state_dict(), f"{out}/weights-{group.rank}.pt")
+
+    with distributed.session(config.device) as group:
+        result = aip_ml.train(config, run_dir=f"{out}/run", callbacks=[Keep()])
+        print("BACKEND", group.backend, result.global_step, flush=True)
+    """
+)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(
+    not aip_engine.backends()["cuda"].available,
+    reason="needs the engine's CUDA backend or its host emulation",
+)
+def test_the_device_learner_trains_on_two_ranks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if torch.cuda.is_available() and torch.cuda.device_count() < 2:
+        pytest.skip("NCCL needs a GPU per rank: 2 GPUs")
+    # The host emulation is found through aip_engine's path (tools/check_cuda_build.py --emulate).
+    monkeypatch.setenv("AIP_TEST_ENGINE_PATH", os.pathsep.join(list(aip_engine.__path__)[1:]))
+    script = tmp_path / "device.py"
+    script.write_text(DEVICE_SCRIPT)
+    launch = Launch([str(script), str(tmp_path), *OVERRIDES, "device=cuda", "total_steps=1536"])
+    result = launch.wait()
+    assert result.returncode == 0, "".join(launch.lines)
+    w0, w1 = torch.load(tmp_path / "weights-0.pt"), torch.load(tmp_path / "weights-1.pt")
+    assert all(torch.equal(w0[k], w1[k]) for k in w0)
+    state = aip_ml.load_checkpoint(tmp_path / "run" / "checkpoints" / "final.ckpt").state
+    assert state["world_size"] == 2 and state["global_step"] == 1536
 
 
 def test_another_world_size_continues_with_a_warning(full_run: Path, tmp_path: Path) -> None:

@@ -267,23 +267,18 @@ def train(
         root.mkdir(parents=True, exist_ok=True)
         _write_text(root / "config.toml", config.to_toml())
     _, engine_threads = set_threads(config)
-    worlds = make_worlds(
-        config.task, config.num_worlds, seed=config.seed, threads=engine_threads, backend=config.device
-    )
+    backend = config.device
+    if group is not None and group.backend == "nccl" and backend == "cuda":
+        backend = f"cuda:{group.local_rank}"  # one GPU per rank
+    worlds = make_worlds(config.task, config.num_worlds, seed=config.seed, threads=engine_threads, backend=backend)
     agents = aip_engine.task_spec(config.task).agents
     multi = len(agents) > 1
     active = [*plugins_from_config(config), *plugins]
     device = on_device(worlds)
-    if group is not None and (multi or active or device):
-        what = (
-            "self-play"
-            if multi
-            else f"device={config.device!r}"
-            if device
-            else "training plugins (" + ", ".join(p.name for p in active) + ")"
-        )
+    if group is not None and (multi or active):
+        what = "self-play" if multi else "training plugins (" + ", ".join(p.name for p in active) + ")"
         raise ConfigError(
-            f"distributed training ({world_size} ranks) runs plain PPO on the CPU for now, not {what}; "
+            f"distributed training ({world_size} ranks) runs plain PPO for now, not {what}; "
             "train such a run in one process (without --nproc)"
         )
     if device and (multi or active):
@@ -295,9 +290,9 @@ def train(
     learner_class = DevicePPO if device else PPO
     ppo: Any
     if group is not None:
-        from .distributed import DistributedPPO
+        from .distributed import DistributedDevicePPO, DistributedPPO
 
-        ppo = DistributedPPO(config, learner_worlds, group)
+        ppo = (DistributedDevicePPO if device else DistributedPPO)(config, learner_worlds, group)
     else:
         ppo = SelfPlay(config, learner_worlds) if multi else learner_class(config, learner_worlds)
     context = PluginContext(config, worlds, root, agents[0], state is not None, ppo, tracking_uri)

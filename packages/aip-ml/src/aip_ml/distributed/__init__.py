@@ -22,18 +22,26 @@ from aip_ml.distributed._group import (
     shutdown,
 )
 from aip_ml.distributed._launch import LaunchResult, RankFailure, launch_local, torchrun_command
-from aip_ml.distributed._learner import DistributedPPO, SharedRunningMeanStd, combine_moments
+from aip_ml.distributed._learner import (
+    DistributedDevicePPO,
+    DistributedPPO,
+    SharedRunningMeanStd,
+    SharedTorchRunningMeanStd,
+    combine_moments,
+)
 
 __all__ = [
     "DEFAULT_TIMEOUT_S",
     "LR_SCALES",
     "RANK_LOST_EXIT_CODE",
+    "DistributedDevicePPO",
     "DistributedPPO",
     "LaunchResult",
     "RankFailure",
     "RankGroup",
     "RankLostError",
     "SharedRunningMeanStd",
+    "SharedTorchRunningMeanStd",
     "combine_moments",
     "current",
     "init",

@@ -134,6 +134,15 @@ class RankGroup:
             raise self._lost(what, exc) from None
         return [p.to(tensor.device) for p in parts]
 
+    def broadcast(self, tensor: torch.Tensor, what: str) -> torch.Tensor:
+        """Rank 0's ``tensor`` (same shape and dtype on every rank), returned on every rank."""
+        target = tensor.detach().clone().to(self._device())
+        try:
+            td.broadcast(target, src=0)
+        except (RuntimeError, td.DistBackendError, ValueError) as exc:
+            raise self._lost(what, exc) from None
+        return target.to(tensor.device)
+
     def gather_objects(self, value: Any, what: str) -> list[Any] | None:
         """Every rank's picklable ``value`` on rank 0 (in rank order); None on the other ranks."""
         values: list[Any] | None = self._exchange(value, what, gather=True)
@@ -207,15 +216,14 @@ def init(device: str = "cpu") -> RankGroup:
     """Join the process group torchrun set up (gloo for ``device=cpu``, NCCL for CUDA).
 
     Args:
-        device: The training config's ``device``: ``cpu`` (gloo) or ``cuda[:N]`` (NCCL, one GPU per
-            rank: ``LOCAL_RANK``).
+        device: The training config's ``device``: ``cpu`` (gloo) or ``cuda[:N]`` (NCCL when torch sees
+            CUDA, one GPU per rank: ``LOCAL_RANK``; gloo otherwise).
 
     Returns:
         This process's group; `current` returns it until `shutdown`.
 
     Raises:
-        ConfigError: The environment is not torchrun's (``RANK``/``WORLD_SIZE`` missing), or NCCL was
-            asked for without CUDA.
+        ConfigError: The environment is not torchrun's (``RANK``/``WORLD_SIZE`` missing).
     """
     global _CURRENT
     if _CURRENT is not None:
@@ -229,9 +237,8 @@ def init(device: str = "cpu") -> RankGroup:
         )
     rank, world, local = _env_int("RANK"), _env_int("WORLD_SIZE"), _env_int("LOCAL_RANK")
     backend = "gloo"
-    if device.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise ConfigError(f"device={device!r} needs CUDA for NCCL, and torch sees no GPU; train with device=cpu")
+    if device.startswith("cuda") and torch.cuda.is_available():
+        # One GPU per rank; without CUDA (the engine's host emulation of its CUDA backend) gloo.
         backend = "nccl"
         torch.cuda.set_device(local)
     timeout = _timeout()

@@ -24,17 +24,24 @@ import numpy.typing as npt
 import torch
 
 from .._config import TrainConfig
-from ..ppo import PPO, ObsNormalizer, RunningMeanStd
+from ..ppo import PPO, DevicePPO, ObsNormalizer, RunningMeanStd, TorchRunningMeanStd
 from ._group import RankGroup, lr_factor, rank_seed
 
-__all__ = ["DistributedPPO", "SharedRunningMeanStd", "combine_moments"]
+__all__ = [
+    "DistributedDevicePPO",
+    "DistributedPPO",
+    "SharedRunningMeanStd",
+    "SharedTorchRunningMeanStd",
+    "combine_moments",
+]
 
 
-def combine_moments(parts: list[tuple[float, np.ndarray, np.ndarray]]) -> tuple[float, np.ndarray, np.ndarray]:
+def combine_moments(parts: list[tuple[float, Any, Any]]) -> tuple[float, Any, Any]:
     """Combine ``(count, mean, var)`` of several batches into those of their union (Chan et al.), in order.
 
     Args:
-        parts: Each batch's sample count, mean and (population) variance, float64.
+        parts: Each batch's sample count, mean and (population) variance: float64 numpy arrays or
+            torch tensors.
 
     Returns:
         The union's count, mean and variance.
@@ -96,8 +103,48 @@ class SharedRunningMeanStd(RunningMeanStd):
         self.count = total
 
 
+class SharedTorchRunningMeanStd(TorchRunningMeanStd):
+    """`TorchRunningMeanStd` (statistics on a device) whose every `update` folds in all ranks' batches.
+
+    Args:
+        group: The ranks.
+        shape: Shape of one sample.
+        device: Where the statistics live.
+        what: Named in the error when a rank is lost.
+    """
+
+    def __init__(self, group: RankGroup, shape: tuple[int, ...], device: torch.device, what: str) -> None:
+        super().__init__(shape, device)
+        self.group = group
+        self.what = what
+
+    def update(self, batch: Any) -> None:
+        """Fold every rank's batch ``(B, *shape)`` into the statistics (a collective: all ranks call it)."""
+        x = torch.as_tensor(batch, device=self.device).to(torch.float64)
+        n = x.shape[0]
+        size = int(self.mean.numel())
+        local = torch.zeros(1 + 2 * size, dtype=torch.float64, device=self.device)
+        local[0] = n
+        if n:
+            local[1 : 1 + size] = x.mean(dim=0).reshape(-1)
+            local[1 + size :] = x.var(dim=0, correction=0).reshape(-1)
+        shape = self.mean.shape
+        gathered = self.group.all_gather(local, f"the {self.what} all-gather")
+        parts = [(float(g[0]), g[1 : 1 + size].reshape(shape), g[1 + size :].reshape(shape)) for g in gathered]
+        total_n, b_mean, b_var = combine_moments(parts)
+        if total_n == 0:
+            return
+        # The same fold as TorchRunningMeanStd.update, with the union of the ranks' batches as the batch.
+        delta = b_mean - self.mean
+        total = self.count + total_n
+        self.mean = self.mean + delta * (total_n / total)
+        m2 = self.var * self.count + b_var * total_n + delta * delta * (self.count * total_n / total)
+        self.var = m2 / total
+        self.count = total
+
+
 class DistributedPPO(PPO):
-    """`PPO` on one rank of a data-parallel run (CPU learner; gloo, or NCCL when the tensors are on CUDA).
+    """`PPO` on one rank of a data-parallel run (the CPU learner; gloo).
 
     Args:
         config: The training config (the same on every rank); ``num_worlds`` is per rank.
@@ -126,7 +173,7 @@ class DistributedPPO(PPO):
     def broadcast_weights(self) -> None:
         """Give every rank rank 0's network (they start equal by seeding; this makes it certain)."""
         flat = torch.cat([p.detach().reshape(-1) for p in self._params])
-        shared = self.group.broadcast_object(flat if self.group.is_main else None, "the weights broadcast")
+        shared = self.group.broadcast(flat, "the weights broadcast")
         with torch.no_grad():
             offset = 0
             for p in self._params:
@@ -187,3 +234,32 @@ class DistributedPPO(PPO):
         metrics = super().update()
         metrics["allreduce_seconds"] = self.allreduce_seconds
         return metrics
+
+
+class DistributedDevicePPO(DistributedPPO, DevicePPO):
+    """`DevicePPO` (worlds, rollout and network on a device) on one rank of a data-parallel run.
+
+    With CUDA the ranks exchange through NCCL, each rank on its own GPU (``cuda:LOCAL_RANK``); the
+    gradients, statistics and episode totals never leave the device.
+
+    Args:
+        config: The training config (the same on every rank); ``num_worlds`` is per rank.
+        worlds: This rank's worlds on its device.
+        group: The ranks (`aip_ml.distributed.init`).
+    """
+
+    def _allocate(self) -> None:
+        DevicePPO._allocate(self)
+        d, dev = self.layout.obs_size, self.device
+        self.obs_stats = SharedTorchRunningMeanStd(self.group, (d,), dev, "observation statistics")
+        self.ret_stats = SharedTorchRunningMeanStd(self.group, (), dev, "return statistics")
+        self.obs_rms = self.obs_stats  # type: ignore[assignment]
+        self.ret_rms = self.ret_stats  # type: ignore[assignment]
+        self._refresh_normalizer()
+
+    def end_rollout(self) -> dict[str, Any]:
+        """Finish the rollout; return the totals of the episodes that ended on all ranks (summed on the device)."""
+        self.group.all_reduce_sum(self._totals, "the episode statistics all-reduce")
+        episodes = DevicePPO.end_rollout(self)
+        self.global_step += (self.group.world_size - 1) * self.config.batch_size
+        return episodes

@@ -144,6 +144,28 @@ def test_nan_frames_under_a_good_checksum_are_not_loaded(tmp_path: Path) -> None
     assert len(bad) == 0 and bad.notes and not bad.complete
 
 
+def test_a_damaged_outcome_length_costs_no_memory(tmp_path: Path) -> None:
+    # tools/fuzz.py (seed 2027, recording case 1361): an end block claiming a 4 GiB outcome made
+    # summarize() allocate 4 GiB for an 810-byte file.
+    import tracemalloc
+
+    valid = _valid(tmp_path)
+    end = valid.rindex(b"END2")
+    frames, _, crc = struct.unpack_from("<III", valid, end + 4)
+    raw = valid[: end + 8] + struct.pack("<II", 0xFFFFFFF0, crc) + valid[end + 16 :]
+    path = tmp_path / "long-outcome.aiprec"
+    path.write_bytes(raw)
+    tracemalloc.start()
+    try:
+        summary = summarize(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 << 20, f"summarize allocated {peak / 2**20:.0f} MiB"
+    assert summary.complete and summary.frames == frames == 10 and summary.outcome is None
+    assert summarize(tmp_path / "valid.aiprec").frames == 10
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
 def test_special_files_are_refused_without_blocking(tmp_path: Path) -> None:
     fifo = tmp_path / "fifo.aiprec"

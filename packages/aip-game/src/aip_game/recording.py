@@ -557,9 +557,10 @@ def summarize(path: str | Path) -> RecordingSummary:
                 complete = True
                 if v2 and len(block) == _BLOCK_HEAD.size:
                     _, _, length, crc = _BLOCK_HEAD.unpack(block)
-                    text = handle.read(length)
+                    # A damaged length may claim up to 4 GiB: read only what the file holds.
+                    text = handle.read(length) if handle.tell() + length <= total else b""
                     try:
-                        outcome = _json(text) if zlib.crc32(text) == crc else None
+                        outcome = _json(text) if text and zlib.crc32(text) == crc else None
                     except (ValueError, RecursionError):
                         outcome = None
                 break

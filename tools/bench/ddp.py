@@ -123,7 +123,7 @@ def worker(out: Path, run_dir: Path, task: str, overrides: list[str]) -> None:
         if group is not None:
             alone = allreduce_alone(group, parameter_count(config), 500)
     finally:
-        distributed.shutdown()
+        distributed.shutdown(wait=True)
     if os.environ.get("AIP_BENCH_ALLREDUCE_ONLY") == "1":
         if main:
             out.write_text(json.dumps({"allreduce_alone_seconds": alone, "parameters": parameter_count(config)}))

@@ -9,6 +9,7 @@ with a message instead of hanging.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 import os
@@ -265,10 +266,20 @@ def init(device: str = "cpu") -> RankGroup:
     return _CURRENT
 
 
-def shutdown() -> None:
-    """Leave the process group (nothing to do when `init` was not called)."""
+def shutdown(*, wait: bool = False) -> None:
+    """Leave the process group (nothing to do when `init` was not called).
+
+    Args:
+        wait: First wait for every rank to get here (after a run that ended well), so that no rank
+            tears its connections down while another still uses them; a rank that does not come
+            within the timeout is not waited for longer.
+    """
     global _CURRENT
     if _CURRENT is not None and td.is_initialized():
+        if wait:
+            # A lost rank is not waited for: the run's result is already written.
+            with contextlib.suppress(RuntimeError, td.DistBackendError, ValueError):
+                td.barrier()
         td.destroy_process_group()
     _CURRENT = None
 

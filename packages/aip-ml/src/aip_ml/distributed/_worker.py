@@ -109,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     except aip_ml.ConfigError as exc:
         return _fail(f"rank {rank}: {exc}", _EXIT_USAGE)
     tracking = None
+    finished = False
     try:
         callbacks: list[Any] = []
         if group.is_main:
@@ -122,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         result = aip_ml.train(
             config, run_dir=args.run_dir, callbacks=callbacks, resume=args.resume, tracking_uri=args.tracking_uri
         )
+        finished = True
     except distributed.RankLostError as exc:
         if tracking is not None:
             tracking.close("FAILED")
@@ -135,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
             tracking.close("FAILED")
         raise
     finally:
-        distributed.shutdown()
+        distributed.shutdown(wait=finished)
     if group.is_main:
         summary = result.to_dict()
         summary["world_size"] = group.world_size

@@ -870,10 +870,16 @@ def _cli_target() -> Case:
                 argv.append(rng.choice(values))
             else:
                 argv.append(rng.choice(["--json", "--help", "--force", "--", "-", "--nope", "-x"]))
-        if any(" ".join(argv).startswith(c) for c in long_running) and "--help" not in argv:
-            argv.append(rng.choice(["--nope", "nokey=1", "total_steps=-5", "--seed", "learning_rate=inf"]))
-            if argv[-1] == "--seed":
-                argv.append("abc")
+        if any(" ".join(argv).startswith(c) for c in long_running):
+            # Twice: an option that takes a value (`--mlflow-ui --help`, `--recordings --nope`) reads
+            # the first as its value, so only the second is sure to be parsed as what it is.
+            if "--help" in argv:
+                argv += ["--help", "--help"]
+            else:
+                bad = rng.choice(
+                    [["--nope"], ["nokey=1"], ["total_steps=-5"], ["--seed", "abc"], ["learning_rate=inf"]]
+                )
+                argv += bad + bad
         return argv
 
     def case(rng: random.Random, tmp: Path) -> str:

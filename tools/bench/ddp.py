@@ -246,7 +246,9 @@ def main() -> int:
                 else "target not met"
             )
             print(
-                f"{n} rank(s): {r['steps_per_second']:,.0f} steps/s (x{r['speedup']:.2f}), {target}, "
+                f"{n} rank(s): {r['steps_per_second']:,.0f} steps/s"
+                + (f" (x{r['speedup']:.2f})" if r.get("speedup") else "")
+                + f", {target}, "
                 f"update: rollout {r['collect_share']:.0%}, all-reduce {r['allreduce_share']:.0%}"
             )
     return 0

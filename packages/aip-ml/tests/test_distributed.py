@@ -351,6 +351,12 @@ def test_lr_scale_is_validated_and_scales_with_ranks() -> None:
     assert distributed.rank_seed(7, 0) == 7 and distributed.rank_seed(7, 1) != distributed.rank_seed(7, 2)
 
 
+def test_the_ranks_of_a_machine_share_its_cores() -> None:
+    group = distributed.RankGroup(rank=1, world_size=4, local_rank=1, backend="gloo", timeout_s=5, local_world_size=2)
+    assert group.engine_threads(0) == max(1, (os.cpu_count() or 1) // 2)
+    assert group.engine_threads(3) == 3  # what the config asks for is kept
+
+
 def test_combined_moments_equal_those_of_the_concatenated_batch() -> None:
     import numpy as np
 

@@ -155,7 +155,7 @@ class TrainConfig:
         "cpu",
     )
     torch_threads: int = _f("torch threads; 0 = 1 (small networks gain nothing from more)", 0)
-    engine_threads: int = _f("engine threads; 0 = all cores", 0)
+    engine_threads: int = _f("engine threads; 0 = all cores (shared out among the ranks of a machine)", 0)
 
     def __post_init__(self) -> None:
         _convert_deprecated(self)

@@ -267,6 +267,8 @@ def train(
         root.mkdir(parents=True, exist_ok=True)
         _write_text(root / "config.toml", config.to_toml())
     _, engine_threads = set_threads(config)
+    if group is not None:
+        engine_threads = group.engine_threads(engine_threads)  # the ranks of a machine share its cores
     backend = config.device
     if group is not None and group.backend == "nccl" and backend == "cuda":
         backend = f"cuda:{group.local_rank}"  # one GPU per rank

@@ -90,6 +90,7 @@ class RankGroup:
         local_rank: The rank on this machine (the GPU index with NCCL).
         backend: ``gloo`` (CPU tensors) or ``nccl`` (CUDA tensors).
         timeout_s: How long a collective waits for the other ranks.
+        local_world_size: The ranks on this machine (they share its cores).
     """
 
     rank: int
@@ -97,6 +98,13 @@ class RankGroup:
     local_rank: int
     backend: str
     timeout_s: float
+    local_world_size: int = 1
+
+    def engine_threads(self, configured: int) -> int:
+        """The engine threads of this rank: ``configured``, or for 0 (all cores) its share of the cores."""
+        if configured:
+            return configured
+        return max(1, (os.cpu_count() or 1) // max(1, self.local_world_size))
 
     @property
     def is_main(self) -> bool:
@@ -245,7 +253,15 @@ def init(device: str = "cpu") -> RankGroup:
     td.init_process_group(
         backend=backend, init_method="env://", rank=rank, world_size=world, timeout=dt.timedelta(seconds=timeout)
     )
-    _CURRENT = RankGroup(rank=rank, world_size=world, local_rank=local, backend=backend, timeout_s=timeout)
+    local_world = _env_int("LOCAL_WORLD_SIZE") if "LOCAL_WORLD_SIZE" in os.environ else 1
+    _CURRENT = RankGroup(
+        rank=rank,
+        world_size=world,
+        local_rank=local,
+        backend=backend,
+        timeout_s=timeout,
+        local_world_size=local_world,
+    )
     return _CURRENT
 
 

@@ -112,3 +112,12 @@ def test_a_real_process_reports_one_line_and_the_exit_status(workdir: Path) -> N
     assert done.returncode == ExitCode.NOT_FOUND
     with pytest.raises(json.JSONDecodeError):
         json.loads(done.stdout)  # nothing on stdout: errors never pollute a script's JSON
+
+
+def test_dashboard_refuses_an_address_that_is_not_a_url(aip: Runner) -> None:
+    # `--mlflow-ui --help` read "--help" as the address and started the server (tools/fuzz.py, cli case 98).
+    pytest.importorskip("uvicorn")
+    for value in ("--help", "ftp://x", "http://", "127.0.0.1:5000"):
+        _one_line_error(
+            aip("dashboard", "--mlflow-ui", value, "--port", "0"), ExitCode.USAGE, "--mlflow-ui", repr(value)
+        )

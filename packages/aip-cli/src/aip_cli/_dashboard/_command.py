@@ -50,6 +50,16 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _is_http_url(text: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
 _RECORDINGS = typer.Option(
     None, "--recordings", metavar="DIR", help="The game's recordings folder [default: the game's own]."
 )
@@ -94,6 +104,12 @@ def dashboard_command(
     from aip_cli._dashboard._security import is_loopback, new_token
     from aip_ml.tracking import resolve_tracking_uri
 
+    if mlflow_ui is not None and not _is_http_url(mlflow_ui):
+        raise CliError(
+            f"--mlflow-ui must be the http:// or https:// address of MLflow's UI (e.g. http://127.0.0.1:5000), "
+            f"got {mlflow_ui!r}",
+            ExitCode.USAGE,
+        )
     uri = resolve_tracking_uri(tracking_uri)
     if token is not None and len(token) < 16:
         raise CliError("--token must be at least 16 characters (or leave it out to have one generated)", ExitCode.USAGE)

@@ -196,7 +196,7 @@ def main() -> int:
     parser.add_argument("--ranks", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--scaling", choices=("strong", "weak"), default="strong")
     parser.add_argument("--steps", type=int, default=0, help="total_steps of every arm (0: the shipped config's)")
-    parser.add_argument("--target-every", type=int, default=262_144, help="steps between skill-target checks")
+    parser.add_argument("--target-every", type=int, default=131_072, help="steps between skill-target checks")
     parser.add_argument("--quick", action="store_true", help="tiny runs: a smoke test, targets not expected")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument(

@@ -62,12 +62,12 @@ def _aip(args: list[str], cwd: Path) -> subprocess.Popen[str]:
     )
 
 
-def _client(workdir: Path) -> mlflow.MlflowClient:
-    return mlflow.MlflowClient(f"sqlite:///{workdir / 'mlflow.db'}")
+def _client(workdir: Path, uri: str | None = None) -> mlflow.MlflowClient:
+    return mlflow.MlflowClient(uri or f"sqlite:///{workdir / 'mlflow.db'}")
 
 
-def _trial_runs(workdir: Path, study: str) -> list[mlflow.entities.Run]:
-    client = _client(workdir)
+def _trial_runs(workdir: Path, study: str, uri: str | None = None) -> list[mlflow.entities.Run]:
+    client = _client(workdir, uri)
     experiment = client.get_experiment_by_name("chase-v1")
     assert experiment is not None
     runs = client.search_runs([experiment.experiment_id], f"tags.`aip.study` = '{study}' and tags.`aip.tune` = 'trial'")
@@ -116,9 +116,17 @@ def test_a_wrong_space_is_a_usage_error_naming_the_key(aip, workdir: Path) -> No
     assert shown.exit_code == 0 and "search learning_rate: float in [0.0003, 0.003], log scale" in shown.output
 
 
-def test_two_processes_share_one_study_without_duplicates_or_losses(workdir: Path) -> None:
+@pytest.mark.parametrize("store", ["sqlite", pytest.param("server", marks=pytest.mark.server)])
+def test_two_processes_share_one_study_without_duplicates_or_losses(
+    workdir: Path, store: str, request: pytest.FixtureRequest
+) -> None:
+    # Two writers of one MLflow store: a SQLite file here (its creation serialised by a lock), or a
+    # real `mlflow server` on 127.0.0.1 that both processes log to.
+    uri = request.getfixturevalue("mlflow_server") if store == "server" else None
     space = _space(workdir)
     args = ["tune", "chase-v1", "--space", str(space), "--study", "shared", "--trials", "6", "--startup-trials", "2"]
+    if uri:
+        args += ["--tracking-uri", uri]
     first, second = (
         _aip(args, workdir),
         _aip(args, workdir),
@@ -137,11 +145,13 @@ def test_two_processes_share_one_study_without_duplicates_or_losses(workdir: Pat
     assert workers == {f"{os.uname().nodename}:{p.pid}" for p in (first, second)}  # both took trials
     assert len({json.dumps(t.params, sort_keys=True) for t in trials}) == len(trials)  # no config drawn twice
 
-    runs = _trial_runs(workdir, "shared")
+    runs = _trial_runs(workdir, "shared", uri)
     assert [int(r.data.tags["aip.trial"]) for r in runs] == numbers  # one MLflow run per trial
     parents = {r.data.tags["mlflow.parentRunId"] for r in runs}
     assert len(parents) == 1  # both processes nest under the study's one parent run
-    client = _client(workdir)
+    client = _client(workdir, uri)
+    if uri:
+        assert not (workdir / "mlflow.db").exists()  # everything went to the server
     for run, trial in zip(runs, trials, strict=True):
         assert run.info.status == "FINISHED"
         assert run.data.tags["tune.state"] == trial.state.name

@@ -2,15 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -42,78 +33,12 @@ TINY = [
     "torch_threads=1",
     "engine_threads=1",
 ]
-_START_TIMEOUT_S = 90.0
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1.0) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    # The server runs in its own process group (uvicorn/gunicorn workers are its children).
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=15)
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """An MLflow server on 127.0.0.1 with its store and artifacts in a temporary folder."""
-    root = tmp_path_factory.mktemp("server")
-    port = _free_port()
-    mlflow_exe = shutil.which("mlflow", path=str(Path(sys.executable).parent)) or "mlflow"
-    log = (root / "server.log").open("wb")
-    process = subprocess.Popen(
-        [
-            mlflow_exe,
-            "server",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--backend-store-uri",
-            f"sqlite:///{root / 'server.db'}",
-            "--serve-artifacts",
-            "--artifacts-destination",
-            str(root / "artifacts"),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=root,
-        start_new_session=True,
-    )
-    uri = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + _START_TIMEOUT_S
-        while not _answers(f"{uri}/health"):
-            if process.poll() is not None:
-                pytest.fail(
-                    f"mlflow server exited with {process.returncode}: {(root / 'server.log').read_text()[-2000:]}"
-                )
-            if time.monotonic() > deadline:
-                pytest.fail(f"mlflow server did not answer within {_START_TIMEOUT_S} s")
-            time.sleep(0.5)
-        yield uri
-    finally:
-        _stop(process)
-        log.close()
+def server(mlflow_server: str) -> str:
+    """The root conftest's real MLflow server on 127.0.0.1, one per test module."""
+    return mlflow_server
 
 
 @pytest.fixture

@@ -197,3 +197,16 @@ def test_ctrl_c_leaves_the_study_resumable_and_the_trial_resumes_from_its_checkp
     # The resumed trial went on from the checkpoint: its first logged update follows the interruption's.
     history = _client(workdir).get_metric_history(new.info.run_id, "loss/policy")
     assert min(m.step for m in history) > 256
+
+    # ... and exactly: the interrupted-then-resumed trial ends with the weights of an uninterrupted run.
+    import torch
+
+    import aip_ml
+
+    trial_dir = workdir / "aip-tune" / "chase-v1" / "trial-0001"
+    config = aip_ml.load_config(path=trial_dir / "config.toml")
+    full = aip_ml.train(config, run_dir=workdir / "uninterrupted")
+    resumed_state = aip_ml.load_checkpoint(trial_dir / "checkpoints" / "final.ckpt").state
+    full_state = aip_ml.load_checkpoint(full.checkpoint).state
+    for name, tensor in full_state["model"].items():
+        assert torch.equal(tensor, resumed_state["model"][name]), name

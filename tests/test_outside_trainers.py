@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -79,3 +80,81 @@ def test_torchrl_wraps_the_single_and_the_native_vector_env() -> None:
     check_env_specs(batched)
     rollout = batched.rollout(700, break_when_any_done=False)
     assert rollout.shape == (4, 700) and rollout["next", "done"].any(dim=1).all()
+
+
+@pytest.mark.slow
+# TorchRL 0.14's own collector builds its deprecated default weight updaters (nothing of ours to change).
+@pytest.mark.filterwarnings("ignore:Creating .*WeightUpdater which inherits from WeightUpdaterBase:DeprecationWarning")
+def test_torchrl_ppo_learns_chase_through_its_gymnasium_wrapper() -> None:
+    # TorchRL's own parts end to end: its Gymnasium wrapper over the native vector env, its collector,
+    # GAE, clipped PPO loss and replay buffer (the recipe of TorchRL's PPO tutorial), 40,960 frames.
+    import gymnasium
+    import torch
+    from tensordict.nn import NormalParamExtractor, TensorDictModule
+    from torch import nn
+    from torchrl.collectors import Collector
+    from torchrl.data.replay_buffers import LazyTensorStorage, ReplayBuffer, SamplerWithoutReplacement
+    from torchrl.envs import GymWrapper, RewardSum
+    from torchrl.envs.utils import ExplorationType, set_exploration_type
+    from torchrl.modules import ProbabilisticActor, TanhNormal, ValueOperator
+    from torchrl.objectives import ClipPPOLoss
+    from torchrl.objectives.value import GAE
+
+    torch.manual_seed(1)
+    torch.set_num_threads(1)
+
+    def make(worlds: int, seed: int) -> Any:
+        env = GymWrapper(gymnasium.make_vec("aip/Chase-v1", num_envs=worlds))  # a TransformedEnv already
+        env.append_transform(RewardSum())  # episode returns
+        env.set_seed(seed)
+        return env
+
+    def mlp(inputs: int, outputs: int) -> nn.Sequential:
+        return nn.Sequential(nn.Linear(inputs, 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh(), nn.Linear(64, outputs))
+
+    env = make(16, 1)
+    obs_size, act_size = env.observation_spec["observation"].shape[-1], env.action_spec.shape[-1]
+    actor = TensorDictModule(
+        nn.Sequential(mlp(obs_size, 2 * act_size), NormalParamExtractor()),
+        in_keys=["observation"],
+        out_keys=["loc", "scale"],
+    )
+    bounds = {"low": env.action_spec.space.low, "high": env.action_spec.space.high}
+    policy = ProbabilisticActor(
+        actor, spec=env.action_spec, in_keys=["loc", "scale"], distribution_class=TanhNormal,
+        distribution_kwargs=bounds, return_log_prob=True,
+    )  # fmt: skip
+    value = ValueOperator(mlp(obs_size, 1), in_keys=["observation"])
+
+    def mean_return() -> float:
+        evaluation = make(8, 1000)
+        with torch.no_grad(), set_exploration_type(ExplorationType.DETERMINISTIC):
+            rollout = evaluation.rollout(700, policy, break_when_any_done=False)
+        ended = rollout["next", "done"].squeeze(-1)
+        return float(rollout["next", "episode_reward"].squeeze(-1)[ended].mean())
+
+    before = mean_return()
+    batch = 16 * 64
+    collector = Collector(
+        env, policy, frames_per_batch=batch, total_frames=40 * batch, auto_register_policy_transforms=False
+    )
+    buffer = ReplayBuffer(storage=LazyTensorStorage(batch), sampler=SamplerWithoutReplacement())
+    advantage = GAE(gamma=0.99, lmbda=0.95, value_network=value, average_gae=True)
+    loss = ClipPPOLoss(policy, value, clip_epsilon=0.2, entropy_coeff=0.0, normalize_advantage=False)
+    optimiser = torch.optim.Adam(loss.parameters(), 1e-3)
+    for data in collector:
+        for _ in range(5):
+            with torch.no_grad():
+                advantage(data)
+            buffer.extend(data.reshape(-1))
+            for _ in range(batch // 256):
+                losses = loss(buffer.sample(256))
+                total = losses["loss_objective"] + losses["loss_critic"] + losses["loss_entropy"]
+                optimiser.zero_grad()
+                total.backward()
+                torch.nn.utils.clip_grad_norm_(loss.parameters(), 0.5)
+                optimiser.step()
+    collector.shutdown()
+    after = mean_return()
+    print(f"TorchRL PPO on aip/Chase-v1: mean return {before:.1f} before, {after:.1f} after {40 * batch} frames")
+    assert after > before + 20.0

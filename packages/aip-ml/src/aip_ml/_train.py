@@ -277,17 +277,17 @@ def train(
     multi = len(agents) > 1
     active = [*plugins_from_config(config), *plugins]
     device = on_device(worlds)
-    if group is not None and (multi or active):
+    if multi or active:
         what = "self-play" if multi else "training plugins (" + ", ".join(p.name for p in active) + ")"
-        raise ConfigError(
-            f"distributed training ({world_size} ranks) runs plain PPO for now, not {what}; "
-            "train such a run in one process (without --nproc)"
-        )
-    if device and (multi or active):
-        what = "self-play" if multi else "training plugins (" + ", ".join(p.name for p in active) + ")"
-        raise ConfigError(
-            f"device={config.device!r}: {what} run on device=cpu only for now; drop them or train on the CPU"
-        )
+        if group is not None:
+            raise ConfigError(
+                f"distributed training ({world_size} ranks) runs plain PPO for now, not {what}; "
+                "train such a run in one process (without --nproc)"
+            )
+        if device:
+            raise ConfigError(
+                f"device={config.device!r}: {what} run on device=cpu only for now; drop them or train on the CPU"
+            )
     learner_worlds = PluggedWorlds(worlds, active) if active else worlds
     learner_class = DevicePPO if device else PPO
     ppo: Any

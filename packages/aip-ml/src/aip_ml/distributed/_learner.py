@@ -92,15 +92,8 @@ class SharedRunningMeanStd(RunningMeanStd):
             for g in gathered
         ]
         total_n, b_mean, b_var = combine_moments(parts)
-        if total_n == 0:
-            return
-        # The same fold as RunningMeanStd.update, with the union of the ranks' batches as the batch.
-        delta = b_mean - self.mean
-        total = self.count + total_n
-        self.mean = self.mean + delta * total_n / total
-        m2 = self.var * self.count + b_var * total_n + delta * delta * self.count * total_n / total
-        self.var = m2 / total
-        self.count = total
+        if total_n:
+            self.fold(b_mean, b_var, total_n)  # the union of the ranks' batches as the batch
 
 
 class SharedTorchRunningMeanStd(TorchRunningMeanStd):
@@ -132,15 +125,8 @@ class SharedTorchRunningMeanStd(TorchRunningMeanStd):
         gathered = self.group.all_gather(local, f"the {self.what} all-gather")
         parts = [(float(g[0]), g[1 : 1 + size].reshape(shape), g[1 + size :].reshape(shape)) for g in gathered]
         total_n, b_mean, b_var = combine_moments(parts)
-        if total_n == 0:
-            return
-        # The same fold as TorchRunningMeanStd.update, with the union of the ranks' batches as the batch.
-        delta = b_mean - self.mean
-        total = self.count + total_n
-        self.mean = self.mean + delta * (total_n / total)
-        m2 = self.var * self.count + b_var * total_n + delta * delta * (self.count * total_n / total)
-        self.var = m2 / total
-        self.count = total
+        if total_n:
+            self.fold(b_mean, b_var, total_n)  # the union of the ranks' batches as the batch
 
 
 class DistributedPPO(PPO):

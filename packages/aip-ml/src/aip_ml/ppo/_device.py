@@ -56,8 +56,10 @@ class TorchRunningMeanStd:
         n = x.shape[0]
         if n == 0:
             return
-        b_mean = x.mean(dim=0)
-        b_var = x.var(dim=0, correction=0)
+        self.fold(x.mean(dim=0), x.var(dim=0, correction=0), n)
+
+    def fold(self, b_mean: torch.Tensor, b_var: torch.Tensor, n: float) -> None:
+        """Fold in the moments of a batch of ``n > 0`` samples: its mean and (population) variance."""
         delta = b_mean - self.mean
         total = self.count + n
         self.mean = self.mean + delta * (n / total)

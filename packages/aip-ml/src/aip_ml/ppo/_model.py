@@ -116,8 +116,10 @@ class RunningMeanStd:
         n = x.shape[0]
         if n == 0:
             return
-        b_mean = x.mean(axis=0)
-        b_var = x.var(axis=0)
+        self.fold(x.mean(axis=0), x.var(axis=0), n)
+
+    def fold(self, b_mean: Any, b_var: Any, n: float) -> None:
+        """Fold in the moments of a batch of ``n > 0`` samples: its mean and (population) variance."""
         delta = b_mean - self.mean
         total = self.count + n
         self.mean = self.mean + delta * n / total

@@ -9,7 +9,7 @@ Methods (each one `aip_ml.train` run with the task's shipped config and these ch
 - ``curriculum``: PPO with examples/configs/<task>-curriculum.toml's lessons (no cloning).
 - ``bc``: behaviour cloning from 20 recorded episodes of the task's best scripted bot (made through
   the game's recorder format by `aip_ml.imitation.bot_demonstrations`), then PPO; ``bc_only`` is the
-  cloned policy before any PPO, compared with the demonstrator's success.
+  cloned policy before any PPO update (``bc_one_update``: after one), compared with the demonstrator's.
 - ``gail``: GAIL reward (weight 0.1) plus the task's reward, from the same 20 episodes.
 - ``transfer``: PPO started from a chase-v1 model trained first with its shipped config.
 
@@ -121,11 +121,29 @@ def _run(task: str, method: str, out: Path, quick: bool, extra: list[str], chase
     result["final_success"] = report.agent.success_rate
     result["bots"] = {k: v.success_rate for k, v in report.bots.items()}
     if method == "bc":
-        first = out / f"{task}-bc-only"
-        cloned = aip_ml.train(config.replace(total_steps=config.batch_size), run_dir=first)
-        only = aip_ml.evaluate(cloned.checkpoint, task, episodes=episodes, seed=2024)
+        # The clone itself: the same cloning as the run's (seed, epochs, hold-out), no PPO update after it.
+        import aip_engine
+        from aip_ml.imitation import clone, load_dataset
+        from aip_ml.ppo import PPO, derive_seed
+
+        learner = PPO(config, aip_engine.Worlds(task, config.num_worlds, seed=config.seed))
+        stats = clone(
+            learner,
+            load_dataset(out / f"{task}-{DEMONSTRATOR[task]}-20.npz"),
+            epochs=config.imitate_epochs,
+            holdout=config.bc_holdout,
+            seed=derive_seed(config.seed, 2**31),
+        )
+        only = aip_ml.evaluate(learner.policy(), task, episodes=episodes, seed=2024)
         result["bc_only_success"] = only.agent.success_rate
+        result["bc_only_holdout_loss"] = stats["bc/holdout_loss"]
         result["demonstrator_success"] = only.bots[DEMONSTRATOR[task]].success_rate
+        # and after one PPO update (no critic warm-up), what this benchmark reported as BC alone before
+        first = out / f"{task}-bc-one-update"
+        cloned = aip_ml.train(config.replace(total_steps=config.batch_size), run_dir=first)
+        result["bc_one_update_success"] = aip_ml.evaluate(
+            cloned.checkpoint, task, episodes=episodes, seed=2024
+        ).agent.success_rate
     return result
 
 

@@ -53,6 +53,19 @@ def test_cloning_a_bot_plays_like_it_and_reports_a_held_out_loss() -> None:
     assert report.agent.success_rate >= report.bots["chase"].success_rate - 0.1
 
 
+def test_twenty_episodes_are_cloned_with_enough_gradient_steps_to_fit_them() -> None:
+    # 20 episodes of dodge-v1's bot are ~16,000 samples: 20 epochs in minibatches of 4,096 were 80 Adam
+    # steps, which left the clone underfitted (held-out loss ~0.015, 0 % success against the bot's 66 %).
+    torch.manual_seed(0)
+    config = aip_ml.load_config("dodge-v1", overrides=[*SMALL, "imitate_bot="])
+    ppo = PPO(config, aip_engine.Worlds("dodge-v1", 32, seed=0))
+    spec = aip_engine.task_spec("dodge-v1")
+    data = bot_demonstrations("dodge-v1", "enemy", "dodge", 20 * spec.time_limit, num_worlds=20, seed=77, threads=1)
+    stats = clone(ppo, data, epochs=20, holdout=0.1, seed=1)
+    assert stats["bc/steps"] >= 2000
+    assert stats["bc/holdout_loss"] < 0.01
+
+
 def test_the_fire_action_is_cloned_as_a_decision() -> None:
     # The player plays play-v1 (the game's task); kite fires with probability 0.05 near the enemy.
     cfg = aip_ml.TrainConfig(task="play-v1", num_worlds=32, rollout_steps=16, minibatch_size=256)

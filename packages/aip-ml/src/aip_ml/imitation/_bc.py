@@ -26,6 +26,9 @@ __all__ = ["BINARY_ACTIONS", "FIRE_LOGIT_SCALE", "clone", "cloning_loss"]
 BINARY_ACTIONS = ("fire",)
 #: The logit of a binary action per unit of the actor's output.
 FIRE_LOGIT_SCALE = 4.0
+#: Fewest gradient steps of a cloning: a small dataset (20 recorded episodes are ~16,000 samples, four
+#: minibatches of 4,096) gets smaller minibatches instead of a few dozen steps that leave it underfitted.
+MIN_GRADIENT_STEPS = 2000
 
 
 def _targets(layout: aip_engine.RoleLayout, actions: npt.NDArray[np.float32]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -59,6 +62,7 @@ def clone(
     batch: int = 4096,
     learning_rate: float = 1e-3,
     update_statistics: bool = True,
+    min_steps: int = MIN_GRADIENT_STEPS,
 ) -> dict[str, float]:
     """Fit a learner's actor to a dataset's actions.
 
@@ -68,13 +72,16 @@ def clone(
         epochs: Passes over the training part.
         holdout: Fraction of the episodes held out.
         seed: Seed of the split.
-        batch: Samples per gradient step.
+        batch: Samples per gradient step at most; fewer (down to 32) where ``epochs`` passes of ``batch``
+            would take fewer than ``min_steps`` steps.
         learning_rate: Adam's learning rate.
         update_statistics: Fold the demonstrations into the observation statistics first.
+        min_steps: Gradient steps the minibatch size is chosen to reach (see ``batch``).
 
     Returns:
         ``bc/loss`` (training, last epoch), ``bc/holdout_loss`` (NaN without a held-out part),
-        ``bc/holdout_fire_accuracy`` (roles that fire), ``bc/samples`` and ``bc/episodes``.
+        ``bc/holdout_fire_accuracy`` (roles that fire), ``bc/samples``, ``bc/episodes`` and ``bc/steps``
+        (gradient steps).
     """
     layout = learner.layout
     train, held = dataset.split(holdout, seed)
@@ -85,8 +92,10 @@ def clone(
     target, binary = _targets(layout, dataset.actions)
     x = learner.normalizer(torch.from_numpy(x_all))
     xt, yt = x[torch.from_numpy(train)], target[torch.from_numpy(train)]
+    batch = max(1, min(batch, max(32, len(xt) * epochs // max(min_steps, 1))))
     optimizer = torch.optim.Adam(learner.model.actor.parameters(), lr=learning_rate)
     running = float("nan")
+    steps = 0
     for _ in range(epochs):
         perm = torch.randperm(len(xt), generator=learner.generator)
         total, count = 0.0, 0
@@ -96,6 +105,7 @@ def clone(
             optimizer.zero_grad(set_to_none=True)
             loss.backward()  # type: ignore[no-untyped-call]
             optimizer.step()
+            steps += 1
             total += float(loss.item()) * len(idx)
             count += len(idx)
         running = total / max(count, 1)
@@ -104,6 +114,7 @@ def clone(
         "bc/samples": float(int(train.sum())),
         "bc/episodes": float(dataset.episodes),
         "bc/holdout_loss": float("nan"),
+        "bc/steps": float(steps),
     }
     if held.any():
         with torch.no_grad():

@@ -77,16 +77,25 @@ def _steps_to(curve: Curve, target: float) -> int | None:
     return None
 
 
-def _run(task: str, method: str, out: Path, quick: bool, extra: list[str], chase_model: Path | None) -> dict[str, Any]:
+def _run(
+    task: str,
+    method: str,
+    out: Path,
+    quick: bool,
+    extra: list[str],
+    chase_model: Path | None,
+    curriculum: Path | None = None,
+) -> dict[str, Any]:
     overrides = ["eval_episodes=0", "imitate_bot=", "critic_warmup_updates=0", *extra]
     if quick:
         overrides += ["total_steps=65536", "num_worlds=64", "rollout_steps=32", "minibatch_size=512"]
     config = aip_ml.load_config(task, overrides=overrides)
     result: dict[str, Any] = {"task": task, "method": method}
     if method == "curriculum":
-        path = ROOT / "examples" / "configs" / f"{task}-curriculum.toml"
+        path = curriculum or ROOT / "examples" / "configs" / f"{task}-curriculum.toml"
         if not path.is_file():
             return {**result, "skipped": f"no {path.name}"}
+        result["curriculum"] = str(path)
         config = config.replace(curriculum=aip_ml.load_config(path=path).curriculum)
     if method in ("bc", "gail"):
         from aip_ml.imitation import bot_demonstrations
@@ -183,6 +192,12 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="the curves (default: docs/images/teach-curves.png; --quick: the run folder)",
     )
+    parser.add_argument(
+        "--curriculum",
+        type=Path,
+        default=None,
+        help="the curriculum's config (default: examples/configs/TASK-curriculum.toml)",
+    )
     parser.add_argument("overrides", nargs="*", help="config overrides key=value for every run")
     args = parser.parse_args(argv)
     out = args.out or Path(tempfile.mkdtemp(prefix="aip-teach-"))
@@ -195,7 +210,11 @@ def main(argv: list[str] | None = None) -> int:
             aip_ml.load_config("chase-v1", overrides=["eval_episodes=0", *quick]), run_dir=out / "chase-v1"
         )
         chase_model = chase.run_dir
-    results = [_run(t, m, out, args.quick, list(args.overrides), chase_model) for t in args.tasks for m in args.methods]
+    results = [
+        _run(t, m, out, args.quick, list(args.overrides), chase_model, args.curriculum)
+        for t in args.tasks
+        for m in args.methods
+    ]
     _plot(results, args.png)
     ratios: dict[str, Any] = {}
     for task in args.tasks:

@@ -227,7 +227,8 @@ def test_a_learned_player_is_played_against_and_watched(session: Session, tiny: 
     assert "Player: survive-v1-player/1" in watched.stdout
     log = (session.root / "game-data" / "game.log").read_text()
     assert "game started: enemy against survive-v1-player v1" in log
-    assert "game started: watch against bot: staged with policy: " in log  # the default enemy of Watch
+    # the default enemy of Watch, and the model's name and version (not its cached file's stem, "policy")
+    assert "game started: watch against bot: staged with survive-v1-player v1 as the player" in log
     against = session(
         "play", "--side", "watch", "--player", "survive-v1-player/1", "-o", "bot:chase", "--headless", "--frames", "30"
     )

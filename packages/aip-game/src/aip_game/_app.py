@@ -60,12 +60,15 @@ class Options:
             background while the window shows a loading line, it returns the `opponent` value (a bot
             name or a policy file) and the name to show. Used instead of `opponent`.
         opponent_label: The name the loading line shows (default: `opponent`).
+        player_label: The name shown for `player_bot` (a registered model's name and version; default:
+            its menu label, a policy file's stem).
         replay: Open the replay viewer on this recording instead of the menu.
     """
 
     opponent: str | None = None
     side: str = "player"
     player_bot: str | None = None
+    player_label: str | None = None
     headless: bool = False
     seed: int | None = None
     fullscreen: bool | None = None

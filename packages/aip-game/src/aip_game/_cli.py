@@ -32,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="the side you play with --opponent (watch: AI against AI); default: player",
     )
     p.add_argument("--player-bot", help="with --side watch: the player's controller (a bot or policy)")
+    p.add_argument(
+        "--player-label", help="with --player-bot: the name the game shows and logs for it (a registered model's)"
+    )
     p.add_argument("--replay", type=Path, metavar="FILE", help="open the replay viewer on a recording (.aiprec)")
     p.add_argument(
         "--verify",
@@ -93,6 +96,7 @@ def main(
         opponent=args.opponent,
         side=args.side,
         player_bot=args.player_bot,
+        player_label=args.player_label,
         headless=args.headless,
         seed=args.seed,
         fullscreen=args.fullscreen,

@@ -51,6 +51,8 @@ def _resolve(app: App) -> Matchup:
         partner = None
     if label:
         enemy.label = label
+    if partner is not None and opts.player_label:
+        partner.label = opts.player_label
     for who in (enemy, partner):
         if who is not None and who.kind == "policy":
             who.prepare()  # reading the file here, not in the first frame of the game

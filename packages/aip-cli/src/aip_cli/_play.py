@@ -119,9 +119,10 @@ def play_command(
     if side == "watch":
         if opponent is None:
             opponent = _WATCH_ENEMY
-        if player is not None and parse_policy_choice(player).kind == "model":
+        chosen = parse_policy_choice(player) if player is not None else None
+        if chosen is not None and chosen.kind == "model":
             # the cached file is always policy.aipp: the game shows the model's name and version instead
-            path, name = _load_model(parse_policy_choice(player).value, "player", tracking_uri, announce="Player")
+            path, name = _load_model(chosen.value, "player", tracking_uri, announce="Player")
             argv += ["--player-bot", path, "--player-label", name]
         elif player is not None:
             argv += ["--player-bot", _opponent_arg(player, "player", tracking_uri, announce="Player")]

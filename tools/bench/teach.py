@@ -9,7 +9,8 @@ Methods (each one `aip_ml.train` run with the task's shipped config and these ch
 - ``curriculum``: PPO with examples/configs/<task>-curriculum.toml's lessons (no cloning).
 - ``bc``: behaviour cloning from 20 recorded episodes of the task's best scripted bot (made through
   the game's recorder format by `aip_ml.imitation.bot_demonstrations`), then PPO; ``bc_only`` is the
-  cloned policy before any PPO update (``bc_one_update``: after one), compared with the demonstrator's.
+  cloned policy before any PPO update (``bc_one_update``: after one), compared with the demonstrator's;
+  ``dagger_success``: that clone after each of ``--dagger-rounds`` DAgger rounds (no reward either).
 - ``gail``: GAIL reward (weight 0.1) plus the task's reward, from the same 20 episodes.
 - ``transfer``: PPO started from a chase-v1 model trained first with its shipped config.
 
@@ -85,6 +86,7 @@ def _run(
     extra: list[str],
     chase_model: Path | None,
     curriculum: Path | None = None,
+    dagger_rounds: int = 0,
 ) -> dict[str, Any]:
     overrides = ["eval_episodes=0", "imitate_bot=", "critic_warmup_updates=0", *extra]
     if quick:
@@ -147,6 +149,29 @@ def _run(
         result["bc_only_success"] = only.agent.success_rate
         result["bc_only_holdout_loss"] = stats["bc/holdout_loss"]
         result["demonstrator_success"] = only.bots[DEMONSTRATOR[task]].success_rate
+        # DAgger on top of that clone, still without any reward: the learner plays 20 episodes a round, the
+        # demonstrator labels the states it visited, and the clone is fitted again to everything so far.
+        from aip_ml.imitation import dagger_round
+        from aip_ml.imitation._dataset import concatenate
+
+        data = load_dataset(out / f"{task}-{DEMONSTRATOR[task]}-20.npz")
+        limit = max(__import__("aip_engine").task_spec(task).time_limit, 1)
+        result["dagger_success"] = []
+        for i in range(dagger_rounds):
+            visited = dagger_round(
+                learner, task, DEMONSTRATOR[task], 20 * limit, seed=derive_seed(config.seed, 2**30 + i), num_worlds=20
+            )
+            data = concatenate([data, visited])
+            clone(
+                learner,
+                data,
+                epochs=config.imitate_epochs,
+                holdout=config.bc_holdout,
+                seed=derive_seed(config.seed, 2**31),
+                update_statistics=False,
+            )
+            rate = aip_ml.evaluate(learner.policy(), task, episodes=episodes, seed=2024).agent.success_rate
+            result["dagger_success"].append({"round": i + 1, "samples": len(data), "success": rate})
         # and after one PPO update (no critic warm-up), what this benchmark reported as BC alone before
         first = out / f"{task}-bc-one-update"
         cloned = aip_ml.train(config.replace(total_steps=config.batch_size), run_dir=first)
@@ -198,6 +223,12 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="the curriculum's config (default: examples/configs/TASK-curriculum.toml)",
     )
+    parser.add_argument(
+        "--dagger-rounds",
+        type=int,
+        default=5,
+        help="bc: DAgger rounds (20 episodes each, the demonstrator as the expert) after the clone, measured alone",
+    )
     parser.add_argument("overrides", nargs="*", help="config overrides key=value for every run")
     args = parser.parse_args(argv)
     out = args.out or Path(tempfile.mkdtemp(prefix="aip-teach-"))
@@ -211,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         chase_model = chase.run_dir
     results = [
-        _run(t, m, out, args.quick, list(args.overrides), chase_model, args.curriculum)
+        _run(t, m, out, args.quick, list(args.overrides), chase_model, args.curriculum, args.dagger_rounds)
         for t in args.tasks
         for m in args.methods
     ]

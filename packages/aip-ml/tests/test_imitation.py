@@ -16,6 +16,7 @@ from aip_ml.imitation import (
     DatasetExistsError,
     bot_demonstrations,
     clone,
+    dagger_round,
     load_dataset,
     resimulate,
 )
@@ -103,6 +104,20 @@ def test_imitate_bot_with_dagger_and_demos_through_train(tmp_path: Path) -> None
         aip_ml.ConfigError, match=r"demonstrations of the enemy in layout enemy-v1 .* trains the missile"
     ):
         aip_ml.train(aip_ml.load_config("intercept-v1", overrides=[*extra, f"demos={path}"]), run_dir=tmp_path / "y")
+
+
+def test_a_dagger_round_plays_as_many_worlds_as_asked_and_labels_with_the_bot() -> None:
+    config = aip_ml.load_config("chase-v1", overrides=SMALL)
+    learner = PPO(config, aip_engine.Worlds("chase-v1", config.num_worlds, seed=0, threads=1))
+    # the learner's 32 worlds would play 300 // 32 = 9 frames each; 2 worlds play 150 frames each
+    few = dagger_round(learner, "chase-v1", "chase", 300, seed=5, threads=1, num_worlds=2)
+    many = dagger_round(learner, "chase-v1", "chase", 300, seed=5, threads=1)
+    assert len(few) == 300 and len(many) == 32 * 9
+    assert few.sources[0]["dagger"] is True and few.layout == "enemy-v1"
+    # the chase bot's labels are unit moves, whatever the (untrained) learner did
+    assert np.allclose(np.linalg.norm(few.actions, axis=1), 1.0, atol=1e-4)
+    with pytest.raises(ValueError, match="num_worlds must be at least 1"):
+        dagger_round(learner, "chase-v1", "chase", 300, seed=5, num_worlds=0)
 
 
 def _played(task: str, frames: int, seed: int) -> tuple[dict[str, object], np.ndarray, np.ndarray]:

@@ -105,7 +105,9 @@ def bot_demonstrations(
     )
 
 
-def dagger_round(learner: Any, task: str, bot: str, samples: int, *, seed: int, threads: int = 0) -> DemoDataset:
+def dagger_round(
+    learner: Any, task: str, bot: str, samples: int, *, seed: int, threads: int = 0, num_worlds: int | None = None
+) -> DemoDataset:
     """One DAgger round: the learner's deterministic policy plays; the bot labels every state it visits.
 
     Args:
@@ -115,12 +117,16 @@ def dagger_round(learner: Any, task: str, bot: str, samples: int, *, seed: int, 
         samples: Pairs wanted.
         seed: Engine seed of this round.
         threads: Engine threads.
+        num_worlds: Worlds played at once (default: the learner's). Each plays ``samples // num_worlds``
+            frames, so fewer worlds reach later states of an episode with the same number of samples.
 
     Returns:
         The visited observations with the bot's actions.
     """
     role = learner.role
-    n = learner.config.num_worlds
+    n = learner.config.num_worlds if num_worlds is None else num_worlds
+    if n < 1:
+        raise ValueError(f"num_worlds must be at least 1, got {n}")
     play: Any = aip_engine.Worlds(task, n, seed=seed, threads=threads)
     expert: Any = aip_engine.Worlds(task, n, seed=seed, controllers={role: bot}, threads=threads)
     play.reset(seed=seed)

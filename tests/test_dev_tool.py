@@ -92,7 +92,6 @@ def test_a_missing_system_program_is_named_with_its_package_without_root(
     assert "no-such-program-aip is not installed (a test)" in err and "apt-get install aip-pkg" in err
 
 
-
 def _record(run: Path, checks: list[tuple[int, float, float, bool]]) -> Path:
     """Write ``run``/target.json as aip_ml writes it (TimeToTarget.to_dict), with ``checks``."""
     import json

@@ -364,9 +364,7 @@ def time_to_target_line(record_path: Path | None) -> str:
         first = (first or check) if check.get("met") else None
     if first is None:
         ever = next((c for c in checks if c.get("met")), None)
-        how = (
-            f"met at {int(ever['step']):,} steps but not kept" if ever is not None else "never met"
-        )
+        how = f"met at {int(ever['step']):,} steps but not kept" if ever is not None else "never met"
         return (
             f"time to target ({where}): not met within {int(last['step']):,} steps ({how}; last check: success "
             f"{float(last['success_rate']):.1%}); {trained}"

@@ -25,8 +25,8 @@ Both SB3 set-ups are checked with the same evaluation episodes and the same sche
 a cap: ``--cap-factor`` (same hyperparameters: 4, defaults: 12) times aip_ml's time to target in this
 run (its whole training time when it did not reach it), at least ``--min-cap`` and at most
 ``--max-cap`` seconds, so a set-up that has not reached the target by then is reported as "not
-reached within X s", which still proves the ratio up to the cap. Each set-up runs in a fresh process (so its peak resident memory is its
-own) with torch on one thread, the engine on every core.
+reached within X s", which still proves the ratio up to the cap. Each set-up runs in a fresh process
+(so its peak resident memory is its own) with torch on one thread, the engine on every core.
 
 Also in the same run: the roofline (a 2048 x 2048 float32 matrix multiply, one thread and all cores)
 and the learner's achieved FLOP rate (forward and backward FLOPs of its epochs, counted from the

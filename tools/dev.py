@@ -37,7 +37,8 @@ CONSTRAINTS = ROOT / "constraints-dev.txt"
 # The main job of `python3 tools/dev.py run`: commands run with the environment's Python, one after the
 # other; the extra arguments of `run` go to the first. It trains a chase-v1 enemy from the task's shipped
 # config, evaluates it beside the scripted bots, registers it in the MLflow store of the working
-# directory and prints the command that plays against it.
+# directory and prints the command that plays against it; `run` then prints the time to the task's skill
+# target that the training wrote in its run folder (target.json).
 MAIN_JOB: tuple[tuple[str, ...], ...] = (("-m", "aip_cli", "train", "chase-v1"),)
 
 # Distribution folder, import name and the extras to install, in dependency order.
@@ -290,13 +291,95 @@ def install_package(folder: str, extras: str, *, deps: bool) -> None:
 
 def cmd_run(extra: Sequence[str]) -> int:
     setup()
+    started = time.time()
     for index, command in enumerate(MAIN_JOB):
         args = [*command, *(extra if index == 0 else [])]
         say(f"Running: python {' '.join(args)}")
         code = run([venv_python(), *args], check=False)
         if code != 0:
             raise DevError(f"the main job's command `python {' '.join(args)}` exited with code {code}")
+    say(time_to_target_line(find_target_record(extra, started)))
     return 0
+
+
+# Where `aip train` writes its runs (aip_cli's RUNS_DIR, relative to the working directory) and the
+# name of the skill-target record in a run folder (aip_ml's TARGET_FILE).
+RUNS_DIR = ROOT / "aip-runs"
+TARGET_FILE = "target.json"
+
+
+def find_target_record(extra: Sequence[str], since: float, runs: Path | None = None) -> Path | None:
+    """The target record the main job's training wrote: in its ``--run-dir``, else the newest since ``since``.
+
+    Args:
+        extra: The arguments given to the main job's training.
+        since: When the main job started (``time.time()``).
+        runs: Where the runs are; None = `RUNS_DIR`.
+    """
+    runs = RUNS_DIR if runs is None else runs
+    args = list(extra)
+    for index, arg in enumerate(args):
+        folder = None
+        if arg == "--run-dir" and index + 1 < len(args):
+            folder = args[index + 1]
+        elif arg.startswith("--run-dir="):
+            folder = arg.split("=", 1)[1]
+        if folder is not None:
+            path = Path(folder) if Path(folder).is_absolute() else ROOT / folder
+            record = path / TARGET_FILE
+            return record if record.is_file() else None
+    fresh = [p for p in runs.glob(f"*/*/{TARGET_FILE}") if p.stat().st_mtime >= since - 1.0] if runs.is_dir() else []
+    return max(fresh, key=lambda p: p.stat().st_mtime) if fresh else None
+
+
+def time_to_target_line(record_path: Path | None) -> str:
+    """One line on the skill target, read from the run's target record (aip_ml.TimeToTarget.to_dict).
+
+    The training seconds are those the run measured (the time spent checking left out), so they are
+    the figure `tools/bench/time_to_skill.py` reports for the same config.
+    """
+    if record_path is None:
+        return (
+            "time to target: not measured (the run wrote no target.json: its config's target_every_steps is 0, "
+            "or its task has no skill target)"
+        )
+    import json
+
+    try:
+        data = json.loads(record_path.read_text(encoding="utf-8"))
+        checks = list(data.get("checks") or [])
+        target = str(data["target"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return f"time to target: {record_path} could not be read ({exc})"
+    where = f"{data.get('task', '?')}: {target}, {data.get('episodes', '?')} episodes a check"
+    if not checks:
+        return f"time to target ({where}): no check was made"
+    last = checks[-1]
+    trained = (
+        f"{len(checks)} checks; last at {int(last['step']):,} steps after {float(last['train_seconds']):.1f} s "
+        f"of training (checks excluded, {float(data.get('check_seconds', 0.0)):.1f} s)"
+    )
+    first = None
+    for check in checks:
+        first = (first or check) if check.get("met") else None
+    if first is None:
+        ever = next((c for c in checks if c.get("met")), None)
+        how = f"met at {int(ever['step']):,} steps but not kept" if ever is not None else "never met"
+        return (
+            f"time to target ({where}): not met within {int(last['step']):,} steps ({how}; last check: success "
+            f"{float(last['success_rate']):.1%}); {trained}"
+        )
+    frames = first.get("mean_frames_to_success")
+    bot = data.get("bot_mean_frames_to_success")
+    detail = f"success {float(first['success_rate']):.1%}"
+    if frames is not None:
+        detail += f", {float(frames):.0f} frames to success"
+        if bot is not None:
+            detail += f" (bot {float(bot):.0f})"
+    return (
+        f"time to target ({where}): first met at {int(first['step']):,} steps, {float(first['train_seconds']):.1f} s "
+        f"of training ({detail}), and met at every later check; {trained}"
+    )
 
 
 @dataclass

@@ -23,9 +23,10 @@ For each task with a skill target (`aip_ml.skill_targets()`) and a shipped confi
 
 Both SB3 set-ups are checked with the same evaluation episodes and the same schedule, and stopped at
 a cap: ``--cap-factor`` (same hyperparameters: 4, defaults: 12) times aip_ml's time to target in this
-run, so a set-up that has not reached the target by then is reported as "not reached within X s",
-which still proves the ratio. Each set-up runs in a fresh process (so its peak resident memory is its
-own) with torch on one thread, the engine on every core.
+run (its whole training time when it did not reach it), at least ``--min-cap`` and at most
+``--max-cap`` seconds, so a set-up that has not reached the target by then is reported as "not
+reached within X s", which still proves the ratio up to the cap. Each set-up runs in a fresh process
+(so its peak resident memory is its own) with torch on one thread, the engine on every core.
 
 Also in the same run: the roofline (a 2048 x 2048 float32 matrix multiply, one thread and all cores)
 and the learner's achieved FLOP rate (forward and backward FLOPs of its epochs, counted from the
@@ -113,14 +114,22 @@ def worker_aip_ml(task: str, overrides: list[str]) -> dict[str, Any]:
         result = aip_ml.train(config, run_dir=Path(tmp) / "run")
     record = result.time_to_target
     assert record is not None
+    # The final check's training seconds: the run's time less the checks before it (the final check
+    # itself comes after the run's clock stopped), what `aip train` and `tools/dev.py run` report.
+    last = record.checks[-1] if record.checks else None
+    train_seconds = (
+        last.train_seconds
+        if last is not None and last.step == result.global_step
+        else result.wall_seconds - record.check_seconds
+    )
     out = {
         "steps_to_target": record.steps,
         "seconds_to_target": record.seconds,
         "reached": record.reached,
         "steps": result.global_step,
-        "train_seconds": result.wall_seconds - record.check_seconds,
+        "train_seconds": train_seconds,
         "wall_seconds": result.wall_seconds,
-        "steps_per_second": result.global_step / max(result.wall_seconds - record.check_seconds, 1e-9),
+        "steps_per_second": result.global_step / max(train_seconds, 1e-9),
         "record": record.to_dict(),
         "config": config.to_dict(),
     }
@@ -462,6 +471,8 @@ def run_task(task: str, args: argparse.Namespace, overrides: list[str]) -> dict[
         if arm not in arms:
             continue
         cap = max(args.cap_factor.get(arm, CAP_FACTORS[arm]) * float(base), args.min_cap)
+        if args.max_cap:
+            cap = min(cap, args.max_cap)
         print(f"[{task}] {arm} (cap {cap:.0f} s) ...", file=sys.stderr, flush=True)
         out[arm] = _spawn([arm, task, str(cap), str(args.sb3_default_envs), "--", *overrides], timeout + cap)
     ratios: dict[str, Any] = {}
@@ -547,6 +558,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sb3-default-envs", type=int, default=4, help="worlds of the SB3-defaults set-up")
     parser.add_argument("--cap-factor", type=float, default=None, help="stop SB3 at this many times aip_ml's time")
     parser.add_argument("--min-cap", type=float, default=30.0, help="the smallest SB3 cap in seconds")
+    parser.add_argument(
+        "--max-cap", type=float, default=0.0, help="the largest SB3 cap in seconds (0: none); bounds a long run"
+    )
     parser.add_argument("--timeout", type=float, default=7200.0, help="seconds before a set-up is abandoned")
     parser.add_argument("--learner-updates", type=int, default=5, help="updates timed for the learner's FLOP rate")
     parser.add_argument("overrides", nargs="*", help="config overrides key=value for every task")
@@ -580,6 +594,8 @@ def main(argv: list[str] | None = None) -> int:
         "quick": args.quick,
         "overrides": overrides,
         "cap_factors": args.cap_factor,
+        "min_cap": args.min_cap,
+        "max_cap": args.max_cap,
     }
     if "roofline" in args.arms:
         print("[roofline] matmul and learner ...", file=sys.stderr, flush=True)

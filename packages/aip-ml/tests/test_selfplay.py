@@ -25,8 +25,11 @@ OVERRIDES = [
 
 
 def duel_config(overrides: list[str]) -> aip_ml.TrainConfig:
-    """duel-v1 on chase-v1's small shipped hyperparameters, without duel-v1's pools unless asked."""
-    return aip_ml.load_config(path=aip_ml.config_path("chase-v1"), overrides=overrides)
+    """duel-v1 on chase-v1's small shipped hyperparameters, without duel-v1's pools unless asked.
+
+    chase-v1's checks of its skill target are switched off: duel-v1 has no skill target.
+    """
+    return aip_ml.load_config(path=aip_ml.config_path("chase-v1"), overrides=["target_every_steps=0", *overrides])
 
 
 class StopAfter(aip_ml.CallbackBase):

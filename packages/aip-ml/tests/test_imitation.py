@@ -21,6 +21,7 @@ from aip_ml.imitation import (
     load_dataset,
     resimulate,
 )
+from aip_ml.imitation._bc import _targets
 from aip_ml.imitation._bots import _bot_actions, _valid
 from aip_ml.ppo import PPO, RunningMeanStd
 
@@ -117,6 +118,19 @@ def test_twenty_episodes_are_cloned_with_enough_gradient_steps_to_fit_them() -> 
     stats = clone(ppo, data, epochs=20, holdout=0.1, seed=1)
     assert stats["bc/steps"] >= 2000
     assert stats["bc/holdout_loss"] < 0.01
+
+
+def test_full_speed_moves_are_fitted_past_the_unit_circle_when_asked() -> None:
+    layout = aip_engine.role_layout("player")
+    actions = np.array([[1.0, 0.0, 1.0], [0.6, 0.8, 0.0], [0.3, 0.4, 1.0]], np.float32)
+    plain, binary = _targets(layout, actions)
+    gained, _ = _targets(layout, actions, 1.05)
+    np.testing.assert_allclose(plain.numpy(), actions)
+    # Full-speed moves (length 1) are fitted at 1.05, a slower one as it is; fire stays a 0/1 decision.
+    np.testing.assert_allclose(gained.numpy(), [[1.05, 0.0, 1.0], [0.63, 0.84, 0.0], [0.3, 0.4, 1.0]], rtol=1e-6)
+    assert binary.tolist() == [False, False, True]
+    with pytest.raises(aip_ml.ConfigError, match=r"bc_full_speed_gain.*\[1, 1\.5\]"):
+        aip_ml.load_config("chase-flee-v1", overrides=["bc_full_speed_gain=2"])
 
 
 def test_the_fire_action_is_cloned_as_a_decision() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,9 @@ from aip_ml.imitation import (
     load_dataset,
     resimulate,
 )
-from aip_ml.ppo import PPO
+from aip_ml.imitation._bc import _targets
+from aip_ml.imitation._bots import _bot_actions, _valid
+from aip_ml.ppo import PPO, RunningMeanStd
 
 SMALL = ["num_worlds=32", "rollout_steps=16", "minibatch_size=256", "eval_episodes=0", "torch_threads=1"]
 
@@ -41,6 +44,56 @@ def test_a_dataset_round_trips_with_its_checksum_and_is_never_overwritten(tmp_pa
         load_dataset(tmp_path / "bad.npz")
     with pytest.raises(DatasetError, match="does not exist"):
         load_dataset(tmp_path / "missing.npz")
+
+
+def test_bot_demonstrations_are_the_kept_frames_world_by_world_held_once() -> None:
+    # The same play recorded naively: per world, the frames the bot's step kept, in time order.
+    n, steps = 8, 700
+    worlds = aip_engine.Worlds("dodge-v1", n, seed=11, controllers={"enemy": "dodge"}, threads=1)
+    worlds.reset(seed=11)
+    per_world: list[list[tuple[np.ndarray, np.ndarray, int]]] = [[] for _ in range(n)]
+    episode = [0] * n
+    for _ in range(steps):
+        obs = worlds.observations("enemy").copy()
+        result = worlds.step(None)
+        act, keep = _bot_actions(worlds, "enemy"), _valid(worlds, result, "enemy")
+        for w in range(n):
+            if keep[w]:
+                per_world[w].append((obs[w], act[w], episode[w]))
+            if result.terminated[w] or result.truncated[w]:
+                episode[w] += 1
+    rows = [r for world in per_world for r in world]
+    data = bot_demonstrations("dodge-v1", "enemy", "dodge", n * steps, num_worlds=n, seed=11, threads=1)
+    np.testing.assert_array_equal(data.observations, np.stack([r[0] for r in rows]))
+    np.testing.assert_array_equal(data.actions, np.stack([r[1] for r in rows]))
+    keys = [(w, e) for w, world in enumerate(per_world) for _, _, e in world]
+    expected = np.cumsum([i == 0 or keys[i] != keys[i - 1] for i in range(len(keys))]) - 1
+    np.testing.assert_array_equal(data.episode, expected)
+    assert 0 < len(data) < n * steps
+    # Every step's observations and actions are held once (the kept ones are packed in place), not
+    # copied for the reordering and again for the selection (3.2 times as much).
+    n, steps = 64, 1000
+    tracemalloc.start()
+    data = bot_demonstrations("dodge-v1", "enemy", "dodge", n * steps, num_worlds=n, seed=11, threads=1)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 2.0 * n * steps * 4 * (data.observations.shape[1] + data.actions.shape[1])
+
+
+def test_moments_of_a_large_batch_are_computed_in_chunks_to_the_same_figures() -> None:
+    x = np.random.default_rng(0).normal(3.0, 2.0, size=(50_000, 6)).astype(np.float32)
+    rows = np.flatnonzero(np.arange(len(x)) % 3 != 0)
+    whole, chunked = RunningMeanStd((6,)), RunningMeanStd((6,))
+    chunked.CHUNK_BYTES = 4096  # 85 rows per chunk
+    whole.update(x[rows])
+    tracemalloc.start()
+    chunked.update(x, rows=rows)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    np.testing.assert_allclose(chunked.mean, whole.mean, rtol=1e-12)
+    np.testing.assert_allclose(chunked.var, whole.var, rtol=1e-10)
+    assert chunked.count == whole.count
+    assert peak < x.nbytes / 4  # no float64 copy, no copy of the selected rows
 
 
 def test_cloning_a_bot_plays_like_it_and_reports_a_held_out_loss() -> None:
@@ -65,6 +118,19 @@ def test_twenty_episodes_are_cloned_with_enough_gradient_steps_to_fit_them() -> 
     stats = clone(ppo, data, epochs=20, holdout=0.1, seed=1)
     assert stats["bc/steps"] >= 2000
     assert stats["bc/holdout_loss"] < 0.01
+
+
+def test_full_speed_moves_are_fitted_past_the_unit_circle_when_asked() -> None:
+    layout = aip_engine.role_layout("player")
+    actions = np.array([[1.0, 0.0, 1.0], [0.6, 0.8, 0.0], [0.3, 0.4, 1.0]], np.float32)
+    plain, binary = _targets(layout, actions)
+    gained, _ = _targets(layout, actions, 1.05)
+    np.testing.assert_allclose(plain.numpy(), actions)
+    # Full-speed moves (length 1) are fitted at 1.05, a slower one as it is; fire stays a 0/1 decision.
+    np.testing.assert_allclose(gained.numpy(), [[1.05, 0.0, 1.0], [0.63, 0.84, 0.0], [0.3, 0.4, 1.0]], rtol=1e-6)
+    assert binary.tolist() == [False, False, True]
+    with pytest.raises(aip_ml.ConfigError, match=r"bc_full_speed_gain.*\[1, 1\.5\]"):
+        aip_ml.load_config("chase-flee-v1", overrides=["bc_full_speed_gain=2"])
 
 
 def test_the_fire_action_is_cloned_as_a_decision() -> None:

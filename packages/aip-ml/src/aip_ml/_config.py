@@ -101,6 +101,11 @@ class TrainConfig:
         "a demonstration dataset (.npz from `aip demos convert`) for behaviour cloning and GAIL; empty = none", ""
     )
     bc_holdout: float = _f("fraction of the demonstration episodes held out to report the cloning loss", 0.1)
+    bc_full_speed_gain: float = _f(
+        "behaviour cloning fits demonstrated full-speed moves at this length (1 to 1.5): above 1, the clone's errors "
+        "fall outside the unit disc, where moves are clipped to full speed, not inside it, where they slow it down",
+        1.0,
+    )
     gail_weight: float = _f("weight of the GAIL reward added to the task's reward (0 = no GAIL)", 0.0)
     gail_epochs: int = _f("discriminator passes per update (GAIL)", 1)
     imitate_bot: str = _f(
@@ -438,6 +443,8 @@ def _validate(c: TrainConfig) -> None:
         raise bad("log_std_init", "must be between -5 and 2")
     if not 0 <= c.bc_holdout < 1:
         raise bad("bc_holdout", "must be in [0, 1)")
+    if not 1 <= c.bc_full_speed_gain <= 1.5:
+        raise bad("bc_full_speed_gain", "must be in [1, 1.5] (1 = fit the moves as demonstrated)")
     if not c.init_lr_scale >= 0:
         raise bad("init_lr_scale", "must be 0 or more (0 freezes the loaded layers like init_freeze)")
     if c.init_freeze > len(c.hidden_sizes):

@@ -75,16 +75,15 @@ class SharedRunningMeanStd(RunningMeanStd):
         self.group = group
         self.what = what
 
-    def update(self, batch: npt.NDArray[Any]) -> None:
-        """Fold every rank's batch ``(B, *shape)`` into the statistics (a collective: all ranks call it)."""
-        x = np.asarray(batch, dtype=np.float64)
-        n = x.shape[0]
+    def update(self, batch: npt.NDArray[Any], rows: npt.NDArray[np.intp] | None = None) -> None:
+        """Fold every rank's batch ``(B, *shape)`` (or its ``rows``) into the statistics (a collective)."""
+        n, mean, var = self.moments(batch, rows)
         size = int(np.prod(self.mean.shape))
         local = np.zeros(1 + 2 * size, dtype=np.float64)
         local[0] = n
         if n:
-            local[1 : 1 + size] = x.mean(axis=0).reshape(-1)
-            local[1 + size :] = x.var(axis=0).reshape(-1)
+            local[1 : 1 + size] = mean.reshape(-1)
+            local[1 + size :] = var.reshape(-1)
         gathered = self.group.all_gather(torch.from_numpy(local), f"the {self.what} all-gather")
         shape = self.mean.shape
         parts = [

@@ -86,7 +86,13 @@ def plugins_from_config(config: TrainConfig) -> list[Plugin]:
         check_dataset(dataset, config.task)
         if config.imitate_epochs > 0:
             out.append(
-                BehaviourCloning(epochs=config.imitate_epochs, holdout=config.bc_holdout, seed=seed, dataset=dataset)
+                BehaviourCloning(
+                    epochs=config.imitate_epochs,
+                    holdout=config.bc_holdout,
+                    seed=seed,
+                    dataset=dataset,
+                    full_speed_gain=config.bc_full_speed_gain,
+                )
             )
     elif config.imitate_bot:
         out.append(
@@ -97,6 +103,7 @@ def plugins_from_config(config: TrainConfig) -> list[Plugin]:
                 bot=config.imitate_bot,
                 samples=config.imitate_samples,
                 dagger_iterations=config.dagger_iterations,
+                full_speed_gain=config.bc_full_speed_gain,
             )
         )
     if dataset is not None and config.gail_weight > 0:

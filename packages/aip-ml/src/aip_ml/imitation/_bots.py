@@ -77,32 +77,41 @@ def bot_demonstrations(
     worlds.reset(seed=seed)
     layout = aip_engine.role_layout(role)
     steps = max(1, samples // num_worlds)
-    obs = np.zeros((steps, num_worlds, layout.obs_size), np.float32)
-    act = np.zeros((steps, num_worlds, layout.act_size), np.float32)
-    keep = np.zeros((steps, num_worlds), bool)
-    ep = np.zeros((steps, num_worlds), np.int64)
-    counter = np.arange(num_worlds, dtype=np.int64)
+    # World-major, so that the samples are already in episode order (world by world, time in order)
+    # and the kept ones are packed in place: the observations are held once, whatever the size.
+    obs = np.zeros((num_worlds, steps, layout.obs_size), np.float32)
+    act = np.zeros((num_worlds, steps, layout.act_size), np.float32)
+    keep = np.zeros((num_worlds, steps), bool)
+    ep = np.zeros((num_worlds, steps), np.int64)
+    counter = np.arange(num_worlds, dtype=np.int64) * steps  # episode ids, increasing world by world
     for t in range(steps):
-        obs[t] = worlds.observations(role)
+        obs[:, t] = worlds.observations(role)
         result = worlds.step(None)
-        act[t] = _bot_actions(worlds, role)
-        keep[t] = _valid(worlds, result, role)
-        ep[t] = counter
-        done = np.asarray(result.terminated | result.truncated)
-        counter[done] += num_worlds  # episode ids stay unique per world
-    # Samples in episode order: world by world, time in order.
-    order = np.argsort(ep.T.reshape(-1), kind="stable")
-    flat_keep = keep.T.reshape(-1)[order]
-    _, episode = np.unique(ep.T.reshape(-1)[order][flat_keep], return_inverse=True)
+        act[:, t] = _bot_actions(worlds, role)
+        keep[:, t] = _valid(worlds, result, role)
+        ep[:, t] = counter
+        counter[np.asarray(result.terminated | result.truncated)] += 1
+    kept = np.flatnonzero(keep.reshape(-1))
+    observations = _pack(obs.reshape(-1, layout.obs_size), kept)
+    actions = _pack(act.reshape(-1, layout.act_size), kept)
+    _, episode = np.unique(ep.reshape(-1)[kept], return_inverse=True)
     return DemoDataset(
-        obs.transpose(1, 0, 2).reshape(-1, layout.obs_size)[order][flat_keep],
-        act.transpose(1, 0, 2).reshape(-1, layout.act_size)[order][flat_keep],
+        observations,
+        actions,
         episode.astype(np.int32),
         role=role,
         layout=layout.name,
         layout_version=layout.version,
-        sources=[{"bot": bot, "task": task, "seed": seed, "samples": int(flat_keep.sum())}],
+        sources=[{"bot": bot, "task": task, "seed": seed, "samples": len(kept)}],
     )
+
+
+def _pack(rows: npt.NDArray[np.float32], kept: npt.NDArray[np.intp], chunk: int = 16384) -> npt.NDArray[np.float32]:
+    """``rows[kept]`` for increasing ``kept``, moved in place: row i goes to i' <= i, chunk by chunk."""
+    for start in range(0, len(kept), chunk):
+        part = kept[start : start + chunk]
+        rows[start : start + len(part)] = rows[part]
+    return rows[: len(kept)]
 
 
 def dagger_round(

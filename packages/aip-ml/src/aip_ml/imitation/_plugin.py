@@ -43,6 +43,7 @@ class BehaviourCloning(PluginBase):
             with ``dagger_iterations``, corrected on the states the learner visits.
         samples: Pairs collected from the bot (and per DAgger round).
         dagger_iterations: DAgger rounds after the first cloning.
+        full_speed_gain: Length at which full-speed moves are fitted (see `clone`).
     """
 
     name = "imitation"
@@ -57,6 +58,7 @@ class BehaviourCloning(PluginBase):
         bot: str | None = None,
         samples: int = 0,
         dagger_iterations: int = 0,
+        full_speed_gain: float = 1.0,
     ) -> None:
         if (dataset is None) == (bot is None):
             raise ValueError("give a dataset or a bot")
@@ -67,6 +69,7 @@ class BehaviourCloning(PluginBase):
         self.bot = bot
         self.samples = samples
         self.dagger_iterations = dagger_iterations
+        self.full_speed_gain = full_speed_gain
         self._context: PluginContext | None = None
 
     def setup(self, context: PluginContext) -> None:
@@ -97,13 +100,26 @@ class BehaviourCloning(PluginBase):
                 seed=self.seed,
                 threads=threads,
             )
-        metrics = clone(learner, data, epochs=self.epochs, holdout=self.holdout, seed=self.seed)
+        metrics = clone(
+            learner,
+            data,
+            epochs=self.epochs,
+            holdout=self.holdout,
+            seed=self.seed,
+            full_speed_gain=self.full_speed_gain,
+        )
         for i in range(self.dagger_iterations):
             assert self.bot is not None
             visited = dagger_round(learner, cfg.task, self.bot, self.samples, seed=self.seed + 1 + i, threads=threads)
             data = concatenate([data, visited])
             metrics = clone(
-                learner, data, epochs=self.epochs, holdout=self.holdout, seed=self.seed, update_statistics=False
+                learner,
+                data,
+                epochs=self.epochs,
+                holdout=self.holdout,
+                seed=self.seed,
+                update_statistics=False,
+                full_speed_gain=self.full_speed_gain,
             )
             metrics["dagger/iterations"] = float(i + 1)
         # The loss of the last cloning, also under the name the bot cloning always logged.

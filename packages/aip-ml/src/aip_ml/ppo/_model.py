@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -105,18 +105,46 @@ class RunningMeanStd:
         shape: Shape of one sample.
     """
 
+    #: Largest batch (as float64) whose moments are computed in one piece.
+    CHUNK_BYTES = 32 << 20
+
     def __init__(self, shape: tuple[int, ...] = ()) -> None:
         self.mean = np.zeros(shape, dtype=np.float64)
         self.var = np.ones(shape, dtype=np.float64)
         self.count = 1e-4
 
-    def update(self, batch: npt.NDArray[Any]) -> None:
-        """Fold a batch ``(B, *shape)`` into the statistics."""
-        x = np.asarray(batch, dtype=np.float64)
-        n = x.shape[0]
+    def update(self, batch: npt.NDArray[Any], rows: npt.NDArray[np.intp] | None = None) -> None:
+        """Fold a batch ``(B, *shape)`` (or only its ``rows``) into the statistics."""
+        n, mean, var = self.moments(batch, rows)
+        if n:
+            self.fold(mean, var, n)
+
+    def moments(
+        self, batch: npt.NDArray[Any], rows: npt.NDArray[np.intp] | None = None
+    ) -> tuple[int, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Count, mean and (population) variance in float64 of a batch, or of its ``rows``.
+
+        A batch larger than `CHUNK_BYTES` in float64 (a demonstration dataset of millions of samples)
+        is read in chunks, in two passes, so that no float64 copy of it is made.
+        """
+        batch = np.asarray(batch)
+        n = batch.shape[0] if rows is None else len(rows)
+        shape = batch.shape[1:]
         if n == 0:
-            return
-        self.fold(x.mean(axis=0), x.var(axis=0), n)
+            return 0, np.zeros(shape), np.zeros(shape)
+        row_bytes = 8 * max(1, int(np.prod(shape)))
+        if n * row_bytes <= self.CHUNK_BYTES:
+            x = (batch if rows is None else batch[rows]).astype(np.float64, copy=False)
+            return n, x.mean(axis=0), x.var(axis=0)
+        step = max(1, self.CHUNK_BYTES // row_bytes)
+
+        def chunks() -> Iterator[npt.NDArray[Any]]:
+            for start in range(0, n, step):
+                yield batch[start : start + step] if rows is None else batch[rows[start : start + step]]
+
+        mean = sum((c.sum(axis=0, dtype=np.float64) for c in chunks()), np.zeros(shape)) / n
+        squares = sum((((c - mean) ** 2).sum(axis=0) for c in chunks()), np.zeros(shape))
+        return n, mean, squares / n
 
     def fold(self, b_mean: Any, b_var: Any, n: float) -> None:
         """Fold in the moments of a batch of ``n > 0`` samples: its mean and (population) variance."""

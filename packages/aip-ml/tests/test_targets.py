@@ -22,7 +22,7 @@ def test_every_benchmark_task_with_a_learning_role_has_a_target_whose_bot_exists
     import aip_engine
 
     targets = aip_ml.skill_targets()
-    assert {"chase-v1", "chase-flee-v1", "dodge-v1", "intercept-v1"} <= set(targets)
+    assert {"chase-v1", "chase-flee-v1", "dodge-v1", "intercept-v1", "survive-v1"} <= set(targets)
     for task, target in targets.items():
         spec = aip_engine.task_spec(task)
         assert target.bot in spec.reference_bots[spec.agents[0]]

@@ -66,7 +66,7 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_every_shipped_space_loads_against_its_task_config() -> None:
-    assert set(space_tasks()) == {"chase-v1", "chase-flee-v1", "dodge-v1", "intercept-v1"}
+    assert set(space_tasks()) == {"chase-v1", "chase-flee-v1", "dodge-v1", "intercept-v1", "survive-v1"}
     assert "chase-v1.space" not in aip_ml.config_tasks()  # spaces are not training configs
     for task in space_tasks():
         space = load_space(task)

@@ -84,6 +84,7 @@ _TARGETS: dict[str, SkillTarget] = {
         SkillTarget("chase-flee-v1", 0.95, bot="chase", frames_ratio=1.0),
         SkillTarget("dodge-v1", 0.0, bot="dodge", beat_bot=True),
         SkillTarget("intercept-v1", 0.90, bot="homing", beat_bot=True),
+        SkillTarget("survive-v1", 0.0, bot="flee", beat_bot=True),
     )
 }
 

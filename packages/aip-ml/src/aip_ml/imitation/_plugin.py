@@ -100,32 +100,28 @@ class BehaviourCloning(PluginBase):
                 seed=self.seed,
                 threads=threads,
             )
-        metrics = clone(
-            learner,
-            data,
-            epochs=self.epochs,
-            holdout=self.holdout,
-            seed=self.seed,
-            full_speed_gain=self.full_speed_gain,
-        )
+        metrics = self._clone(learner, data, update_statistics=True)
         for i in range(self.dagger_iterations):
             assert self.bot is not None
             visited = dagger_round(learner, cfg.task, self.bot, self.samples, seed=self.seed + 1 + i, threads=threads)
             data = concatenate([data, visited])
-            metrics = clone(
-                learner,
-                data,
-                epochs=self.epochs,
-                holdout=self.holdout,
-                seed=self.seed,
-                update_statistics=False,
-                full_speed_gain=self.full_speed_gain,
-            )
+            metrics = self._clone(learner, data, update_statistics=False)
             metrics["dagger/iterations"] = float(i + 1)
         # The loss of the last cloning, also under the name the bot cloning always logged.
         metrics["imitation/loss"] = metrics["bc/loss"]
         metrics["imitation/samples"] = metrics["bc/samples"]
         return metrics
+
+    def _clone(self, learner: Any, data: DemoDataset, *, update_statistics: bool) -> dict[str, float]:
+        return clone(
+            learner,
+            data,
+            epochs=self.epochs,
+            holdout=self.holdout,
+            seed=self.seed,
+            update_statistics=update_statistics,
+            full_speed_gain=self.full_speed_gain,
+        )
 
     def lineage(self) -> dict[str, str]:
         """What was cloned: the bot, or the dataset and its checksum."""

@@ -9,7 +9,10 @@ Methods (each one `aip_ml.train` run with the task's shipped config and these ch
 - ``curriculum``: PPO with examples/configs/<task>-curriculum.toml's lessons (no cloning).
 - ``bc``: behaviour cloning from 20 recorded episodes of the task's best scripted bot (made through
   the game's recorder format by `aip_ml.imitation.bot_demonstrations`), then PPO; ``bc_only`` is the
-  cloned policy before any PPO update (``bc_one_update``: after one), compared with the demonstrator's;
+  cloned policy before any PPO update (``bc_one_update``: after one), compared with the demonstrator's.
+  The cloning (`BC_SETTINGS`) shows each sample as one of the arena's mirror images
+  (``bc_augment=mirror``), fits full-speed moves at length 1.1 and takes 240 passes; PPO then starts
+  after the shipped config's critic warm-up;
   ``dagger_success``: that clone after each of ``--dagger-rounds`` DAgger rounds (no reward either).
 - ``gail``: GAIL reward (weight 0.1) plus the task's reward, from the same 20 episodes.
 - ``transfer``: PPO started from a chase-v1 model trained first with its shipped config.
@@ -43,6 +46,8 @@ TASKS = ("dodge-v1", "chase-flee-v1")
 METHODS = ("scratch", "curriculum", "bc", "gail", "transfer")
 DEMONSTRATOR = {"dodge-v1": "dodge", "chase-flee-v1": "chase"}
 TARGET = 0.9
+#: How the ``bc`` method clones its 20 episodes (docs/tutorials/teach.md, "BC alone").
+BC_SETTINGS = {"imitate_epochs": 240, "bc_augment": "mirror", "bc_full_speed_gain": 1.1}
 
 
 class Curve(aip_ml.CallbackBase):
@@ -109,7 +114,10 @@ def _run(
         if not path.exists():
             demos.save(path)
         result["demonstrations"] = {"episodes": demos.episodes, "samples": len(demos), "bot": bot}
-        config = config.replace(demos=str(path), imitate_epochs=20 if method == "bc" else 0)
+        config = config.replace(demos=str(path), imitate_epochs=0)
+        if method == "bc":
+            shipped = aip_ml.load_config(task).critic_warmup_updates
+            config = config.replace(**BC_SETTINGS, critic_warmup_updates=shipped)
         if method == "gail":
             config = config.replace(gail_weight=0.1)
     if method == "transfer":
@@ -144,6 +152,8 @@ def _run(
             epochs=config.imitate_epochs,
             holdout=config.bc_holdout,
             seed=derive_seed(config.seed, 2**31),
+            full_speed_gain=config.bc_full_speed_gain,
+            augment=config.bc_augment,
         )
         only = aip_ml.evaluate(learner.policy(), task, episodes=episodes, seed=2024)
         result["bc_only_success"] = only.agent.success_rate
@@ -169,6 +179,8 @@ def _run(
                 holdout=config.bc_holdout,
                 seed=derive_seed(config.seed, 2**31),
                 update_statistics=False,
+                full_speed_gain=config.bc_full_speed_gain,
+                augment=config.bc_augment,
             )
             rate = aip_ml.evaluate(learner.policy(), task, episodes=episodes, seed=2024).agent.success_rate
             result["dagger_success"].append({"round": i + 1, "samples": len(data), "success": rate})

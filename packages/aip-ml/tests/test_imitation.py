@@ -15,6 +15,7 @@ from aip_ml.imitation import (
     ConversionRefused,
     DatasetError,
     DatasetExistsError,
+    DemoDataset,
     bot_demonstrations,
     clone,
     dagger_round,
@@ -131,6 +132,53 @@ def test_full_speed_moves_are_fitted_past_the_unit_circle_when_asked() -> None:
     assert binary.tolist() == [False, False, True]
     with pytest.raises(aip_ml.ConfigError, match=r"bc_full_speed_gain.*\[1, 1\.5\]"):
         aip_ml.load_config("chase-flee-v1", overrides=["bc_full_speed_gain=2"])
+
+
+def _quadrant(data: DemoDataset, sign: float) -> DemoDataset:
+    # The samples whose player lies in one quadrant seen from the enemy (dx and dy of that sign).
+    layout = aip_engine.role_layout("enemy")
+    dx, dy = layout.obs_index("player_dx"), layout.obs_index("player_dy")
+    keep = (data.observations[:, dx] * sign > 0.05) & (data.observations[:, dy] * sign > 0.05)
+    episode = np.unique(data.episode[keep], return_inverse=True)[1].astype(np.int32)
+    return DemoDataset(
+        data.observations[keep], data.actions[keep], episode, data.role, data.layout, data.layout_version
+    )
+
+
+def test_mirror_augmentation_clones_the_mirror_images_of_what_was_shown() -> None:
+    # The chase bot shown only with the player to its lower right: cloned as recorded, the clone has
+    # never seen a player to its upper left; cloned with the mirror images, it chases there as well.
+    data = bot_demonstrations("chase-v1", "enemy", "chase", 30_000, num_worlds=32, seed=5, threads=1)
+    shown, unseen = _quadrant(data, 1.0), _quadrant(data, -1.0)
+    errors = {}
+    for augment in ("none", "mirror"):
+        torch.manual_seed(0)
+        config = aip_ml.load_config("chase-v1", overrides=[*SMALL, "hidden_sizes=[64, 64]"])
+        ppo = PPO(config, aip_engine.Worlds("chase-v1", 32, seed=0))
+        clone(ppo, shown, epochs=20, holdout=0.0, seed=1, augment=augment)
+        with torch.no_grad():
+            moves = ppo.model.mean(ppo.normalizer(torch.from_numpy(unseen.observations))).clamp(-1, 1)
+        errors[augment] = float(((moves.numpy() - unseen.actions) ** 2).mean())
+    assert errors["mirror"] < 0.05 < errors["none"]
+    assert errors["none"] > 10 * errors["mirror"]
+
+
+def test_mirror_augmentation_keeps_the_statistics_of_all_four_images() -> None:
+    config = aip_ml.load_config("dodge-v1", overrides=[*SMALL, "imitate_bot="])
+    ppo = PPO(config, aip_engine.Worlds("dodge-v1", 32, seed=0))
+    data = bot_demonstrations("dodge-v1", "enemy", "dodge", 4_000, num_worlds=16, seed=3, threads=1)
+    clone(ppo, data, epochs=1, holdout=0.0, seed=1, augment="mirror")
+    layout = aip_engine.role_layout("enemy")
+    (ox, _), (oy, _) = layout.mirror_signs("x"), layout.mirror_signs("y")
+    images = np.concatenate([data.observations * np.array(s) for s in (1.0, ox, oy, np.multiply(ox, oy))])
+    expected = RunningMeanStd((layout.obs_size,))
+    expected.update(images)
+    np.testing.assert_allclose(ppo.obs_rms.mean, expected.mean, atol=1e-6)
+    np.testing.assert_allclose(ppo.obs_rms.var, expected.var, rtol=1e-3, atol=1e-6)
+    with pytest.raises(ValueError, match="augment must be one of none, mirror"):
+        clone(ppo, data, epochs=1, augment="flip")
+    with pytest.raises(aip_ml.ConfigError, match=r"bc_augment.*none, mirror"):
+        aip_ml.load_config("dodge-v1", overrides=["bc_augment=flip"])
 
 
 def test_the_fire_action_is_cloned_as_a_decision() -> None:

@@ -18,12 +18,16 @@ class Field:
         low: The smallest value it normally takes.
         high: The largest value it normally takes.
         description: What it measures and how it is normalised.
+        mirror: How the value changes when the arena is mirrored: ``"x"`` (it changes sign when x is
+            mirrored, x -> W - x), ``"y"`` (the same for y), ``"turn"`` (a sense of rotation: it changes
+            sign under either mirror), ``""`` (it does not change).
     """
 
     name: str
     low: float
     high: float
     description: str
+    mirror: str = ""
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,30 @@ class RoleLayout:
         """Number of action values."""
         return len(self.action)
 
+    def mirror_signs(self, axis: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        """Return the factors that mirror an observation and an action of this layout.
+
+        The game's rules are symmetric under mirroring the arena, so a mirrored demonstration (each
+        observation and action multiplied by these factors) is as valid as the one recorded; behaviour
+        cloning uses that to learn from four times the data (``bc_augment = "mirror"``).
+
+        Args:
+            axis: ``"x"`` (x -> W - x) or ``"y"`` (y -> H - y).
+
+        Returns:
+            The factors (1 or -1) of the observation's fields and of the action's fields, in order.
+
+        Raises:
+            ValueError: ``axis`` is neither ``"x"`` nor ``"y"``.
+        """
+        if axis not in ("x", "y"):
+            raise ValueError(f"mirror axis must be 'x' or 'y', not {axis!r}")
+
+        def sign(f: Field) -> float:
+            return -1.0 if f.mirror in (axis, "turn") else 1.0
+
+        return tuple(sign(f) for f in self.observation), tuple(sign(f) for f in self.action)
+
     def obs_index(self, name: str) -> int:
         """Return the position of an observation field.
 
@@ -78,23 +106,23 @@ _DIST = "shortest distance to {what}, divided by the half-diagonal (wrap) or the
 
 def _pos(prefix: str) -> tuple[Field, ...]:
     return (
-        Field(f"{prefix}_x", -1.0, 1.0, "absolute x position as 2x/W - 1"),
-        Field(f"{prefix}_y", -1.0, 1.0, "absolute y position as 2y/H - 1"),
+        Field(f"{prefix}_x", -1.0, 1.0, "absolute x position as 2x/W - 1", "x"),
+        Field(f"{prefix}_y", -1.0, 1.0, "absolute y position as 2y/H - 1", "y"),
     )
 
 
 def _vel(prefix: str, whose: str, high: float = 1.0) -> tuple[Field, ...]:
     text = f"{whose} velocity (last displacement) divided by its base speed"
     return (
-        Field(f"{prefix}_vx", -high, high, text + ", x"),
-        Field(f"{prefix}_vy", -high, high, text + ", y"),
+        Field(f"{prefix}_vx", -high, high, text + ", x", "x"),
+        Field(f"{prefix}_vy", -high, high, text + ", y", "y"),
     )
 
 
 def _rel(prefix: str, what: str) -> tuple[Field, ...]:
     return (
-        Field(f"{prefix}_dx", -1.0, 1.0, _REL.format(what=what) + ", x"),
-        Field(f"{prefix}_dy", -1.0, 1.0, _REL.format(what=what) + ", y"),
+        Field(f"{prefix}_dx", -1.0, 1.0, _REL.format(what=what) + ", x", "x"),
+        Field(f"{prefix}_dy", -1.0, 1.0, _REL.format(what=what) + ", y", "y"),
     )
 
 
@@ -104,8 +132,8 @@ def _missiles_enemy() -> tuple[Field, ...]:
         m = f"m{i}"
         out += _rel(m, f"enemy -> the {i + 1}. nearest alive missile")
         out += [
-            Field(f"{m}_vx", -1.0, 1.0, "that missile's velocity divided by missile_speed (its heading), x"),
-            Field(f"{m}_vy", -1.0, 1.0, "that missile's velocity divided by missile_speed (its heading), y"),
+            Field(f"{m}_vx", -1.0, 1.0, "that missile's velocity divided by missile_speed (its heading), x", "x"),
+            Field(f"{m}_vy", -1.0, 1.0, "that missile's velocity divided by missile_speed (its heading), y", "y"),
             Field(f"{m}_alive", 0.0, 1.0, "1 if that missile exists, else 0 (and the other values are 0)"),
         ]
     return tuple(out)
@@ -117,16 +145,16 @@ def _missiles_player() -> tuple[Field, ...]:
         m = f"m{i}"
         out += _rel(m, f"player -> missile slot {i}")
         out += [
-            Field(f"{m}_hx", -1.0, 1.0, f"heading of missile slot {i} (unit vector), x"),
-            Field(f"{m}_hy", -1.0, 1.0, f"heading of missile slot {i} (unit vector), y"),
+            Field(f"{m}_hx", -1.0, 1.0, f"heading of missile slot {i} (unit vector), x", "x"),
+            Field(f"{m}_hy", -1.0, 1.0, f"heading of missile slot {i} (unit vector), y", "y"),
             Field(f"{m}_alive", 0.0, 1.0, f"1 if missile slot {i} is alive, else 0 (and the other values are 0)"),
         ]
     return tuple(out)
 
 
 _MOVE = (
-    Field("move_x", -1.0, 1.0, "move x; (move_x, move_y) is clipped to the unit disc"),
-    Field("move_y", -1.0, 1.0, "move y; (move_x, move_y) is clipped to the unit disc"),
+    Field("move_x", -1.0, 1.0, "move x; (move_x, move_y) is clipped to the unit disc", "x"),
+    Field("move_y", -1.0, 1.0, "move y; (move_x, move_y) is clipped to the unit disc", "y"),
 )
 
 ENEMY_V1 = RoleLayout(
@@ -152,14 +180,16 @@ MISSILE_V1 = RoleLayout(
         *_rel("enemy", "missile slot 0 -> enemy (0 while the enemy is inactive)"),
         Field("enemy_dist", 0.0, 1.0, _DIST.format(what="the enemy") + " (0 while inactive)"),
         *_vel("enemy", "the enemy's", 2.25),
-        Field("heading_x", -1.0, 1.0, "the missile's heading (unit vector), x"),
-        Field("heading_y", -1.0, 1.0, "the missile's heading (unit vector), y"),
+        Field("heading_x", -1.0, 1.0, "the missile's heading (unit vector), x", "x"),
+        Field("heading_y", -1.0, 1.0, "the missile's heading (unit vector), y", "y"),
         Field("life", 0.0, 1.0, "remaining lifetime divided by missile_life_max"),
         Field("bearing_cos", -1.0, 1.0, "direction to the enemy in the missile's frame: h.e / |e|"),
-        Field("bearing_sin", -1.0, 1.0, "direction to the enemy in the missile's frame: (h x e) / |e|"),
+        Field("bearing_sin", -1.0, 1.0, "direction to the enemy in the missile's frame: (h x e) / |e|", "turn"),
     ),
     action=(
-        Field("turn", -1.0, 1.0, "turn as a fraction of missile_max_turn_deg per frame; + turns from +x toward +y"),
+        Field(
+            "turn", -1.0, 1.0, "turn as a fraction of missile_max_turn_deg per frame; + turns from +x toward +y", "turn"
+        ),
     ),
 )
 

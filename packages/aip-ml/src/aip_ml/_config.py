@@ -33,6 +33,8 @@ _DEPRECATED: dict[str, Any] = {
     "curriculum_fraction": 0.5,
 }
 _SCHEDULES = ("constant", "linear")
+#: Behaviour cloning augmentations (`aip_ml.imitation.clone`).
+AUGMENTS = ("none", "mirror")
 _LR_SCALES = ("none", "linear", "sqrt")  # aip_ml.distributed.LR_SCALES
 _MAX_CONFIG_BYTES = 2**20  # a training config is a page of TOML
 
@@ -105,6 +107,11 @@ class TrainConfig:
         "behaviour cloning fits demonstrated full-speed moves at this length (1 to 1.5): above 1, the clone's errors "
         "fall outside the unit disc, where moves are clipped to full speed, not inside it, where they slow it down",
         1.0,
+    )
+    bc_augment: str = _f(
+        "behaviour cloning data augmentation: none, or mirror (each sample also as the arena's mirror images: "
+        "four times the demonstrations, as the rules are symmetric)",
+        "none",
     )
     gail_weight: float = _f("weight of the GAIL reward added to the task's reward (0 = no GAIL)", 0.0)
     gail_epochs: int = _f("discriminator passes per update (GAIL)", 1)
@@ -445,6 +452,8 @@ def _validate(c: TrainConfig) -> None:
         raise bad("bc_holdout", "must be in [0, 1)")
     if not 1 <= c.bc_full_speed_gain <= 1.5:
         raise bad("bc_full_speed_gain", "must be in [1, 1.5] (1 = fit the moves as demonstrated)")
+    if c.bc_augment not in AUGMENTS:
+        raise bad("bc_augment", f"must be one of {', '.join(AUGMENTS)}")
     if not c.init_lr_scale >= 0:
         raise bad("init_lr_scale", "must be 0 or more (0 freezes the loaded layers like init_freeze)")
     if c.init_freeze > len(c.hidden_sizes):

@@ -92,6 +92,7 @@ def plugins_from_config(config: TrainConfig) -> list[Plugin]:
                     seed=seed,
                     dataset=dataset,
                     full_speed_gain=config.bc_full_speed_gain,
+                    augment=config.bc_augment,
                 )
             )
     elif config.imitate_bot:
@@ -104,6 +105,7 @@ def plugins_from_config(config: TrainConfig) -> list[Plugin]:
                 samples=config.imitate_samples,
                 dagger_iterations=config.dagger_iterations,
                 full_speed_gain=config.bc_full_speed_gain,
+                augment=config.bc_augment,
             )
         )
     if dataset is not None and config.gail_weight > 0:

@@ -18,6 +18,7 @@ from torch.nn import functional as F
 
 import aip_engine
 
+from .._config import AUGMENTS
 from ._dataset import DemoDataset
 
 __all__ = ["BINARY_ACTIONS", "FIRE_LOGIT_SCALE", "clone", "cloning_loss"]
@@ -54,6 +55,17 @@ def _targets(
     return torch.from_numpy(scaled.astype(np.float32)), torch.from_numpy(binary)
 
 
+def mirror_factors(layout: aip_engine.RoleLayout) -> tuple[torch.Tensor, torch.Tensor]:
+    """The factors of the arena's four mirror images, as ``(4, obs_size)`` and ``(4, act_size)`` tensors.
+
+    Rows: as recorded, x mirrored, y mirrored, both (`aip_engine.RoleLayout.mirror_signs`).
+    """
+    (ox, ax), (oy, ay) = layout.mirror_signs("x"), layout.mirror_signs("y")
+    obs = np.array([np.ones(len(ox)), ox, oy, np.multiply(ox, oy)], np.float32)
+    act = np.array([np.ones(len(ax)), ax, ay, np.multiply(ax, ay)], np.float32)
+    return torch.from_numpy(obs), torch.from_numpy(act)
+
+
 def cloning_loss(mean: torch.Tensor, target: torch.Tensor, binary: torch.Tensor) -> torch.Tensor:
     """The cloning loss: MSE on continuous fields plus cross-entropy on binary ones (per sample mean)."""
     cont = ~binary
@@ -78,6 +90,7 @@ def clone(
     update_statistics: bool = True,
     min_steps: int = MIN_GRADIENT_STEPS,
     full_speed_gain: float = 1.0,
+    augment: str = "none",
 ) -> dict[str, float]:
     """Fit a learner's actor to a dataset's actions.
 
@@ -95,24 +108,43 @@ def clone(
         full_speed_gain: Length at which demonstrated full-speed moves (``move_x``, ``move_y`` of length
             at least `FULL_SPEED`) are fitted; above 1 the clone's errors fall outside the unit disc, where
             the engine clips them back to full speed.
+        augment: ``"mirror"``: each training sample is shown as one of the arena's four mirror images,
+            drawn at random per sample and step (the rules are symmetric, so each image is a valid
+            demonstration); the statistics are those of all four. ``"none"``: as recorded. The held-out
+            loss is always measured on the samples as recorded.
 
     Returns:
         ``bc/loss`` (training, last epoch), ``bc/holdout_loss`` (NaN without a held-out part),
         ``bc/holdout_fire_accuracy`` (roles that fire), ``bc/samples``, ``bc/episodes`` and ``bc/steps``
         (gradient steps).
     """
+    if augment not in AUGMENTS:
+        raise ValueError(f"augment must be one of {', '.join(AUGMENTS)}, not {augment!r}")
     layout = learner.layout
     train, held = dataset.split(holdout, seed)
     x_all = dataset.observations
     train_idx, held_idx = np.flatnonzero(train), np.flatnonzero(held)
+    mirrors = mirror_factors(layout) if augment == "mirror" else None
     if update_statistics and learner.config.obs_norm:
-        learner.obs_rms.update(x_all, rows=train_idx if len(held_idx) else None)
+        rows = train_idx if len(held_idx) else None
+        if mirrors is None:
+            learner.obs_rms.update(x_all, rows=rows)
+        else:
+            # The moments of the four images from those of the samples: a field that changes sign in
+            # half of them has mean 0 and its second moment as variance.
+            n, mean, var = learner.obs_rms.moments(x_all, rows)
+            kept = mirrors[0].mean(dim=0).double().numpy()
+            if n:
+                learner.obs_rms.fold(mean * kept, var + mean * mean * (1.0 - kept * kept), n)
         learner.normalizer.refresh(learner.obs_rms, layout.obs_size)
     target, binary = _targets(layout, dataset.actions, full_speed_gain)
 
-    def inputs(idx: npt.NDArray[np.intp]) -> torch.Tensor:
+    def inputs(idx: npt.NDArray[np.intp], image: torch.Tensor | None = None) -> torch.Tensor:
         # Normalised per minibatch: the dataset is never copied whole (millions of samples).
-        out: torch.Tensor = learner.normalizer(torch.from_numpy(x_all[idx]))
+        x = torch.from_numpy(x_all[idx])
+        if image is not None and mirrors is not None:
+            x = x * mirrors[0][image]
+        out: torch.Tensor = learner.normalizer(x)
         return out
 
     n_train = len(train_idx)
@@ -125,7 +157,12 @@ def clone(
         total, count = 0.0, 0
         for start in range(0, n_train, batch):
             idx = train_idx[perm[start : start + batch]]
-            loss = cloning_loss(learner.model.mean(inputs(idx)), target[torch.from_numpy(idx)], binary)
+            y = target[torch.from_numpy(idx)]
+            image = None
+            if mirrors is not None:
+                image = torch.randint(4, (len(idx),), generator=learner.generator)
+                y = y * mirrors[1][image]
+            loss = cloning_loss(learner.model.mean(inputs(idx, image)), y, binary)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()  # type: ignore[no-untyped-call]
             optimizer.step()

@@ -44,6 +44,7 @@ class BehaviourCloning(PluginBase):
         samples: Pairs collected from the bot (and per DAgger round).
         dagger_iterations: DAgger rounds after the first cloning.
         full_speed_gain: Length at which full-speed moves are fitted (see `clone`).
+        augment: ``"mirror"`` to clone from the arena's mirror images too (see `clone`).
     """
 
     name = "imitation"
@@ -59,6 +60,7 @@ class BehaviourCloning(PluginBase):
         samples: int = 0,
         dagger_iterations: int = 0,
         full_speed_gain: float = 1.0,
+        augment: str = "none",
     ) -> None:
         if (dataset is None) == (bot is None):
             raise ValueError("give a dataset or a bot")
@@ -70,6 +72,7 @@ class BehaviourCloning(PluginBase):
         self.samples = samples
         self.dagger_iterations = dagger_iterations
         self.full_speed_gain = full_speed_gain
+        self.augment = augment
         self._context: PluginContext | None = None
 
     def setup(self, context: PluginContext) -> None:
@@ -121,6 +124,7 @@ class BehaviourCloning(PluginBase):
             seed=self.seed,
             update_statistics=update_statistics,
             full_speed_gain=self.full_speed_gain,
+            augment=self.augment,
         )
 
     def lineage(self) -> dict[str, str]:

@@ -370,8 +370,8 @@ class PPO:
         with torch.no_grad():
             for net in (self.model.actor, self.model.critic):
                 first = next(m for m in net if isinstance(m, nn.Linear))
-                first.bias += first.weight @ shift
-                first.weight *= ratio
+                first.bias.add_(first.weight @ shift)
+                first.weight.mul_(ratio)
 
     def _update_obs_stats(self) -> None:
         """Fold the rollout's raw observations into the running statistics."""

@@ -12,7 +12,8 @@ Methods (each one `aip_ml.train` run with the task's shipped config and these ch
   cloned policy before any PPO update (``bc_one_update``: after one), compared with the demonstrator's.
   The cloning (`BC_SETTINGS`) shows each sample as one of the arena's mirror images
   (``bc_augment=mirror``), fits full-speed moves at length 1.1 and takes 240 passes; PPO then starts
-  after the shipped config's critic warm-up;
+  after the shipped config's critic warm-up, with ``obs_norm_preserve`` (the clone is fitted on the
+  statistics of 20 episodes; the first rollout's would otherwise change its inputs);
   ``dagger_success``: that clone after each of ``--dagger-rounds`` DAgger rounds (no reward either).
 - ``gail``: GAIL reward (weight 0.1) plus the task's reward, from the same 20 episodes.
 - ``transfer``: PPO started from a chase-v1 model trained first with its shipped config.
@@ -47,7 +48,7 @@ METHODS = ("scratch", "curriculum", "bc", "gail", "transfer")
 DEMONSTRATOR = {"dodge-v1": "dodge", "chase-flee-v1": "chase"}
 TARGET = 0.9
 #: How the ``bc`` method clones its 20 episodes (docs/tutorials/teach.md, "BC alone").
-BC_SETTINGS = {"imitate_epochs": 240, "bc_augment": "mirror", "bc_full_speed_gain": 1.1}
+BC_SETTINGS = {"imitate_epochs": 240, "bc_augment": "mirror", "bc_full_speed_gain": 1.1, "obs_norm_preserve": True}
 
 
 class Curve(aip_ml.CallbackBase):

@@ -176,3 +176,24 @@ def test_gae_matches_the_recursion_written_out() -> None:
     a = gae(*(torch.from_numpy(x) for x in (rewards, values, next_value, nonterminal)), gamma, lam)
     b = gae(*(torch.from_numpy(x) for x in (rewards, values, next_value * 0 + 99, nonterminal)), gamma, lam)
     assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("preserve", [False, True])
+def test_obs_norm_preserve_keeps_what_the_networks_compute_when_the_statistics_move(preserve: bool) -> None:
+    import aip_engine
+
+    # One critic warm-up update leaves the actor's weights alone, but its statistics update moves the
+    # normaliser; preserved, the first layers are rescaled so the actor and critic compute what they did.
+    overrides = ["num_worlds=32", "rollout_steps=32", "minibatch_size=256", "critic_warmup_updates=1"]
+    config = aip_ml.load_config("chase-v1", overrides=[*overrides, f"obs_norm_preserve={str(preserve).lower()}"])
+    torch.manual_seed(0)
+    ppo = PPO(config, aip_engine.Worlds("chase-v1", 32, seed=3))
+    probe = torch.from_numpy(np.array(ppo.worlds.observations("enemy")))
+    with torch.no_grad():
+        before = ppo.model.mean(ppo.normalizer(probe))
+    mean_before = ppo.normalizer.mean.clone()
+    ppo.update()
+    assert not torch.allclose(ppo.normalizer.mean, mean_before, atol=1e-3)
+    with torch.no_grad():
+        after = ppo.model.mean(ppo.normalizer(probe))
+    assert torch.allclose(after, before, atol=1e-4) == preserve

@@ -78,6 +78,12 @@ class TrainConfig:
     log_std_init: float = _f("initial log standard deviation of the Gaussian policy", -0.5)
     obs_norm: bool = _f("normalise observations with running statistics", True)
     obs_clip: float = _f("clip normalised observations to [-obs_clip, obs_clip]", 10.0)
+    obs_norm_preserve: bool = _f(
+        "when the observation statistics change, rescale the first layer of the actor and of the critic so that "
+        "their outputs stay the same: a cloned or loaded policy is not upset by statistics of states it was not "
+        "fitted on",
+        False,
+    )
     reward_scale: bool = _f("divide rewards by the running std of the discounted return", True)
     reward_clip: float = _f("clip scaled rewards to [-reward_clip, reward_clip]", 10.0)
     curriculum: dict[str, Any] | None = field(

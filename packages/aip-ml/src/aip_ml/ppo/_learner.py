@@ -341,8 +341,11 @@ class PPO:
                 ]
             ).tolist()
         if cfg.obs_norm:
+            before = (self.normalizer.mean.clone(), self.normalizer.scale.clone())
             self._update_obs_stats()
             self._refresh_normalizer()
+            if cfg.obs_norm_preserve:
+                self._preserve_outputs(*before)
         self.update_index += 1
         explained = float("nan") if figures[5] == 0 else 1.0 - figures[6] / figures[5]
         return {
@@ -355,6 +358,20 @@ class PPO:
             "learning_rate": lr,
             "std_mean": figures[7],
         }
+
+    def _preserve_outputs(self, old_mean: torch.Tensor, old_scale: torch.Tensor) -> None:
+        """Rescale the first layers after the normaliser changed, so the networks compute what they did.
+
+        With ``z = (x - m) * s`` before and ``z' = (x - m') * s'`` after, ``W z + b = W' z' + b'`` for
+        ``W' = W * s / s'`` (per input) and ``b' = b + W ((m' - m) * s)``; exact where neither is clipped.
+        """
+        shift = (self.normalizer.mean - old_mean) * old_scale
+        ratio = old_scale / self.normalizer.scale
+        with torch.no_grad():
+            for net in (self.model.actor, self.model.critic):
+                first = next(m for m in net if isinstance(m, nn.Linear))
+                first.bias.add_(first.weight @ shift)
+                first.weight.mul_(ratio)
 
     def _update_obs_stats(self) -> None:
         """Fold the rollout's raw observations into the running statistics."""

@@ -147,15 +147,15 @@ def _run(
         from aip_ml.ppo import PPO, derive_seed
 
         learner = PPO(config, aip_engine.Worlds(task, config.num_worlds, seed=config.seed))
-        stats = clone(
-            learner,
-            load_dataset(out / f"{task}-{DEMONSTRATOR[task]}-20.npz"),
-            epochs=config.imitate_epochs,
-            holdout=config.bc_holdout,
-            seed=derive_seed(config.seed, 2**31),
-            full_speed_gain=config.bc_full_speed_gain,
-            augment=config.bc_augment,
-        )
+        cloning = {
+            "epochs": config.imitate_epochs,
+            "holdout": config.bc_holdout,
+            "seed": derive_seed(config.seed, 2**31),
+            "full_speed_gain": config.bc_full_speed_gain,
+            "augment": config.bc_augment,
+        }
+        data = load_dataset(out / f"{task}-{DEMONSTRATOR[task]}-20.npz")
+        stats = clone(learner, data, **cloning)
         only = aip_ml.evaluate(learner.policy(), task, episodes=episodes, seed=2024)
         result["bc_only_success"] = only.agent.success_rate
         result["bc_only_holdout_loss"] = stats["bc/holdout_loss"]
@@ -165,7 +165,6 @@ def _run(
         from aip_ml.imitation import dagger_round
         from aip_ml.imitation._dataset import concatenate
 
-        data = load_dataset(out / f"{task}-{DEMONSTRATOR[task]}-20.npz")
         limit = max(__import__("aip_engine").task_spec(task).time_limit, 1)
         result["dagger_success"] = []
         for i in range(dagger_rounds):
@@ -173,19 +172,10 @@ def _run(
                 learner, task, DEMONSTRATOR[task], 20 * limit, seed=derive_seed(config.seed, 2**30 + i), num_worlds=20
             )
             data = concatenate([data, visited])
-            clone(
-                learner,
-                data,
-                epochs=config.imitate_epochs,
-                holdout=config.bc_holdout,
-                seed=derive_seed(config.seed, 2**31),
-                update_statistics=False,
-                full_speed_gain=config.bc_full_speed_gain,
-                augment=config.bc_augment,
-            )
+            clone(learner, data, update_statistics=False, **cloning)
             rate = aip_ml.evaluate(learner.policy(), task, episodes=episodes, seed=2024).agent.success_rate
             result["dagger_success"].append({"round": i + 1, "samples": len(data), "success": rate})
-        # and after one PPO update (no critic warm-up), what this benchmark reported as BC alone before
+        # and after one PPO update (a critic warm-up update for bc), what this benchmark reported as BC alone before
         first = out / f"{task}-bc-one-update"
         cloned = aip_ml.train(config.replace(total_steps=config.batch_size), run_dir=first)
         result["bc_one_update_success"] = aip_ml.evaluate(

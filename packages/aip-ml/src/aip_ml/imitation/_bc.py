@@ -55,7 +55,7 @@ def _targets(
     return torch.from_numpy(scaled.astype(np.float32)), torch.from_numpy(binary)
 
 
-def mirror_factors(layout: aip_engine.RoleLayout) -> tuple[torch.Tensor, torch.Tensor]:
+def _mirror_factors(layout: aip_engine.RoleLayout) -> tuple[torch.Tensor, torch.Tensor]:
     """The factors of the arena's four mirror images, as ``(4, obs_size)`` and ``(4, act_size)`` tensors.
 
     Rows: as recorded, x mirrored, y mirrored, both (`aip_engine.RoleLayout.mirror_signs`).
@@ -124,7 +124,7 @@ def clone(
     train, held = dataset.split(holdout, seed)
     x_all = dataset.observations
     train_idx, held_idx = np.flatnonzero(train), np.flatnonzero(held)
-    mirrors = mirror_factors(layout) if augment == "mirror" else None
+    mirrors = _mirror_factors(layout) if augment == "mirror" else None
     if update_statistics and learner.config.obs_norm:
         rows = train_idx if len(held_idx) else None
         if mirrors is None:
@@ -139,12 +139,10 @@ def clone(
         learner.normalizer.refresh(learner.obs_rms, layout.obs_size)
     target, binary = _targets(layout, dataset.actions, full_speed_gain)
 
-    def inputs(idx: npt.NDArray[np.intp], image: torch.Tensor | None = None) -> torch.Tensor:
+    def inputs(idx: npt.NDArray[np.intp], factors: torch.Tensor | None = None) -> torch.Tensor:
         # Normalised per minibatch: the dataset is never copied whole (millions of samples).
         x = torch.from_numpy(x_all[idx])
-        if image is not None and mirrors is not None:
-            x = x * mirrors[0][image]
-        out: torch.Tensor = learner.normalizer(x)
+        out: torch.Tensor = learner.normalizer(x if factors is None else x * factors)
         return out
 
     n_train = len(train_idx)
@@ -157,12 +155,11 @@ def clone(
         total, count = 0.0, 0
         for start in range(0, n_train, batch):
             idx = train_idx[perm[start : start + batch]]
-            y = target[torch.from_numpy(idx)]
-            image = None
+            y, factors = target[torch.from_numpy(idx)], None
             if mirrors is not None:
                 image = torch.randint(4, (len(idx),), generator=learner.generator)
-                y = y * mirrors[1][image]
-            loss = cloning_loss(learner.model.mean(inputs(idx, image)), y, binary)
+                factors, y = mirrors[0][image], y * mirrors[1][image]
+            loss = cloning_loss(learner.model.mean(inputs(idx, factors)), y, binary)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()  # type: ignore[no-untyped-call]
             optimizer.step()

@@ -341,10 +341,10 @@ class PPO:
                 ]
             ).tolist()
         if cfg.obs_norm:
-            before = (self.normalizer.mean.clone(), self.normalizer.scale.clone())
+            before = (self.normalizer.mean.clone(), self.normalizer.scale.clone()) if cfg.obs_norm_preserve else None
             self._update_obs_stats()
             self._refresh_normalizer()
-            if cfg.obs_norm_preserve:
+            if before is not None:
                 self._preserve_outputs(*before)
         self.update_index += 1
         explained = float("nan") if figures[5] == 0 else 1.0 - figures[6] / figures[5]
